@@ -1,0 +1,48 @@
+# The book's pipeline (gdsbook style): environment -> sync -> execute -> build (execution off).
+#   make book   execute every chapter with the `default` preset and build the HTML book
+#   make test   ruff + pytest, execute every chapter with the `ci` preset, build, browser check
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: env sync lint unit run-ci build-ci browser-ci test run-default book clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Paired notebooks follow their .py sources (the .py files are what you edit).
+sync: env
+	$(VENV)/bin/jupytext --sync $$(find book -name '*.py' -not -path '*/.ipynb_checkpoints/*')
+
+lint: env
+	$(VENV)/bin/ruff check lib tests book
+	$(VENV)/bin/ruff format --check lib tests
+
+unit: env
+	$(PY) -m pytest -m "not browser"
+
+run-ci: env
+	$(PY) -m lib book run --preset ci
+
+build-ci: env
+	$(PY) -m lib book build --preset ci
+
+browser-ci: env
+	BOOK_HTML=_build/ci/_build/html $(PY) -m pytest -m browser
+
+test: lint unit run-ci build-ci browser-ci
+
+run-default: env
+	$(PY) -m lib book run --preset default
+
+book: run-default
+	$(PY) -m lib book build --preset default
+
+clean:
+	rm -rf _build

@@ -1,0 +1,59 @@
+"""What every chapter calls first: figure style, the plotly renderer, seeds.
+
+Plotly >= 6 emits only its own mime type in notebooks, which a static HTML page cannot
+show. :func:`setup` registers a renderer that emits both that mime type (JupyterLab, VS
+Code) and an HTML ``<div>`` that draws with the ``plotly.min.js`` the book ships in
+``_static`` (so pages work offline and stay small).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+def _register_plotly() -> None:
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from plotly.io._base_renderers import MimetypeRenderer
+
+    class BookHTML(MimetypeRenderer):
+        """``text/html`` without the plotly.js bundle; the book page loads it once."""
+
+        def to_mimebundle(self, fig_dict):
+            html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, validate=False, include_mathjax=False)
+            return {"text/html": html}
+
+    pio.renderers["book_html"] = BookHTML()
+    pio.renderers.default = "plotly_mimetype+book_html"
+    template = go.layout.Template(pio.templates["plotly_white"])
+    template.layout.update(font={"size": 13}, colorway=PALETTE, margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=420)
+    pio.templates["book"] = template
+    pio.templates.default = "book"
+
+
+def _style_matplotlib() -> None:
+    import matplotlib
+
+    matplotlib.rcParams.update(
+        {"figure.dpi": 110, "figure.figsize": (7, 3.6), "axes.spines.top": False, "axes.spines.right": False}
+    )
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and (when imported) PyTorch."""
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002  (third-party code may use the global stream)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def setup(seed: int = 0) -> None:
+    """Figure style, plotly renderer and seeds for a chapter."""
+    _register_plotly()
+    _style_matplotlib()
+    seed_everything(seed)

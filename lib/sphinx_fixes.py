@@ -1,0 +1,36 @@
+"""A Sphinx extension with fixes for the book's HTML (listed in ``_config.yml``).
+
+Jupyter Book 1.0.4 with Sphinx 7.4 adds some inline scripts twice to every page (sphinx-thebe's
+``const THEBE_JS_URL = ...`` among them); the second ``const`` declaration is a JavaScript error.
+We drop repeated scripts from each page's list, keeping the first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _script_key(script: Any) -> tuple:
+    attributes = getattr(script, "attributes", {}) or {}
+    filename = getattr(script, "filename", script) or ""  # inline scripts come as None or ""
+    return (str(filename), tuple(sorted(attributes.items())))
+
+
+def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: keep each script once, in order."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple] = set()
+    unique = []
+    for script in scripts:
+        key = _script_key(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def setup(app) -> dict[str, Any]:
+    app.connect("html-page-context", drop_repeated_scripts, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,133 @@
+"""The chapter runner, the presets and the paired-notebook gate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from jupytext.compare import compare_notebooks
+
+from lib import book
+from lib.paths import REPO
+
+SOURCES = sorted((REPO / "book").rglob("*.py"))
+
+
+def test_every_chapter_source_has_a_notebook_in_sync():
+    """nbdev-style gate: edit the .py, then `make sync`."""
+    assert SOURCES, "no chapter sources found"
+    for source in SOURCES:
+        paired = source.with_suffix(".ipynb")
+        assert paired.is_file(), f"{paired} missing: run `make sync`"
+        try:
+            compare_notebooks(jupytext.read(paired), jupytext.read(source), fmt="py:percent")
+        except Exception as err:  # jupytext raises NotebookDifference with the diff
+            pytest.fail(f"{paired.name} is out of sync with {source.name} (run `make sync`):\n{err}")
+
+
+def test_notebooks_carry_no_outputs():
+    for source in SOURCES:
+        nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), source
+
+
+def test_every_toc_entry_exists_and_chapters_follow_the_toc():
+    for rel in book.toc_files():
+        assert any((REPO / rel).with_suffix(s).is_file() for s in (".md", ".py")), rel
+    chapters = book.chapters()
+    order = [c.rel.as_posix() for c in chapters]
+    toc = [r for r in book.toc_files() if r in order]
+    assert order == toc
+
+
+@pytest.mark.parametrize("preset", book.PRESETS)
+def test_every_preset_is_valid_for_every_chapter(preset):
+    todo = book.plan(preset)
+    assert [c.name for c, _ in todo] == [c.name for c in book.chapters()]
+
+
+def test_plan_rejects_bad_requests_before_running():
+    name = book.chapters()[0].name
+    with pytest.raises(book.BookError, match=r"unknown chapter\(s\) nope"):
+        book.plan("ci", only=["nope"])
+    with pytest.raises(book.BookError, match="unknown preset"):
+        book.plan("fast")
+    with pytest.raises(book.BookError, match="no selected chapter has a parameter 'nope'"):
+        book.plan("ci", overrides=["nope=1"])
+    with pytest.raises(book.BookError, match=f"'{name}.seed' must be int, got str"):
+        book.plan("ci", only=[name], overrides=["seed=abc"])
+    with pytest.raises(book.BookError, match="expected NAME=VALUE"):
+        book.plan("ci", overrides=["seed"])
+    (chapter, params), *_ = book.plan("ci", only=[name], overrides=[f"{name}.seed=7"])
+    assert params["seed"] == 7
+
+
+def _tiny_book(root: Path, body: str) -> None:
+    (root / "book").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/tiny\n")
+    (root / "book" / "tiny.py").write_text(
+        '# %% [markdown]\n# # Tiny\n\n# %% tags=["parameters"]\nvalue = 1\nscale = 0.5\n\n' + body
+    )
+
+
+@pytest.fixture
+def tiny_repo(tmp_path, monkeypatch):
+    monkeypatch.setattr(book, "REPO", tmp_path)
+    monkeypatch.setattr(book, "BUILD", tmp_path / "_build")
+    return tmp_path
+
+
+def test_a_chapter_runs_with_overrides_into_the_build_folder_only(tiny_repo):
+    _tiny_book(tiny_repo, "# %%\nresult = value * scale\nprint('result', result)\n")
+    source_before = (tiny_repo / "book" / "tiny.py").read_text()
+    chapter = book.chapters(tiny_repo)[0]
+    assert chapter.defaults == {"value": 1, "scale": 0.5}
+    params = {
+        "value": book.check_value(chapter, "value", 6, "test"),
+        "scale": book.check_value(chapter, "scale", 2, "t"),
+    }
+    assert params["scale"] == 2.0 and isinstance(params["scale"], float)
+    seconds = book.execute(chapter, params, "ci")
+    assert seconds > 0
+    out = nbformat.read(tiny_repo / "_build" / "ci" / "src" / "book" / "tiny.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in out.cells if c.cell_type == "code" for o in c.outputs)
+    assert "result 12.0" in printed
+    hidden = [c for c in out.cells if book.HIDE in c.metadata.get("tags", [])]
+    assert {t for c in hidden for t in c.metadata["tags"]} >= {"parameters", "injected-parameters"}
+    settings = [c for c in out.cells if "run-settings" in c.metadata.get("tags", [])]
+    assert len(settings) == 1 and "`value` | `6`" in settings[0].source
+    assert (tiny_repo / "book" / "tiny.py").read_text() == source_before
+    assert not (tiny_repo / "book" / "tiny.ipynb").exists()
+
+
+def test_a_failing_chapter_names_itself_and_the_cell(tiny_repo):
+    _tiny_book(tiny_repo, "# %%\nx = 1\n\n# %%\nraise ValueError('bad spectrum')\n")
+    chapter = book.chapters(tiny_repo)[0]
+    with pytest.raises(book.BookError) as err:
+        book.execute(chapter, {}, "ci")
+    message = str(err.value)
+    assert "chapter 'tiny'" in message and "ValueError: bad spectrum" in message
+    assert "raise ValueError" in message and "In [3]" in message
+
+
+def test_parameters_cell_must_hold_literals(tiny_repo):
+    (tiny_repo / "book").mkdir()
+    (tiny_repo / "_toc.yml").write_text("format: jb-book\nroot: book/tiny\n")
+    (tiny_repo / "book" / "tiny.py").write_text('# %% tags=["parameters"]\nvalue = len("ab")\n')
+    with pytest.raises(book.BookError, match="'value' needs a literal default"):
+        book.chapters(tiny_repo)
+
+
+def test_cli_reports_an_unknown_chapter_without_running():
+    result = subprocess.run(
+        [sys.executable, "-m", "lib", "book", "run", "--preset", "ci", "--only", "nope"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "unknown chapter(s) nope" in result.stderr

@@ -1,0 +1,119 @@
+"""Load every page of the built book in headless Chromium (``make browser-ci``).
+
+Fails on any JavaScript console error or uncaught exception, and on any plotly figure
+whose ``<div>`` holds no SVG (a figure that did not draw).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from lib import book
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def site():
+    html = os.environ.get("BOOK_HTML")
+    if not html:
+        pytest.skip("set BOOK_HTML to a built book (make browser-ci does)")
+    root = Path(html)
+    if not (root / "index.html").is_file():
+        pytest.fail(f"no built book at {root} (run: python -m lib book build --preset ci)")
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Debian's chromium is needed for the browser check: apt-get install chromium")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+PAGES = book.toc_files()
+# The only thing a page may fetch from elsewhere: MathJax from its CDN (math renders online; our
+# test machines are offline, so that request fails here and is not counted as an error).
+EXTERNAL_ALLOWED = ("https://cdn.jsdelivr.net/npm/mathjax@3/",)
+
+
+def _local(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_without_errors_and_every_figure_draws(site, browser, page):
+    context = browser.new_context()
+    tab = context.new_page()
+    errors: list[str] = []
+    external: list[str] = []
+
+    def on_console(msg) -> None:
+        url = (msg.location or {}).get("url", "")
+        if msg.type == "error" and not url.startswith(EXTERNAL_ALLOWED):
+            errors.append(f"console error: {msg.text} ({url})")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    tab.on(
+        "request",
+        lambda req: None if _local(req.url) or req.url.startswith(EXTERNAL_ALLOWED) else external.append(req.url),
+    )
+    response = tab.goto(f"{site}/{page}.html", wait_until="load")
+    assert response is not None and response.ok, f"{page}: HTTP {response.status if response else 'none'}"
+    figures = tab.locator("div.plotly-graph-div")
+    count = figures.count()
+    if count:
+        try:
+            tab.wait_for_function(
+                "() => [...document.querySelectorAll('div.plotly-graph-div')].every(d => d.querySelector('svg'))",
+                timeout=20_000,
+            )
+        except Exception:  # reported below, figure by figure
+            pass
+    undrawn = [i for i in range(count) if figures.nth(i).locator("svg").count() == 0]
+    context.close()
+    assert not errors, f"{page}: " + "; ".join(errors)
+    assert not external, f"{page}: fetches from outside the book: {external}"
+    assert not undrawn, f"{page}: plotly figures {undrawn} of {count} did not draw"
+
+
+def test_chapters_have_figures(site, browser):
+    """The first chapter draws plotly figures; a renderer that emits none would pass silently."""
+    chapter = next(c for c in book.chapters())
+    tab = browser.new_page()
+    tab.goto(f"{site}/{chapter.rel.as_posix()}.html", wait_until="load")
+    assert tab.locator("div.plotly-graph-div").count() >= 3
+    tab.close()
