@@ -1,0 +1,1 @@
+"""IR data: the NIST WebBook client and replay server, JCAMP-DX ingestion and grid, labels."""

@@ -1,0 +1,98 @@
+"""Our curated set of small organic molecules for simulated IR spectra.
+
+Authored for this book, not taken from a source work: every functional-group template below
+is combined with every substituent, giving a few hundred small molecules in which each of
+R23's 17 groups occurs at least ten times. The list is written to ``book/ir/molecules.csv``
+(the test suite checks that file against :func:`curated`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+SUBSTITUENTS = {
+    "methyl": "C",
+    "ethyl": "CC",
+    "propyl": "CCC",
+    "isopropyl": "C(C)C",
+    "butyl": "CCCC",
+    "isobutyl": "CC(C)C",
+    "tert-butyl": "C(C)(C)C",
+    "pentyl": "CCCCC",
+    "hexyl": "CCCCCC",
+    "cyclopentyl": "C1CCCC1",
+    "cyclohexyl": "C1CCCCC1",
+    "phenyl": "c1ccccc1",
+    "benzyl": "Cc1ccccc1",
+    "vinyl": "C=C",
+    "allyl": "CC=C",
+    "4-tolyl": "c1ccc(C)cc1",
+    "4-chlorophenyl": "c1ccc(Cl)cc1",
+    "4-methoxyphenyl": "c1ccc(OC)cc1",
+}
+
+# functional-group templates; {R} is replaced by a substituent's SMILES
+TEMPLATES = {
+    "alkane": "{R}C",
+    "alcohol": "{R}O",
+    "primary amine": "{R}N",
+    "secondary amine": "{R}NC",
+    "nitrile": "{R}C#N",
+    "methyl ketone": "{R}C(=O)C",
+    "ethyl ketone": "{R}C(=O)CC",
+    "aldehyde": "{R}C=O",
+    "carboxylic acid": "{R}C(=O)O",
+    "methyl ester": "{R}C(=O)OC",
+    "acetate": "{R}OC(=O)C",
+    "methyl ether": "{R}OC",
+    "acyl chloride": "{R}C(=O)Cl",
+    "amide": "{R}C(=O)N",
+    "acetamide": "{R}NC(=O)C",
+    "nitro": "{R}[N+](=O)[O-]",
+    "chloride": "{R}Cl",
+    "bromide": "{R}Br",
+    "fluoride": "{R}F",
+    "terminal alkyne": "{R}C#C",
+    "terminal alkene": "{R}C=C",
+}
+
+
+def curated() -> list[dict[str, str]]:
+    """Every template × substituent, canonical SMILES, duplicates removed (first name kept)."""
+    from rdkit import Chem
+
+    rows, seen = [], set()
+    for template_name, template in TEMPLATES.items():
+        for substituent_name, smiles in SUBSTITUENTS.items():
+            mol = Chem.MolFromSmiles(template.format(R=smiles))
+            if mol is None:
+                raise ValueError(f"template {template_name!r} with {substituent_name!r} is not valid SMILES")
+            canonical = Chem.MolToSmiles(mol)
+            if canonical not in seen:
+                seen.add(canonical)
+                rows.append({"name": f"{substituent_name} {template_name}", "smiles": canonical})
+    return rows
+
+
+def write_csv(path: str | os.PathLike) -> int:
+    """Write :func:`curated` as CSV (name, smiles); returns the number of molecules."""
+    from lib import io
+
+    rows = curated()
+    with io.atomic_open(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["name", "smiles"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    """Read a molecule list (columns ``smiles`` or ``inchi``, optional ``name``)."""
+    path = Path(path)
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if rows and not ({"smiles", "inchi", "Inchi"} & set(rows[0])):
+        raise ValueError(f"{path}: needs a 'smiles' or 'inchi' column, has {sorted(rows[0])}")
+    return rows

@@ -1,0 +1,242 @@
+"""Simulated IR spectra at scale: a per-molecule cache, local or Dask parallelism, broadening.
+
+Each molecule's harmonic line spectrum (:mod:`lib.data.xtb`) is cached as one JSON file,
+keyed by InChIKey and a hash of the method and settings, and written atomically: a rerun
+skips what is there, an interrupted run loses nothing. Failures are recorded with their
+reason and never stop a batch. Line spectra are broadened onto a grid only when a data set
+is built, so the width and the frequency scaling factor can change without recomputation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from lib import io
+
+R23_GRID = (500.0, 3900.0, 850)
+
+
+def r23_grid() -> np.ndarray:
+    """R23's wavenumber grid (cm⁻¹): ``numpy.linspace(500, 3900, 850)``."""
+    return np.linspace(*R23_GRID)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What determines a line spectrum (and so its cache key)."""
+
+    method: str = "GFN2-xTB"
+    seed: int = 0  # RDKit embedding seed
+    step: float = 5e-3  # finite-difference step, Bohr
+    retries: int = 2  # re-optimisations away from an imaginary mode
+
+    def key(self) -> str:
+        """Short stable hash of the settings."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+
+
+def inchikey(text: str) -> str:
+    """InChIKey of a SMILES or InChI string (``ValueError`` when RDKit cannot parse it)."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    text = text.strip()
+    mol = Chem.MolFromInchi(text) if text.startswith("InChI=") else Chem.MolFromSmiles(text)
+    if mol is None:
+        raise ValueError(f"cannot parse molecule {text!r}")
+    return Chem.MolToInchiKey(mol)
+
+
+def simulate_record(text: str, settings: Settings = Settings()) -> dict:
+    """Simulate one molecule; always returns a record (``status`` ok / imaginary / failed)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from lib.data import xtb
+
+    start = time.perf_counter()
+    record = {"input": text, "settings": asdict(settings), "status": "failed", "error": None}
+    try:
+        record["inchikey"] = inchikey(text)
+        line = xtb.simulate(
+            text, seed=settings.seed, method=settings.method, step=settings.step, retries=settings.retries
+        )
+        record.update(
+            status="imaginary" if line.n_imaginary else "ok",
+            wavenumbers=line.wavenumbers.round(3).tolist(),
+            intensities=line.intensities.round(5).tolist(),
+            numbers=line.numbers.tolist(),
+            positions_bohr=line.positions.round(6).tolist(),
+            energy=line.energy,
+            notes=line.notes,
+        )
+    except Exception as err:  # recorded, never raised: one bad molecule must not stop a batch
+        record["error"] = f"{type(err).__name__}: {err}"
+    record["seconds"] = round(time.perf_counter() - start, 3)
+    return record
+
+
+class Cache:
+    """One JSON file per molecule under ``root/<settings key>/``."""
+
+    def __init__(self, root: str | os.PathLike, settings: Settings = Settings()):
+        self.settings = settings
+        self.folder = Path(root) / settings.key()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        io.write_json(self.folder / "settings.json", asdict(settings))
+
+    def path(self, text: str) -> Path:
+        """Where the record of a molecule lives (named by InChIKey, or a hash if unparseable)."""
+        try:
+            name = inchikey(text)
+        except ValueError:
+            name = "unparseable-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        return self.folder / f"{name}.json"
+
+    def get(self, text: str) -> dict | None:
+        """The cached record, or None."""
+        path = self.path(text)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def put(self, text: str, record: dict) -> None:
+        """Store a record atomically."""
+        io.write_json(self.path(text), record)
+
+
+def run_batch(
+    molecules: Iterable[str],
+    out: str | os.PathLike,
+    settings: Settings = Settings(),
+    workers: int = 1,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+) -> list[dict]:
+    """Simulate every molecule not yet in the cache; return all records in input order.
+
+    ``workers`` > 1 runs local processes; ``scheduler`` (an address such as
+    ``tcp://host:8786``, or ``"local"`` for a ``dask.distributed.LocalCluster``) runs the
+    same job on Dask. Records are written by this process as they arrive, so workers need
+    no shared file system.
+    """
+    molecules = list(dict.fromkeys(m.strip() for m in molecules if m and m.strip()))
+    cache = Cache(out, settings)
+    records: dict[str, dict] = {}
+    todo = []
+    for text in molecules:
+        cached = cache.get(text)
+        if cached is not None and (cached["status"] != "failed" or not retry_failed):
+            records[text] = cached
+        else:
+            todo.append(text)
+    bar = tqdm(total=len(todo), desc="simulating", unit="mol", disable=not progress or not todo, mininterval=2)
+    for text, record in _execute(todo, settings, workers, scheduler):
+        cache.put(text, record)
+        records[text] = record
+        bar.update()
+        bar.set_postfix(failed=sum(r["status"] == "failed" for r in records.values()), refresh=False)
+    bar.close()
+    return [records[text] for text in molecules]
+
+
+def _execute(todo: list[str], settings: Settings, workers: int, scheduler: str | None):
+    if not todo:
+        return
+    if scheduler:
+        yield from _execute_dask(todo, settings, workers, scheduler)
+    elif workers <= 1:
+        for text in todo:
+            yield text, simulate_record(text, settings)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        context = multiprocessing.get_context("spawn")  # tblite's OpenMP state must not be forked
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_single_thread) as pool:
+            futures = {pool.submit(simulate_record, text, settings): text for text in todo}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+
+def _single_thread() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def _execute_dask(todo: list[str], settings: Settings, workers: int, scheduler: str):
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None,
+            env={"OMP_NUM_THREADS": "1"},
+        )  # fmt: skip
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = client.map(simulate_record, todo, settings=settings, pure=False)
+        index = {future.key: text for future, text in zip(futures, todo, strict=True)}
+        for future in as_completed(futures):
+            yield index[future.key], future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------- spectra
+def broaden(
+    wavenumbers: np.ndarray,
+    intensities: np.ndarray,
+    grid: np.ndarray | None = None,
+    fwhm: float = 30.0,
+    shape: str = "lorentzian",
+    eta: float = 0.5,
+    scale: float = 1.0,
+    normalise: bool = True,
+) -> np.ndarray:
+    """A line spectrum as a continuous spectrum on ``grid`` (cm⁻¹).
+
+    Each mode at ``scale * wavenumber`` (real modes only) adds a Lorentzian or a
+    pseudo-Voigt (``eta`` Lorentzian share) of full width ``fwhm`` with area proportional
+    to its intensity. Divided by the maximum like a measured spectrum when ``normalise``.
+    """
+    grid = r23_grid() if grid is None else np.asarray(grid, dtype=float)
+    nu = np.asarray(wavenumbers, dtype=float)
+    strength = np.asarray(intensities, dtype=float)
+    real = nu > 0
+    centre = scale * nu[real][:, None]
+    dx = grid[None, :] - centre
+    gamma = fwhm / 2
+    lorentz = gamma / np.pi / (dx**2 + gamma**2)
+    if shape == "lorentzian":
+        profile = lorentz
+    elif shape == "pseudo-voigt":
+        sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+        gauss = np.exp(-0.5 * (dx / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+        profile = eta * lorentz + (1 - eta) * gauss
+    else:
+        raise ValueError(f"shape must be 'lorentzian' or 'pseudo-voigt', got {shape!r}")
+    spectrum = (strength[real][:, None] * profile).sum(axis=0)
+    if normalise and spectrum.max() > 0:
+        spectrum = spectrum / spectrum.max()
+    return spectrum
+
+
+def spectra(records: list[dict], grid: np.ndarray | None = None, **broadening) -> tuple[np.ndarray, list[int]]:
+    """Broadened spectra (float32) of the usable records and their indices in ``records``."""
+    keep = [i for i, r in enumerate(records) if r["status"] == "ok"]
+    grid = r23_grid() if grid is None else grid
+    x = np.array(
+        [broaden(records[i]["wavenumbers"], records[i]["intensities"], grid, **broadening) for i in keep],
+        dtype=np.float32,
+    ).reshape(len(keep), len(grid))
+    return x, keep

@@ -1,0 +1,226 @@
+"""Harmonic IR spectra of one molecule with GFN2-xTB (the ``tblite`` package).
+
+SMILES or InChI → RDKit 3-D structure (seeded embedding, MMFF pre-optimisation) → GFN2-xTB
+geometry optimisation → Hessian by central differences of analytic gradients, dipole
+derivatives by central differences of the dipole → normal modes in mass-weighted coordinates
+with translations and rotations removed exactly → wavenumbers (cm⁻¹) and IR intensities
+(km/mol).
+
+Atomic units inside (Hartree, Bohr, elementary charge), masses in unified atomic mass units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+BOHR_PER_ANGSTROM = 1 / 0.529177210903
+AMU_IN_ME = 1822.888486209  # electron masses per atomic mass unit
+HARTREE_IN_CM = 219474.6313632  # cm⁻¹ per Hartree (angular frequency in a.u. → wavenumber)
+# |dμ/dQ|² in e²/amu → km/mol: (N_A π / 3 c²) in these units (standard conversion factor)
+KM_PER_MOL = 974.8801
+IMAGINARY_TOLERANCE = 30.0  # cm⁻¹; smaller imaginary modes are numerical noise of a flat surface
+
+
+class SimulationError(RuntimeError):
+    """A molecule could not be simulated; the message says at which step and why."""
+
+
+@dataclass
+class Molecule:
+    """Atomic numbers, Cartesian positions (Bohr), charge and unpaired electrons."""
+
+    numbers: np.ndarray
+    positions: np.ndarray
+    charge: int = 0
+    uhf: int = 0
+    smiles: str = ""
+
+    @property
+    def masses(self) -> np.ndarray:
+        """Atomic masses (amu) of the most common isotopes."""
+        from rdkit import Chem
+
+        table = Chem.GetPeriodicTable()
+        return np.array([table.GetMostCommonIsotopeMass(int(z)) for z in self.numbers])
+
+
+@dataclass
+class LineSpectrum:
+    """Harmonic wavenumbers (cm⁻¹, negative = imaginary) and intensities (km/mol)."""
+
+    wavenumbers: np.ndarray
+    intensities: np.ndarray
+    positions: np.ndarray  # optimised geometry, Bohr
+    numbers: np.ndarray
+    energy: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_imaginary(self) -> int:
+        """Modes with an imaginary frequency beyond the numerical tolerance."""
+        return int((self.wavenumbers < -IMAGINARY_TOLERANCE).sum())
+
+
+def embed(text: str, seed: int = 0) -> Molecule:
+    """A 3-D structure from SMILES or InChI: seeded ETKDG embedding, MMFF (or UFF) clean-up."""
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    text = text.strip()
+    mol = Chem.MolFromInchi(text) if text.startswith("InChI=") else Chem.MolFromSmiles(text)
+    if mol is None:
+        raise SimulationError(f"structure: RDKit cannot parse {text!r}")
+    mol = Chem.AddHs(mol)
+    params = AllChem.ETKDGv3()
+    params.randomSeed = seed
+    if AllChem.EmbedMolecule(mol, params) != 0:
+        params.useRandomCoords = True
+        if AllChem.EmbedMolecule(mol, params) != 0:
+            raise SimulationError(f"structure: 3-D embedding failed for {text!r}")
+    if AllChem.MMFFHasAllMoleculeParams(mol):
+        AllChem.MMFFOptimizeMolecule(mol, maxIters=2000)
+    else:
+        AllChem.UFFOptimizeMolecule(mol, maxIters=2000)
+    charge = Chem.GetFormalCharge(mol)
+    unpaired = sum(a.GetNumRadicalElectrons() for a in mol.GetAtoms())
+    return Molecule(
+        numbers=np.array([a.GetAtomicNum() for a in mol.GetAtoms()]),
+        positions=mol.GetConformer().GetPositions() * BOHR_PER_ANGSTROM,
+        charge=int(charge),
+        uhf=int(unpaired),
+        smiles=Chem.MolToSmiles(Chem.RemoveHs(mol)),
+    )
+
+
+class XTB:
+    """Energy, gradient and dipole of a molecule at given positions (GFN2-xTB by default)."""
+
+    def __init__(self, molecule: Molecule, method: str = "GFN2-xTB", accuracy: float = 1.0):
+        from tblite.interface import Calculator
+
+        self.molecule = molecule
+        self.calc = Calculator(method, molecule.numbers, molecule.positions, molecule.charge, molecule.uhf)
+        self.calc.set("verbosity", 0)
+        self.calc.set("accuracy", accuracy)
+        self.calc.set("max-iter", 500)
+        self._restart = None
+        self.calls = 0
+
+    def __call__(self, positions: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Energy (Hartree), gradient (Hartree/Bohr, n×3) and dipole (e·Bohr) at ``positions``."""
+        self.calc.update(positions=np.asarray(positions, dtype=float).reshape(-1, 3))
+        try:
+            result = self.calc.singlepoint(self._restart, copy=True) if self._restart else self.calc.singlepoint()
+        except Exception as err:  # tblite raises its own RuntimeError subclasses
+            raise SimulationError(f"xtb: single point failed ({err})") from None
+        self._restart = result
+        self.calls += 1
+        return float(result.get("energy")), np.array(result.get("gradient")), np.array(result.get("dipole"))
+
+
+def optimise(xtb: XTB, positions: np.ndarray, gtol: float = 1e-5, max_steps: int = 3000) -> np.ndarray:
+    """Minimise the energy with L-BFGS on analytic gradients; returns positions (Bohr).
+
+    ``gtol`` is the largest allowed gradient component (Hartree/Bohr) at convergence.
+    """
+    from scipy.optimize import minimize
+
+    def fun(flat):
+        energy, gradient, _ = xtb(flat)
+        return energy, gradient.ravel()
+
+    result = minimize(
+        fun, positions.ravel(), jac=True, method="L-BFGS-B", options={"maxiter": max_steps, "gtol": gtol, "ftol": 1e-12}
+    )
+    _, gradient, _ = xtb(result.x)
+    if np.abs(gradient).max() > 10 * gtol:
+        raise SimulationError(f"optimisation: not converged (max gradient {np.abs(gradient).max():.1e} Eh/Bohr)")
+    return result.x.reshape(-1, 3)
+
+
+def hessian_and_dipole_derivatives(
+    xtb: XTB, positions: np.ndarray, step: float = 5e-3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hessian (3n×3n, Hartree/Bohr²) and dipole derivatives (3×3n, e) by central differences."""
+    flat = positions.ravel()
+    n = flat.size
+    hessian = np.empty((n, n))
+    dipole_derivative = np.empty((3, n))
+    for i in range(n):
+        shifted = flat.copy()
+        shifted[i] += step
+        _, g_plus, mu_plus = xtb(shifted)
+        shifted[i] -= 2 * step
+        _, g_minus, mu_minus = xtb(shifted)
+        hessian[i] = (g_plus.ravel() - g_minus.ravel()) / (2 * step)
+        dipole_derivative[:, i] = (mu_plus - mu_minus) / (2 * step)
+    return 0.5 * (hessian + hessian.T), dipole_derivative
+
+
+def _external_modes(positions: np.ndarray, masses: np.ndarray) -> np.ndarray:
+    """Orthonormal basis (3n×k, k = 5 or 6) of translations and rotations, mass-weighted."""
+    sqrt_m = np.sqrt(masses)
+    centre = (masses[:, None] * positions).sum(0) / masses.sum()
+    r = positions - centre
+    vectors = []
+    for axis in np.eye(3):
+        vectors.append((sqrt_m[:, None] * axis[None, :]).ravel())
+        vectors.append((sqrt_m[:, None] * np.cross(axis[None, :], r)).ravel())
+    u, s, _ = np.linalg.svd(np.array(vectors).T, full_matrices=False)
+    return u[:, s > 1e-6 * s.max()]
+
+
+def normal_modes(
+    hessian: np.ndarray, dipole_derivative: np.ndarray, positions: np.ndarray, masses: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wavenumbers (cm⁻¹; imaginary as negative) and IR intensities (km/mol) of the 3n−6 (3n−5) modes."""
+    inv_sqrt_m = np.repeat(1 / np.sqrt(masses), 3)
+    weighted = hessian * inv_sqrt_m[:, None] * inv_sqrt_m[None, :]  # Hartree / (Bohr² amu)
+    external = _external_modes(positions, masses)
+    # orthonormal complement of the external modes: the internal (vibrational) space
+    q, _ = np.linalg.qr(np.hstack([external, np.eye(len(weighted))]))
+    internal = q[:, external.shape[1] :]
+    values, vectors = np.linalg.eigh(internal.T @ weighted @ internal)
+    modes = internal @ vectors  # mass-weighted Cartesian, columns
+    omega = np.sign(values) * np.sqrt(np.abs(values) / AMU_IN_ME)  # atomic units
+    wavenumbers = omega * HARTREE_IN_CM
+    dmu_dq = dipole_derivative @ (modes * inv_sqrt_m[:, None])  # e / sqrt(amu)
+    intensities = KM_PER_MOL * (dmu_dq**2).sum(axis=0)
+    return wavenumbers, intensities
+
+
+def simulate(text: str, seed: int = 0, method: str = "GFN2-xTB", step: float = 5e-3, retries: int = 2) -> LineSpectrum:
+    """The harmonic IR line spectrum of one molecule (SMILES or InChI).
+
+    After optimisation, an imaginary mode beyond :data:`IMAGINARY_TOLERANCE` means a saddle
+    point: the geometry is displaced along that mode and re-optimised, up to ``retries``
+    times; if it persists the spectrum is returned with a note (callers may reject it).
+    """
+    molecule = embed(text, seed)
+    xtb = XTB(molecule, method)
+    positions = optimise(xtb, molecule.positions)
+    masses = molecule.masses
+    notes: list[str] = []
+    for attempt in range(retries + 1):
+        hessian, dmu = hessian_and_dipole_derivatives(xtb, positions, step)
+        wavenumbers, intensities = normal_modes(hessian, dmu, positions, masses)
+        imaginary = wavenumbers < -IMAGINARY_TOLERANCE
+        if not imaginary.any():
+            break
+        if attempt == retries:
+            notes.append(f"{int(imaginary.sum())} imaginary mode(s) after {retries} re-optimisations")
+            break
+        notes.append(f"re-optimised away from an imaginary mode of {wavenumbers[imaginary][0]:.0f} cm-1")
+        positions = _displace_along_lowest(positions, hessian, masses)
+        positions = optimise(xtb, positions)
+    energy, _, _ = xtb(positions)
+    return LineSpectrum(wavenumbers, intensities, positions, molecule.numbers, energy, notes)
+
+
+def _displace_along_lowest(positions: np.ndarray, hessian: np.ndarray, masses: np.ndarray, size: float = 0.1):
+    inv_sqrt_m = np.repeat(1 / np.sqrt(masses), 3)
+    values, vectors = np.linalg.eigh(hessian * inv_sqrt_m[:, None] * inv_sqrt_m[None, :])
+    direction = vectors[:, 0] * inv_sqrt_m
+    return positions + size * (direction / np.abs(direction).max()).reshape(-1, 3)
