@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib {book,synthetic} ...`` (``--help`` on each)."""
+"""Command line: ``python -m lib {book,synthetic,nist,simulate,ingest,label} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from lib.data import cli as data_cli
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -84,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--classes", required=True, type=Path)
     p_bench.add_argument("--repeats", type=int, default=5)
     p_syn.set_defaults(func=_synthetic)
+    data_cli.register(sub)  # nist, simulate, ingest, label
 
     args = parser.parse_args(argv)
     try:

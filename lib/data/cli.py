@@ -1,0 +1,237 @@
+"""Command line of the IR data pipeline: ``python -m lib {nist,ingest,label} ...``.
+
+:func:`register` adds the commands to ``python -m lib``'s sub-parsers. Heavy imports wait
+until a command runs. Errors print one line and exit 2; ``nist fetch`` exits 1 when some
+compounds failed for good (rerun it to retry them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _fail(err: object) -> int:
+    print(f"error: {err}", file=sys.stderr)
+    return 2
+
+
+def _one_line_errors(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Expected failures (bad input, network) print one line and return 2 instead of a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        import requests
+
+        from lib.data.jcamp_source import SourceError
+        from lib.data.nist import FetchError
+
+        try:
+            return command(args)
+        except (ValueError, FileNotFoundError, FetchError, SourceError, requests.RequestException) as err:
+            return _fail(err)
+
+    return run
+
+
+# --------------------------------------------------------------------------- nist
+def _nist_fetch(args: argparse.Namespace) -> int:
+    from lib.data import nist
+
+    base_url = args.base_url or nist.DEFAULT_BASE_URL
+    client = nist.WebBookClient(base_url, timeout=args.timeout, max_retries=args.retries)
+    if args.species:
+        ids = [s.id for s in client.species() if s.id]
+        if not ids:
+            raise ValueError(f"{base_url}{nist.SPECIES_PATH}: the species list has no CAS numbers")
+    else:
+        ids = nist.read_ids(args.ids)
+    manifest = nist.fetch(ids, args.out, client=client, delay=args.delay, progress=not args.quiet)
+    counts = nist.summary(manifest, ids)
+    print(
+        f"{args.out}: {counts['done']} of {len(ids)} compounds done, {counts['spectra']} spectra, "
+        f"{counts['inchi']} InChIs, {counts['failed']} failed"
+    )
+    for cid in ids:
+        entry = manifest["compounds"].get(nist.normalise_id(cid), {})
+        if entry.get("status") == "failed":
+            print(f"  failed {cid}: {entry.get('error')}", file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+def _nist_serve(args: argparse.Namespace) -> int:
+    from lib.data import jcamp_source, replay
+    from lib.paths import shared_file
+
+    folder = args.dir or jcamp_source.infrared_dir()
+    structures = args.structures
+    if structures is None and args.dir is None:
+        try:
+            structures = shared_file("jcamp_ir_structures.csv")
+        except FileNotFoundError:
+            structures = None
+    faults = [replay.parse_fault(spec) for spec in args.fault]
+    try:
+        server = replay.ReplayServer(folder, structures, faults, host=args.host, port=args.port)
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {err}")
+    cat = server.catalogue
+    print(
+        f"replaying {sum(map(len, cat.spectra.values()))} spectra of {len(cat.spectra)} compounds "
+        f"({len(cat.inchi)} InChIs) from {folder} at {server.url}  (Ctrl-C stops)",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# --------------------------------------------------------------------------- ingest, label
+def _ingest(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from lib.data import ingest
+
+    if not args.out.name.endswith(".npz"):
+        raise ValueError(f"--out {args.out}: must end in .npz")
+    states = None if args.any_state else tuple(ingest.canonical_state(s) for s in (args.state or ["gas"]))
+    xunits = tuple(ingest.canonical_xunits(u) for u in (args.xunits or [ingest.WAVENUMBER]))
+    yunits = tuple(ingest.canonical_yunits(u) for u in (args.yunits or [ingest.ABSORBANCE]))
+    filters = ingest.Filters(states, xunits, yunits, convert=args.convert)
+    start, stop, points = args.grid
+    if not (points >= 2 and stop > start):
+        raise ValueError(f"--grid {start} {stop} {points}: need STOP > START and at least 2 points")
+    grid = np.linspace(start, stop, int(points))
+    result = ingest.ingest(args.paths, grid, filters, progress=not args.quiet)
+    ingest.save_npz(args.out, result)
+    written = [str(args.out)]
+    if args.dataset:
+        ingest.save_dataset(args.dataset, result)
+        written.append(str(args.dataset))
+    if args.qc:
+        from lib import io
+
+        with io.atomic_open(args.qc, "w") as handle:
+            result.qc_table().to_csv(handle, index=False)
+        written.append(str(args.qc))
+    kept, total, rejected = len(result.kept), len(result.inputs), len(result.rejections)
+    print(f"kept {kept} of {total} files, rejected {rejected}: {', '.join(written)}")
+    for r in result.rejections[: args.show]:
+        print(f"  {r.kind}: {r.file}: {r.field}: {r.reason}", file=sys.stderr)
+    if len(result.rejections) > args.show:
+        print(f"  ... and {len(result.rejections) - args.show} more", file=sys.stderr)
+    return 0
+
+
+def _label(args: argparse.Namespace) -> int:
+    import json
+
+    from lib import io
+    from lib.data import labels
+
+    groups = labels.GROUPS
+    if args.groups:
+        try:
+            groups = json.loads(Path(args.groups).read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"group table not found: {args.groups}") from None
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{args.groups}: not valid JSON ({err})") from None
+        if not isinstance(groups, dict):
+            raise ValueError(f"{args.groups}: must be a JSON object {{name: SMARTS}}")
+    table, problems = labels.label_index(args.index, groups)
+    with io.atomic_open(args.out, "w") as handle:
+        table.to_csv(handle, index=False)
+    print(f"{args.out}: {len(table)} molecules x {len(groups)} groups; {len(problems)} InChIs skipped")
+    for p in problems[:5]:
+        print(f"  skipped {p.id}: {p.reason}: {p.inchi[:80]}", file=sys.stderr)
+    if args.problems:
+        import pandas as pd
+
+        with io.atomic_open(args.problems, "w") as handle:
+            pd.DataFrame([vars(p) for p in problems], columns=["id", "inchi", "reason"]).to_csv(handle, index=False)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from lib.data import molecules, simulate
+
+    rows = molecules.read_csv(args.molecules)
+    texts = [r.get("smiles") or r.get("inchi") or ("InChI=" + r["Inchi"].removeprefix("InChI=")) for r in rows]
+    records = simulate.run_batch(texts, args.out, workers=args.workers, scheduler=args.scheduler)
+    counts = Counter(r["status"] for r in records)
+    print(f"{args.out}: {len(records)} molecules; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for r in records:
+        if r["status"] == "failed":
+            print(f"  failed {r['input']}: {r['error']}", file=sys.stderr)
+    if args.export:
+        print(f"line spectra: {simulate.export_records(records, args.export)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parsers
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``nist``, ``simulate``, ``ingest`` and ``label`` to the sub-parsers of ``python -m lib``."""
+    p_nist = sub.add_parser("nist", help="NIST WebBook: fetch spectra and InChIs, or serve a local replay")
+    nist_sub = p_nist.add_subparsers(dest="action", required=True)
+    p_fetch = nist_sub.add_parser("fetch", help="download IR spectra and InChIs into a resumable cache")
+    source = p_fetch.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ids", type=Path, help="compound ids: a CSV with an ID column, or one id per line")
+    source.add_argument("--species", action="store_true", help="every compound with a CAS in the species list")
+    p_fetch.add_argument("--out", type=Path, required=True, help="cache folder (spectra/, inchi/, manifest.json)")
+    p_fetch.add_argument("--base-url", help="WebBook or replay server (default https://webbook.nist.gov)")
+    p_fetch.add_argument("--delay", type=float, default=5.0, help="seconds between compounds (default 5)")
+    p_fetch.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    p_fetch.add_argument("--retries", type=int, default=5, help="retries per request")
+    p_fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_fetch.set_defaults(func=_one_line_errors(_nist_fetch))
+    p_serve = nist_sub.add_parser("serve", help="serve NIST-shaped answers from real JCAMP-DX files (offline)")
+    p_serve.add_argument("--dir", type=Path, help="folder of .jdx files (default: the jcamp 1.3.2 sdist's)")
+    p_serve.add_argument("--structures", type=Path, help="CSV with columns file, inchi")
+    p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p_serve.add_argument(
+        "--fault", action="append", default=[], metavar="KIND[:MATCH[:TIMES[:SKIP]]]", help="inject a fault"
+    )
+    p_serve.set_defaults(func=_one_line_errors(_nist_serve))
+
+    p_sim = sub.add_parser("simulate", help="GFN2-xTB IR line spectra of a molecule list (cached, resumable)")
+    p_sim.add_argument("--molecules", type=Path, required=True, help="CSV with a smiles or inchi column")
+    p_sim.add_argument("--out", type=Path, required=True, help="cache folder (one JSON file per molecule)")
+    p_sim.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    p_sim.add_argument("--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster")
+    p_sim.add_argument("--export", type=Path, help="also write all line spectra as one .json.gz")
+    p_sim.set_defaults(func=_one_line_errors(_simulate))
+
+    p_ing = sub.add_parser("ingest", help="JCAMP-DX files -> spectra on a common grid (.npz)")
+    p_ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders of .jdx files")
+    p_ing.add_argument("--out", type=Path, required=True, help="R23-style .npz: x, grid, files, header fields")
+    p_ing.add_argument("--dataset", type=Path, help="also write the self-describing data set (.npz + metadata)")
+    p_ing.add_argument("--qc", type=Path, help="also write a CSV with one row per input file")
+    p_ing.add_argument("--state", action="append", help="keep this state (repeatable; default gas)")
+    p_ing.add_argument("--any-state", action="store_true", help="keep every state")
+    p_ing.add_argument("--xunits", action="append", help="keep these x units (repeatable; default 1/CM)")
+    p_ing.add_argument("--yunits", action="append", help="keep these y units (repeatable; default ABSORBANCE)")
+    p_ing.add_argument("--convert", action="store_true", help="also keep convertible units (T, %%T, µm, nm, quant.)")
+    p_ing.add_argument(
+        "--grid", nargs=3, type=float, default=[500.0, 3900.0, 850], metavar=("START", "STOP", "N"), help="cm-1"
+    )
+    p_ing.add_argument("--show", type=int, default=10, help="rejections to print")
+    p_ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_ing.set_defaults(func=_one_line_errors(_ingest))
+
+    p_lab = sub.add_parser("label", help="InChI -> functional-group labels (SMARTS)")
+    p_lab.add_argument("--index", type=Path, required=True, help="CSV with columns ID and Inchi")
+    p_lab.add_argument("--out", type=Path, required=True, help="CSV: ID and one 0/1 column per group")
+    p_lab.add_argument("--groups", type=Path, help="JSON {name: SMARTS} instead of the 17 R23 groups")
+    p_lab.add_argument("--problems", type=Path, help="also write the skipped InChIs as CSV")
+    p_lab.set_defaults(func=_one_line_errors(_label))

@@ -1,0 +1,174 @@
+"""Functional-group labels from structures: InChI → RDKit molecule → one 0/1 per SMARTS pattern.
+
+:data:`GROUPS` is the 17-group table of R23 (SMARTS as in Fine et al. 2020), in the order of
+REFERENCE.md. Any other ``{name: SMARTS}`` table can be passed instead. An InChI that RDKit
+cannot read is reported (returned as a :class:`Problem`) and skipped, never guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem, rdBase
+
+GROUPS: dict[str, str] = {
+    "alkane": "[CX4;H0,H1,H2,H4]",
+    "methyl": "[CH3]",
+    "alkene": "[CX3]=[CX3]",
+    "alkyne": "[CX2]#C",
+    "alcohols": "[#6][OX2H]",
+    "amines": "[NX3;H2,H1;!$(NC=O)]",
+    "nitriles": "[NX1]#[CX2]",
+    "aromatics": "[$([cX3](:*):*),$([cX2+](:*):*)]",
+    "alkyl halides": "[#6][F,Cl,Br,I]",
+    "esters": "[#6][CX3](=O)[OX2H0][#6]",
+    "ketones": "[#6][CX3](=O)[#6]",
+    "aldehydes": "[CX3H1](=O)[#6]",
+    "carboxylic acids": "[CX3](=O)[OX2H1]",
+    "ether": "[OD2]([#6])[#6]",
+    "acyl halides": "[CX3](=[OX1])[F,Cl,Br,I]",
+    "amides": "[NX3][CX3](=[OX1])[#6]",
+    "nitro": "[$([NX3](=O)=O),$([NX3+](=O)[O-])][!#8]",
+}
+SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An entry that could not be labelled: its id, the InChI as given and why."""
+
+    id: str
+    inchi: str
+    reason: str
+
+
+def compile_groups(groups: Mapping[str, str] = GROUPS) -> dict[str, Chem.Mol]:
+    """SMARTS → query molecules; ``ValueError`` naming the group whose SMARTS RDKit rejects."""
+    if not groups:
+        raise ValueError("the group table is empty")
+    queries = {}
+    with rdBase.BlockLogs():
+        for name, smarts in groups.items():
+            query = Chem.MolFromSmarts(smarts) if isinstance(smarts, str) and smarts.strip() else None
+            if query is None:
+                raise ValueError(f"group {name!r}: invalid SMARTS {smarts!r}")
+            queries[name] = query
+    return queries
+
+
+def normalise_inchi(inchi: str) -> str:
+    """Add the ``InChI=`` prefix when it is missing (the NIST index stores InChIs without it)."""
+    text = inchi.strip()
+    return text if text.startswith("InChI=") else f"InChI={text}"
+
+
+def mol_from_inchi(inchi: object) -> tuple[Chem.Mol | None, str]:
+    """RDKit molecule of an InChI (with or without the prefix) and, when ``None``, why."""
+    if inchi is None or (isinstance(inchi, float) and math.isnan(inchi)):
+        return None, "no InChI"
+    if not isinstance(inchi, str) or not inchi.strip():
+        return None, "no InChI"
+    text = normalise_inchi(inchi)
+    with rdBase.BlockLogs():
+        try:
+            mol = Chem.MolFromInchi(text, sanitize=True, removeHs=True)
+        except Exception as err:  # RDKit raises for some inputs instead of returning None
+            return None, f"RDKit could not read the InChI ({type(err).__name__}: {err})"
+    if mol is None:
+        return None, "RDKit could not read the InChI"
+    return mol, ""
+
+
+def group_vector(mol: Chem.Mol, queries: Mapping[str, Chem.Mol]) -> list[int]:
+    """0/1 for each query, in the table's order."""
+    return [int(mol.HasSubstructMatch(query)) for query in queries.values()]
+
+
+def label_inchis(
+    inchis: Sequence[object],
+    ids: Sequence[str] | None = None,
+    groups: Mapping[str, str] = GROUPS,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Label each InChI; returns a table (``ID`` plus one int8 column per group) and the problems.
+
+    Rows whose InChI cannot be read are left out of the table and listed as problems.
+    """
+    ids = [str(i) for i in (ids if ids is not None else range(len(inchis)))]
+    if len(ids) != len(inchis):
+        raise ValueError(f"{len(ids)} ids for {len(inchis)} InChIs")
+    queries = compile_groups(groups)
+    kept_ids, rows, problems = [], [], []
+    for cid, inchi in zip(ids, inchis, strict=True):
+        mol, why = mol_from_inchi(inchi)
+        if mol is None:
+            problems.append(Problem(cid, inchi if isinstance(inchi, str) else "", why))
+            continue
+        kept_ids.append(cid)
+        rows.append(group_vector(mol, queries))
+    table = pd.DataFrame(np.asarray(rows, dtype=np.int8).reshape(len(rows), len(queries)), columns=list(queries))
+    table.insert(0, "ID", kept_ids)
+    return table, problems
+
+
+def read_index(path: str | os.PathLike) -> pd.DataFrame:
+    """A CSV with columns ``ID`` and ``Inchi`` (e.g. the NIST index); ``ValueError`` naming a missing column."""
+    path = Path(path)
+    try:
+        index = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"index file not found: {path}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a readable CSV ({err})") from None
+    for column in ("ID", "Inchi"):
+        if column not in index.columns:
+            raise ValueError(f"{path}: missing column '{column}' (found {', '.join(index.columns)})")
+    return index
+
+
+def label_index(path: str | os.PathLike, groups: Mapping[str, str] = GROUPS) -> tuple[pd.DataFrame, list[Problem]]:
+    """:func:`label_inchis` on the ``ID``/``Inchi`` columns of an index CSV."""
+    index = read_index(path)
+    return label_inchis(index["Inchi"].tolist(), index["ID"].tolist(), groups)
+
+
+def split_indices(
+    n: int, seed: int = 0, fractions: Sequence[float] = SPLIT_FRACTIONS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded random train/validation/test split of ``range(n)`` (default 70/15/15).
+
+    Train and validation sizes are rounded down, test takes the rest: 8,125 spectra give
+    5,687 / 1,218 / 1,220 as in R23. Each part is sorted.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    fractions = [float(f) for f in fractions]
+    if len(fractions) != 3 or min(fractions) < 0 or not math.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions must be three numbers >= 0 that sum to 1, got {fractions}")
+    order = np.random.default_rng(seed).permutation(n)
+    n_train, n_val = int(n * fractions[0]), int(n * fractions[1])
+    parts = order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :]
+    return tuple(np.sort(p) for p in parts)  # type: ignore[return-value]
+
+
+def proportions(labels: pd.DataFrame | np.ndarray, names: Iterable[str] | None = None) -> pd.Series:
+    """Share of positives per group (columns other than ``ID``), largest first."""
+    if isinstance(labels, pd.DataFrame):
+        table = labels.drop(columns=[c for c in ("ID",) if c in labels.columns])
+    else:
+        array = np.asarray(labels)
+        table = pd.DataFrame(array, columns=list(names) if names is not None else list(GROUPS)[: array.shape[1]])
+    if len(table) == 0:
+        raise ValueError("no labelled rows")
+    return table.astype(float).mean().sort_values(ascending=False, kind="stable").rename("proportion")
+
+
+def cooccurrence(labels: pd.DataFrame) -> pd.DataFrame:
+    """Number of molecules with both groups, for every pair (diagonal: with the group)."""
+    table = labels.drop(columns=[c for c in ("ID",) if c in labels.columns]).astype(np.int64)
+    return table.T @ table
