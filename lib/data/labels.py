@@ -172,3 +172,85 @@ def cooccurrence(labels: pd.DataFrame) -> pd.DataFrame:
     """Number of molecules with both groups, for every pair (diagonal: with the group)."""
     table = labels.drop(columns=[c for c in ("ID",) if c in labels.columns]).astype(np.int64)
     return table.T @ table
+
+
+# --------------------------------------------------------------------------- for the chapter
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "alkane": ("2-methylbutane", "CC(C)CC"),
+    "methyl": ("toluene", "Cc1ccccc1"),
+    "alkene": ("1-butene", "C=CCC"),
+    "alkyne": ("propyne", "CC#C"),
+    "alcohols": ("ethanol", "CCO"),
+    "amines": ("ethylamine", "CCN"),
+    "nitriles": ("acetonitrile", "CC#N"),
+    "aromatics": ("benzene", "c1ccccc1"),
+    "alkyl halides": ("chloroethane", "CCCl"),
+    "esters": ("ethyl acetate", "CC(=O)OCC"),
+    "ketones": ("acetone", "CC(C)=O"),
+    "aldehydes": ("acetaldehyde", "CC=O"),
+    "carboxylic acids": ("acetic acid", "CC(=O)O"),
+    "ether": ("diethyl ether", "CCOCC"),
+    "acyl halides": ("acetyl chloride", "CC(=O)Cl"),
+    "amides": ("N,N-dimethylacetamide", "CC(=O)N(C)C"),
+    "nitro": ("nitromethane", "C[N+](=O)[O-]"),
+}
+"""A small molecule that has each group of :data:`GROUPS`: ``group → (name, SMILES)``."""
+
+IMIDIC_ACID = "[#6][CX3]([OX2H1])=[NX2]"
+"""The tautomer RDKit builds from a standard InChI whose amide H is mobile (``(H2,3,4)``): R–C(OH)=N–."""
+
+
+def draw_match(smiles: str, smarts: str, size: tuple[int, int] = (220, 160)) -> str:
+    """SVG text of a molecule with the atoms and bonds of every ``smarts`` match highlighted."""
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    mol = Chem.MolFromSmiles(smiles)
+    query = Chem.MolFromSmarts(smarts)
+    if mol is None or query is None:
+        raise ValueError(f"cannot draw {smiles!r} with {smarts!r}")
+    atoms, bonds = set(), set()
+    for match in mol.GetSubstructMatches(query):
+        atoms.update(match)
+        for bond in query.GetBonds():
+            a, b = match[bond.GetBeginAtomIdx()], match[bond.GetEndAtomIdx()]
+            bonds.add(mol.GetBondBetweenAtoms(a, b).GetIdx())
+    drawer = rdMolDraw2D.MolDraw2DSVG(*size)
+    drawer.drawOptions().clearBackground = False
+    rdMolDraw2D.PrepareAndDrawMolecule(drawer, mol, highlightAtoms=sorted(atoms), highlightBonds=sorted(bonds))
+    drawer.FinishDrawing()
+    svg = drawer.GetDrawingText()
+    return svg[svg.find("<svg") :]  # without the XML declaration, so it can sit inside HTML
+
+
+def molecule_sizes(inchis: Sequence[object], ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """``ID``, ``heavy atoms`` and ``atoms`` (hydrogens included) of every InChI RDKit can read."""
+    ids = [str(i) for i in (ids if ids is not None else range(len(inchis)))]
+    if len(ids) != len(inchis):
+        raise ValueError(f"{len(ids)} ids for {len(inchis)} InChIs")
+    rows = []
+    for cid, inchi in zip(ids, inchis, strict=True):
+        mol, _ = mol_from_inchi(inchi)
+        if mol is not None:
+            heavy = mol.GetNumHeavyAtoms()
+            hydrogens = sum(a.GetTotalNumHs() for a in mol.GetAtoms()) + mol.GetNumAtoms() - heavy
+            rows.append((cid, heavy, heavy + hydrogens))
+    return pd.DataFrame(rows, columns=["ID", "heavy atoms", "atoms"])
+
+
+def compare_proportions(
+    ours: pd.Series, reference: pd.Series, tolerance: float, exempt: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Our and the published share per group (in ``reference``'s order), the deviation, and whether it is within
+    ``tolerance``.
+
+    ``exempt`` groups are marked (the issue expects amides to differ) but judged all the same.
+    """
+    missing = [g for g in reference.index if g not in ours.index]
+    if missing:
+        raise ValueError(f"no proportion for {', '.join(missing)}")
+    exempt = set(exempt)
+    table = pd.DataFrame({"ours": ours.reindex(reference.index).astype(float), "R23": reference.astype(float)})
+    table["deviation"] = table["ours"] - table["R23"]
+    table["within tolerance"] = table["deviation"].abs() <= tolerance + 1e-12
+    table["exempt"] = [g in exempt for g in table.index]
+    return table

@@ -1,8 +1,9 @@
 """Our curated set of small organic molecules for simulated IR spectra.
 
 Authored for this book, not taken from a source work: every functional-group template below
-is combined with every substituent, giving a few hundred small molecules in which each of
-R23's 17 groups occurs at least ten times. The list is written to ``book/ir/molecules.csv``
+is combined with every substituent, and every pair of end groups is joined by each of three
+linkers, giving several hundred small molecules in which each of R23's 17 groups occurs many
+times, alone and together with others. The list is written to ``book/ir/molecules.csv``
 (the test suite checks that file against :func:`curated`).
 """
 
@@ -59,20 +60,55 @@ TEMPLATES = {
 }
 
 
+# end groups for bifunctional molecules X-linker-Y (so that groups co-occur, as in real data)
+END_GROUPS = {  # name: (written before the linker, written after it)
+    "hydroxy": ("O", "O"),
+    "amino": ("N", "N"),
+    "cyano": ("N#C", "C#N"),
+    "acetyl": ("CC(=O)", "C(C)=O"),
+    "formyl": ("O=C", "C=O"),
+    "carboxy": ("OC(=O)", "C(=O)O"),
+    "methoxycarbonyl": ("COC(=O)", "C(=O)OC"),
+    "methoxy": ("CO", "OC"),
+    "chlorocarbonyl": ("ClC(=O)", "C(=O)Cl"),
+    "carbamoyl": ("NC(=O)", "C(N)=O"),
+    "nitro": ("[O-][N+](=O)", "[N+](=O)[O-]"),
+    "chloro": ("Cl", "Cl"),
+    "bromo": ("Br", "Br"),
+    "fluoro": ("F", "F"),
+    "ethynyl": ("C#C", "C#C"),
+    "ethenyl": ("C=C", "C=C"),
+}
+LINKERS = {"1,4-phenylene": "c1ccc({Y})cc1", "ethylene": "CC{Y}", "propylene": "CCC{Y}"}
+
+
+def _candidates():
+    for template_name, template in TEMPLATES.items():
+        for substituent_name, smiles in SUBSTITUENTS.items():
+            yield f"{substituent_name} {template_name}", template.format(R=smiles)
+    names = list(END_GROUPS)
+    for linker_name, linker in LINKERS.items():
+        for i, x in enumerate(names):
+            for y in names[i:]:
+                yield f"{x}-{linker_name}-{y}", END_GROUPS[x][0] + linker.format(Y=END_GROUPS[y][1])
+
+
 def curated() -> list[dict[str, str]]:
-    """Every template × substituent, canonical SMILES, duplicates removed (first name kept)."""
+    """Every template × substituent and every pair of end groups on each linker.
+
+    Canonical SMILES, duplicates removed (the first name is kept).
+    """
     from rdkit import Chem
 
     rows, seen = [], set()
-    for template_name, template in TEMPLATES.items():
-        for substituent_name, smiles in SUBSTITUENTS.items():
-            mol = Chem.MolFromSmiles(template.format(R=smiles))
-            if mol is None:
-                raise ValueError(f"template {template_name!r} with {substituent_name!r} is not valid SMILES")
-            canonical = Chem.MolToSmiles(mol)
-            if canonical not in seen:
-                seen.add(canonical)
-                rows.append({"name": f"{substituent_name} {template_name}", "smiles": canonical})
+    for name, smiles in _candidates():
+        mol = Chem.MolFromSmiles(smiles)
+        if mol is None:
+            raise ValueError(f"{name}: {smiles!r} is not valid SMILES")
+        canonical = Chem.MolToSmiles(mol)
+        if canonical not in seen:
+            seen.add(canonical)
+            rows.append({"name": name, "smiles": canonical})
     return rows
 
 

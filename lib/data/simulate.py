@@ -38,6 +38,7 @@ class Settings:
     seed: int = 0  # RDKit embedding seed
     step: float = 5e-3  # finite-difference step, Bohr
     retries: int = 2  # re-optimisations away from an imaginary mode
+    optimiser: str = "BFGS"  # scipy.optimize.minimize method for the geometry
 
     def key(self) -> str:
         """Short stable hash of the settings."""
@@ -66,7 +67,7 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
     try:
         record["inchikey"] = inchikey(text)
         line = xtb.simulate(
-            text, seed=settings.seed, method=settings.method, step=settings.step, retries=settings.retries
+            text, settings.seed, settings.method, settings.step, settings.retries, optimiser=settings.optimiser
         )
         record.update(
             status="imaginary" if line.n_imaginary else "ok",
@@ -240,3 +241,34 @@ def spectra(records: list[dict], grid: np.ndarray | None = None, **broadening) -
         dtype=np.float32,
     ).reshape(len(keep), len(grid))
     return x, keep
+
+
+# --------------------------------------------------------------------------- shipped artefact
+def export_records(records: list[dict], path: str | os.PathLike) -> Path:
+    """Write records as gzip-compressed JSON (atomically), without the per-atom geometry."""
+    import gzip
+
+    slim = [{k: v for k, v in r.items() if k != "positions_bohr"} for r in records]
+    path = Path(path)
+    with io.atomic_open(path, "wb") as handle, gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) as gz:
+        gz.write(json.dumps(slim, separators=(",", ":")).encode())
+    return path
+
+
+def load_records(path: str | os.PathLike) -> list[dict]:
+    """Read records written by :func:`export_records`."""
+    import gzip
+
+    with gzip.open(path, "rt") as handle:
+        return json.load(handle)
+
+
+def seed_cache(path: str | os.PathLike, out: str | os.PathLike, settings: Settings = Settings()) -> int:
+    """Put the shipped records of ``path`` into the cache ``out`` (same settings only); returns how many."""
+    cache = Cache(out, settings)
+    added = 0
+    for record in load_records(path):
+        if record.get("settings") == asdict(settings) and cache.get(record["input"]) is None:
+            cache.put(record["input"], record)
+            added += 1
+    return added

