@@ -171,7 +171,8 @@ for n, k in enumerate(picks):
                              showlegend=n == 0), row, col)  # fmt: skip
     fig.add_trace(go.Scatter(x=real.grid, y=sim, name="simulated", line={"color": notebook.PALETTE[1]},
                              showlegend=n == 0), row, col)  # fmt: skip
-fig.update_xaxes(autorange="reversed", title_text="wavenumber (cm⁻¹)", row=3)
+fig.update_xaxes(autorange="reversed")
+fig.update_xaxes(title_text="wavenumber (cm⁻¹)", row=3)
 fig.update_layout(height=820, title="Best, middle and worst matches", legend={"orientation": "h", "y": -0.08})
 fig
 
