@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib {book,synthetic,nist,simulate,ingest,label} ...`` (``--help`` on each)."""
+"""Command line: ``python -m lib {book,synthetic,nist,simulate,ingest,label,predict} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from lib import predict as predict_cli
 from lib.data import cli as data_cli
 
 
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--repeats", type=int, default=5)
     p_syn.set_defaults(func=_synthetic)
     data_cli.register(sub)  # nist, simulate, ingest, label
+    predict_cli.register(sub)  # predict
 
     args = parser.parse_args(argv)
     try:

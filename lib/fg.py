@@ -1,0 +1,403 @@
+"""Training, saving, loading and evaluating ensembles of R23's FGA net over seeds.
+
+The chapters *Training the CNN* and *Benchmarking functional groups* call this module; the
+training itself is :func:`lib.train.fit` (the one harness), the loss :mod:`lib.losses`, the
+scores :mod:`lib.metrics`.
+
+**Protocol** (R23, REFERENCE.md §1): for seed ``s`` the data set is split 70/15/15 with
+:meth:`lib.data.datasets.IRSet.split` ``(s)``; the net is built after seeding with ``s``;
+Adam (rate 1e-3), batch 128, early stopping after 5 epochs without a lower validation loss,
+best weights restored (:data:`lib.train.R23`); loss R23 eq. 2 with the group proportions of
+the seed's training split (``reweight=False``: plain mean binary cross-entropy). With
+``l2_penalty=True`` the training loss also gets the released code's sum of squares of the last
+convolution (:func:`lib.losses.r23_l2_penalty`). Per-group decision thresholds maximising F1 on
+the model's *training* predictions (the authors' rule, :func:`lib.metrics.best_f1_thresholds`)
+are stored with every model.
+
+**Saved models** (:func:`save_model`): a folder holds one PyTorch state dict per model,
+``seed<k>.pt``, and ``runs.json`` keyed by file stem with ``seed``, ``conv_channels``,
+``input_len``, ``groups``, ``thresholds``, ``best_epoch``, ``epochs``, ``seconds``, ``history``,
+``settings``. That is the layout of R23's published weight folder (state dicts + ``runs.json``),
+so :func:`lib.models.fga.load_ensemble` and ``python -m lib predict --model DIR`` read both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from lib import io, metrics
+from lib.data.datasets import IRSet
+from lib.losses import ReweightedBCELoss, r23_l2_penalty
+from lib.models.fga import FGAEnsemble, FGANet, load_ensemble, predict_proba, read_runs
+from lib.train import R23, FitResult, TrainConfig, fit
+
+#: Targets of issue 5 (not published numbers): one seed early-stopped on 8,000 spectra within
+#: two minutes on 2 CPU cores, and at least 20,000 spectra per second in inference.
+TARGET_EARLY_STOP_S = 120
+TARGET_SPECTRA_PER_S = 20_000
+CLAMP = 1e-3  # p_j clipped to [CLAMP, 1 - CLAMP] so a group absent from a tiny training split cannot fail
+
+
+# --------------------------------------------------------------------------- training
+def bce_with_logits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Unweighted mean binary cross-entropy on logits (the 'without reweighting' ablation)."""
+    return F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype))
+
+
+def micro_f1_metric(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+    """Validation metric logged per epoch: micro-F1 at 0.5."""
+    pred = (logits > 0).numpy().astype(np.int8)
+    return {"micro_f1": metrics.micro_f1(targets.numpy().astype(np.int8), pred)}
+
+
+def make_loss(y_train: np.ndarray, reweight: bool = True):
+    """R23 eq. 2 with the training split's proportions, or plain BCE."""
+    return ReweightedBCELoss.from_labels(y_train, clamp=CLAMP) if reweight else bce_with_logits
+
+
+def train_seed(
+    data: IRSet,
+    seed: int,
+    config: TrainConfig = R23,
+    reweight: bool = True,
+    l2_penalty: bool = True,
+    conv_channels: int = 4,
+    augment: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> tuple[FitResult, dict[str, IRSet]]:
+    """One seed of the protocol above; returns the fit and the seed's split.
+
+    ``augment > 0``: every epoch trains on that many fresh perturbed copies of the training split
+    (:func:`augmenter`) instead of the split itself; validation stays unperturbed.
+    """
+    parts = data.split(seed)
+    train, val = parts["train"], parts["val"]
+    result = fit(
+        lambda: FGANet(input_len=data.x.shape[1], n_groups=data.y.shape[1], conv_channels=conv_channels),
+        augmenter(train, augment) if augment else (train.x, train.y),
+        (val.x, val.y),
+        config,
+        seed=seed,
+        loss=make_loss(train.y, reweight),
+        metric=micro_f1_metric,
+        penalty=r23_l2_penalty if l2_penalty else None,
+        device=device,
+        checkpoint=checkpoint,
+        progress=progress,
+        desc=f"seed {seed}",
+    )
+    return result, parts
+
+
+def data_signature(data: IRSet, **settings) -> str:
+    """Short hash of the spectra, labels and training settings (names a cache folder)."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(data.x, dtype=np.float32).tobytes())
+    h.update(np.ascontiguousarray(data.y, dtype=np.float32).tobytes())
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:12]
+
+
+# --------------------------------------------------------------------------- saving and loading
+def save_model(folder: str | os.PathLike, model: FGANet, info: dict, stem: str) -> Path:
+    """``folder/stem.pt`` (state dict) and the ``stem`` entry of ``folder/runs.json``, both atomic."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with io.atomic_open(folder / f"{stem}.pt", "wb") as handle:
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, handle)
+    runs = read_runs(folder)
+    runs[stem] = {"conv_channels": model.conv_channels, "input_len": model.input_len, **info}
+    io.write_json(folder / "runs.json", runs)
+    return folder / f"{stem}.pt"
+
+
+def train_ensemble(
+    data: IRSet,
+    seeds: Sequence[int],
+    folder: str | os.PathLike,
+    config: TrainConfig = R23,
+    reweight: bool = True,
+    l2_penalty: bool = True,
+    augment: int = 0,
+    max_epochs: int | None = None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> Path:
+    """Train every seed not yet saved in ``folder`` (``seed<k>.pt``); finished seeds are kept.
+
+    ``folder/checkpoints/seed<k>`` holds the harness' resumable checkpoint while a seed trains.
+    """
+    folder = Path(folder)
+    config = replace(config, max_epochs=max_epochs) if max_epochs else config
+    settings = {"config": config.to_dict(), "reweight": reweight, "l2_penalty": l2_penalty, "augment": augment,
+                "groups": data.groups}  # fmt: skip
+    for seed in seeds:
+        stem = f"seed{seed}"
+        if (folder / f"{stem}.pt").is_file() and stem in read_runs(folder):
+            continue
+        result, parts = train_seed(
+            data, seed, config, reweight, l2_penalty, augment=augment, checkpoint=folder / "checkpoints" / stem,
+            device=device, progress=progress,
+        )  # fmt: skip
+        train = parts["train"]
+        thresholds = metrics.best_f1_thresholds(train.y, predict_proba(result.model, train.x))
+        info = {
+            "seed": seed,
+            "groups": list(data.groups),
+            "thresholds": thresholds.tolist(),
+            "n_train": len(train),
+            "n_val": len(parts["val"]),
+            "n_test": len(parts["test"]),
+            "history": result.history,
+            "settings": settings,
+            **result.summary(),
+        }
+        save_model(folder, result.model.cpu(), info, stem)
+    return folder
+
+
+def load_trained(folder: str | os.PathLike, seeds: Sequence[int] | None = None) -> FGAEnsemble:
+    """The models of a folder (ours or R23's), optionally only ``seed<k>`` for ``k`` in ``seeds``."""
+    ensemble = load_ensemble(folder)
+    if seeds is None:
+        return ensemble
+    keep = [i for i, name in enumerate(ensemble.names) if name in {f"seed{s}" for s in seeds}]
+    missing = set(seeds) - {ensemble.runs[i].get("seed") for i in keep}
+    if missing:
+        raise FileNotFoundError(f"{folder} has no model for seeds {sorted(missing)}")
+    return FGAEnsemble([ensemble[i] for i in keep], [ensemble.names[i] for i in keep], [ensemble.runs[i] for i in keep])
+
+
+def histories(ensemble: FGAEnsemble) -> pd.DataFrame:
+    """Per-epoch logs of every member in one long table (``model`` column added)."""
+    pairs = zip(ensemble.names, ensemble.runs, strict=True)
+    rows = [{"model": name, **h} for name, run in pairs for h in run["history"]]
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- evaluation
+def evaluate_seeds(ensemble: FGAEnsemble, data: IRSet, part: str = "test") -> dict[str, list]:
+    """Each member on the ``part`` split of its own seed: per-group tables and molecular scores.
+
+    Returns lists (one entry per member) under ``groups@0.5``, ``groups@best``,
+    ``molecular@0.5``, ``molecular@best`` ("best": the member's stored training-F1 thresholds).
+    """
+    out: dict[str, list] = {"groups@0.5": [], "groups@best": [], "molecular@0.5": [], "molecular@best": []}
+    for model, run in zip(ensemble, ensemble.runs, strict=True):
+        subset = data.split(run["seed"])[part]
+        prob = predict_proba(model, subset.x)
+        for rule, t in (("0.5", 0.5), ("best", np.asarray(run["thresholds"]))):
+            out[f"groups@{rule}"].append(metrics.per_group_metrics(subset.y, prob, data.groups, threshold=t))
+            out[f"molecular@{rule}"].append(metrics.molecular_metrics(subset.y, prob, threshold=t))
+    return out
+
+
+def score_fixed_set(ensemble: FGAEnsemble, data: IRSet, threshold: float = 0.5) -> dict:
+    """Every member and the ensemble mean on one fixed set (e.g. real spectra).
+
+    Returns ``members`` (molecular metrics per member, a DataFrame), ``ensemble`` (those of the
+    mean probability, a Series) and ``groups`` (per-group table of the ensemble).
+    """
+    probs = np.stack([predict_proba(m, data.x) for m in ensemble])
+    members = pd.DataFrame(
+        [metrics.molecular_metrics(data.y, p, threshold) for p in probs], index=pd.Index(ensemble.names, name="model")
+    )
+    mean = probs.mean(axis=0)
+    return {
+        "members": members,
+        "ensemble": metrics.molecular_metrics(data.y, mean, threshold),
+        "groups": metrics.per_group_metrics(data.y, mean, data.groups, threshold),
+        "probabilities": mean,
+    }
+
+
+# --------------------------------------------------------------------------- benchmark
+def perturb(
+    x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, noise: float = 0.01, max_shift: int = 2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` spectra drawn with replacement from ``x`` (rows), each perturbed: an intensity scale
+    in [0.9, 1.1], a shift of up to ``max_shift`` grid points, Gaussian noise of standard deviation
+    ``noise`` (the maximum is 1); clipped at 0 and divided by the maximum again. Returns the new
+    spectra (float32), their labels and the source rows."""
+    idx = rng.integers(0, len(x), n)
+    out = x[idx].astype(np.float32) * rng.uniform(0.9, 1.1, (n, 1)).astype(np.float32)
+    shifts = rng.integers(-max_shift, max_shift + 1, n)
+    for s in np.unique(shifts):
+        rows = shifts == s
+        out[rows] = np.roll(out[rows], int(s), axis=1)
+    out = np.clip(out + rng.normal(0, noise, out.shape).astype(np.float32), 0, None)
+    out /= np.maximum(out.max(axis=1, keepdims=True), 1e-12)
+    return out.astype(np.float32), y[idx], idx
+
+
+def augmenter(train: IRSet, n: int, noise: float = 0.01, max_shift: int = 2):
+    """A ``train_data`` callback for :func:`lib.train.fit`: every epoch ``n`` fresh perturbed
+    copies (:func:`perturb`) of the training spectra."""
+
+    def draw(epoch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        x, y, _ = perturb(train.x, train.y, n, rng, noise, max_shift)
+        return x, y
+
+    return draw
+
+
+def resample(data: IRSet, n: int, seed: int = 0, noise: float = 0.01, max_shift: int = 2) -> IRSet:
+    """``n`` perturbed spectra (:func:`perturb`) drawn from ``data``, as a data set; labels and
+    names follow the source spectrum. For timing only (copies of one molecule can land in
+    different splits)."""
+    x, _, idx = perturb(data.x, data.y, n, np.random.default_rng(seed), noise, max_shift)
+    out = data.subset(idx)
+    out.x = x
+    out.notes = {**data.notes, "resampled": {"n": n, "seed": seed, "noise": noise, "max_shift": max_shift}}
+    return out
+
+
+def time_early_stop(data: IRSet, seed: int = 0, config: TrainConfig = R23, max_epochs: int | None = None) -> dict:
+    """Wall time of one R23 seed (split, reweighted loss, early stopping) on ``data``, on CPU."""
+    config = replace(config, max_epochs=max_epochs) if max_epochs else config
+    start = time.perf_counter()
+    result, parts = train_seed(data, seed, config, device="cpu")
+    seconds = time.perf_counter() - start
+    return {
+        "spectra": len(data),
+        "train": len(parts["train"]),
+        "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "seconds": seconds,
+        "seconds_per_epoch": seconds / max(result.epochs, 1),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def inference_throughput(
+    model: torch.nn.Module, n: int = 20_000, batch_size: int = 4096, repeats: int = 3, seed: int = 0
+) -> dict:
+    """Spectra per second of :func:`lib.models.fga.predict_proba` on CPU (best of ``repeats``)."""
+    n_in = model.input_len if isinstance(model, FGANet) else model[0].input_len
+    x = np.random.default_rng(seed).random((n, n_in), dtype=np.float32)
+    x /= x.max(axis=1, keepdims=True)
+    model = model.cpu()
+    predict_proba(model, x[:batch_size], batch_size)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict_proba(model, x, batch_size)
+        times.append(time.perf_counter() - start)
+    return {"spectra": n, "batch_size": batch_size, "seconds": min(times), "spectra_per_s": n / min(times),
+            "threads": torch.get_num_threads()}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- other data
+def labelled_dataset(dataset: str | os.PathLike, labels_csv: str | os.PathLike) -> IRSet:
+    """A scraped NIST data set (``python -m lib ingest ... --dataset``) joined with ``label``'s CSV.
+
+    Spectrum files are named ``{ID}_{i}.jdx`` by ``nist fetch``; the ID before the last
+    underscore is matched with the ``ID`` column. Spectra without labels are left out.
+    """
+    from lib.data import ingest
+
+    arrays, _ = ingest.load_dataset(dataset)
+    table = pd.read_csv(labels_csv, dtype={"ID": str}).set_index("ID")
+    groups = [c for c in table.columns]
+    files = [str(f) for f in arrays["files"]]
+    ids = [Path(f).stem.rsplit("_", 1)[0] for f in files]
+    keep = [i for i, cid in enumerate(ids) if cid in table.index]
+    if not keep:
+        raise ValueError(f"no spectrum of {dataset} has a label in {labels_csv}")
+    y = table.loc[[ids[i] for i in keep], groups].to_numpy(dtype=np.float32)
+    names = [files[i] for i in keep]
+    return IRSet(
+        arrays["x"][keep].astype(np.float32), y, arrays["grid"], names, [""] * len(keep), [ids[i] for i in keep],
+        groups, {"source": str(dataset)},
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the default data
+def default_data(
+    lines_file: str | os.PathLike,
+    molecules_file: str | os.PathLike,
+    data_dir: str | os.PathLike | None = None,
+    scales: Sequence[float] = (0.97,),
+    fwhms: Sequence[float] = (60.0,),
+) -> dict:
+    """The chapters' data: simulated spectra of our curated set, broadened with the setting of
+    ``scales`` × ``fwhms`` that best matches the real jcamp spectra (mean cosine similarity, as in
+    the chapter *Simulated spectra*), without the molecules of those real spectra.
+
+    Returns ``simulated`` and ``real`` (:class:`IRSet`), ``scale``, ``fwhm``, ``similarity``,
+    ``table`` (the similarity grid) and ``excluded`` (molecules of our set left out).
+    """
+    from lib.data import datasets, molecules, simulate, validation
+
+    records = simulate.load_records(lines_file)
+    real, _ = datasets.real_jcamp(data_dir=data_dir)
+    by_key = {r.get("inchikey"): r for r in records if r["status"] == "ok"}
+    pairs = [(i, by_key[k]) for i, k in enumerate(real.inchikeys) if k in by_key]
+    table = validation.similarity_grid(
+        [r for _, r in pairs], real.x[[i for i, _ in pairs]], real.grid, list(scales), list(fwhms)
+    )
+    scale, fwhm, similarity = validation.best_setting(table)
+    by_input = {r["input"]: r for r in records}
+    chosen = [by_input[m["smiles"]] for m in molecules.read_csv(molecules_file) if m["smiles"] in by_input]
+    exclude = set(real.inchikeys)
+    excluded = sum(r["status"] == "ok" and r.get("inchikey") in exclude for r in chosen)
+    sim = datasets.simulated(chosen, grid=real.grid, exclude_inchikeys=exclude, fwhm=fwhm, scale=scale)
+    return {"simulated": sim, "real": real, "scale": scale, "fwhm": fwhm, "similarity": similarity,
+            "table": table, "excluded": int(excluded), "n_records": len(chosen)}  # fmt: skip
+
+
+def models_folder(data: IRSet, root: str | os.PathLike | None = None, **settings) -> Path:
+    """``root/<hash of data and settings>`` (``root`` default ``_build/cache/fg_models``): the
+    folder both chapters use, so the benchmark finds the training chapter's models."""
+    from lib.paths import cache_dir
+
+    root = Path(root) if root else cache_dir("fg_models")
+    return root / data_signature(data, **settings)
+
+
+def ensure_ensemble(
+    data: IRSet,
+    seeds: Sequence[int],
+    models_dir: str | os.PathLike | None = None,
+    reweight: bool = True,
+    augment: int = 0,
+    max_epochs: int | None = None,
+    progress: bool = False,
+) -> Path:
+    """The folder of the models for ``seeds`` under these settings, training the missing ones.
+
+    ``models_dir`` is a root folder (default ``_build/cache/fg_models``); the models live in a
+    sub-folder named by :func:`models_folder`, so chapters asking for the same data and settings
+    share them and any change of data or settings trains afresh.
+    """
+    config = replace(R23, max_epochs=max_epochs) if max_epochs else R23
+    folder = models_folder(data, models_dir, config=config.to_dict(), reweight=reweight, augment=augment)
+    return train_ensemble(data, seeds, folder, config, reweight=reweight, augment=augment, progress=progress)
+
+
+def bn_settling_batches(model: FGANet, x: np.ndarray) -> tuple[float, int]:
+    """The first BatchNorm's problem on small data sets: its running variance starts at 1, the
+    variance it should reach is that of the first convolution's ReLU output (``v``, mean over the
+    channels that are not dead, on ``x``); with momentum ``m`` the excess decays as ``(1 − m)^n``,
+    so it falls below ``v`` after ``n = log(v / (1 − v)) / log(1 − m)`` training batches.
+    Returns ``(v, n)``."""
+    bn = model.features[2]
+    with torch.no_grad():
+        h = model.features[:2].eval()(torch.as_tensor(np.asarray(x, dtype=np.float32)).unsqueeze(1))
+    var = h.var(dim=(0, 2)).double().numpy()
+    v = float(var[var > 0].mean())
+    return v, int(np.ceil(np.log(v / (1 - v)) / np.log(1 - bn.momentum)))

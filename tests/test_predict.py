@@ -1,0 +1,174 @@
+"""``python -m lib predict`` and the ensemble helpers of :mod:`lib.fg`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lib import fg
+from lib.__main__ import main
+from lib.data import ingest
+from lib.data.datasets import IRSet
+from lib.data.labels import GROUPS
+from lib.models.fga import FGANet, load_ensemble, predict_proba
+
+
+def jdx(y, firstx=500, lastx=3900, state="gas", yunits="ABSORBANCE") -> str:
+    """A small AFFN JCAMP-DX text with equally spaced x."""
+    step = (lastx - firstx) / (len(y) - 1)
+    lines = ["##TITLE=test", "##JCAMP-DX=4.24", "##DATA TYPE=INFRARED SPECTRUM", f"##STATE={state}",
+             "##XUNITS=1/CM", f"##YUNITS={yunits}", "##XFACTOR=1", "##YFACTOR=1", f"##FIRSTX={firstx}",
+             f"##LASTX={lastx}", f"##NPOINTS={len(y)}", "##XYDATA=(X++(Y..Y))"]  # fmt: skip
+    lines += [f"{firstx + i * step:g} {v:g}" for i, v in enumerate(y)]
+    return "\n".join([*lines, "##END="]) + "\n"
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    folder = tmp_path / "models"
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        fg.save_model(folder, FGANet().eval(), {"seed": seed, "groups": list(GROUPS)}, f"seed{seed}")
+    return folder
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    good = tmp_path / "good.jdx"
+    good.write_text(jdx(rng.random(200) + 0.1))
+    bad = tmp_path / "bad.jdx"
+    bad.write_text("this is not JCAMP-DX\n")
+    liquid = tmp_path / "liquid.jdx"
+    liquid.write_text(jdx(rng.random(200) + 0.1, state="liquid"))
+    return good, bad, liquid
+
+
+def test_json_output_means_over_models_and_reports_bad_files(model_dir, files, capsys):
+    good, bad, liquid = files
+    rc = main(["predict", str(good), str(bad), str(tmp_missing := good.with_name("missing.jdx")), str(liquid),
+               "--model", str(model_dir), "--json"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert rc == 1
+    doc = json.loads(out)
+    assert doc["groups"] == list(GROUPS)
+    assert [r["file"] for r in doc["results"]] == [str(good), str(bad), str(tmp_missing), str(liquid)]
+    ok, broken, missing, filtered = doc["results"]
+    assert "error" not in ok and "JcampError" in broken["error"] and "not found" in missing["error"]
+    assert "STATE" in filtered["error"]
+    assert "bad.jdx" in err and "missing.jdx" in err
+    # the reported probability is the mean of the two models' sigmoid outputs on the ingested spectrum
+    x = ingest.ingest_file(good, ingest.default_grid(), ingest.CONVERTING_FILTERS).vector[None].astype(np.float32)
+    expected = np.mean([torch.sigmoid(m(torch.from_numpy(x))).detach().numpy()[0] for m in load_ensemble(model_dir)], 0)
+    got = np.array([ok["probabilities"][g] for g in GROUPS])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_text_output_and_any_state(model_dir, files, capsys):
+    good, _, liquid = files
+    assert main(["predict", str(good), str(liquid), "--model", str(model_dir), "--any-state", "--threshold", "0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0].startswith(f"{good}: ") and "alkane (" in out[0]
+
+
+def test_unusable_model_folder_is_one_line_error(tmp_path, files, capsys):
+    assert main(["predict", str(files[0]), "--model", str(tmp_path)]) == 2
+    assert "no *.pt" in capsys.readouterr().err
+
+
+def test_published_weights_folder(files, capsys):
+    from lib.models.fga import published_weights_dir
+
+    try:
+        folder = published_weights_dir()
+    except FileNotFoundError:
+        pytest.skip("published R23 weights not available")
+    assert main(["predict", str(files[0]), "--model", str(folder), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["results"][0]["probabilities"]) == 17
+
+
+# --------------------------------------------------------------------------- lib.fg
+def tiny_set(n=60, seed=0) -> IRSet:
+    rng = np.random.default_rng(seed)
+    y = (rng.random((n, len(GROUPS))) < 0.4).astype(np.float32)
+    grid = ingest.default_grid()
+    x = rng.random((n, grid.size)).astype(np.float32) * 0.1
+    for j in range(len(GROUPS)):  # one band per group present
+        x[:, 20 + 45 * j] += y[:, j]
+    x /= x.max(axis=1, keepdims=True)
+    names = [f"m{i}" for i in range(n)]
+    return IRSet(x, y, grid, names, names, names)
+
+
+def test_perturb_is_seeded_normalised_and_keeps_labels():
+    data = tiny_set()
+    a = fg.perturb(data.x, data.y, 50, np.random.default_rng(1))
+    b = fg.perturb(data.x, data.y, 50, np.random.default_rng(1))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[0].shape == (50, data.x.shape[1]) and a[0].dtype == np.float32
+    np.testing.assert_allclose(a[0].max(axis=1), 1.0, rtol=1e-6)
+    assert a[0].min() >= 0
+    np.testing.assert_array_equal(a[1], data.y[a[2]])
+    assert len(fg.resample(data, 80, seed=2)) == 80
+
+
+def test_train_save_load_evaluate_roundtrip(tmp_path):
+    data = tiny_set()
+    folder = fg.train_ensemble(data, [0, 1], tmp_path / "m", max_epochs=2, augment=64)
+    ens = fg.load_trained(folder)
+    assert ens.names == ["seed0", "seed1"] and ens.seeds == [0, 1]
+    run = ens.runs[0]
+    assert len(run["thresholds"]) == len(GROUPS) and run["epochs"] == 2 and len(run["history"]) == 2
+    assert run["settings"]["augment"] == 64 and run["settings"]["reweight"] is True
+    mtime = (folder / "seed0.pt").stat().st_mtime_ns
+    fg.train_ensemble(data, [0, 1, 2], folder, max_epochs=2, augment=64)  # only seed 2 is new
+    assert (folder / "seed0.pt").stat().st_mtime_ns == mtime
+    assert fg.load_trained(folder, seeds=[2]).names == ["seed2"]
+    with pytest.raises(FileNotFoundError, match="seeds"):
+        fg.load_trained(folder, seeds=[7])
+    scores = fg.evaluate_seeds(fg.load_trained(folder, [0, 1]), data)
+    assert len(scores["groups@0.5"]) == 2 and list(scores["groups@best"][0].index) == list(GROUPS)
+    fixed = fg.score_fixed_set(ens, data)
+    assert list(fixed["members"].index) == ["seed0", "seed1"] and 0 <= fixed["ensemble"]["micro_f1"] <= 1
+    assert fg.histories(ens)["model"].nunique() == 2
+
+
+def test_training_is_reproducible_and_ablation_changes_loss():
+    data = tiny_set()
+    a, _ = fg.train_seed(data, 3, fg.replace(fg.R23, max_epochs=2))
+    b, _ = fg.train_seed(data, 3, fg.replace(fg.R23, max_epochs=2))
+    for (k, v), w in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
+        assert torch.equal(v, w), k
+    c, _ = fg.train_seed(data, 3, fg.replace(fg.R23, max_epochs=2), reweight=False)
+    assert c.history[0]["train_loss"] != a.history[0]["train_loss"]
+
+
+def test_benchmarks_report_positive_rates():
+    data = tiny_set()
+    out = fg.time_early_stop(data, max_epochs=2)
+    assert out["epochs"] == 2 and out["seconds"] > 0 and out["train"] == 42
+    thr = fg.inference_throughput(FGANet(), n=512, batch_size=256, repeats=1)
+    assert thr["spectra_per_s"] > 0
+    assert predict_proba(FGANet(), data.x[:3]).shape == (3, len(GROUPS))
+
+
+def test_labelled_dataset_joins_ids(tmp_path):
+    rng = np.random.default_rng(0)
+    for cid in ("C1", "C2"):
+        (tmp_path / f"{cid}_0.jdx").write_text(jdx(rng.random(100) + 0.1))
+    result = ingest.ingest([tmp_path], filters=ingest.CONVERTING_FILTERS)
+    ingest.save_dataset(tmp_path / "set.npz", result)
+    (tmp_path / "labels.csv").write_text("ID,alkane,methyl\nC2,1,0\nC9,0,1\n")
+    data = fg.labelled_dataset(tmp_path / "set.npz", tmp_path / "labels.csv")
+    assert data.inchikeys == ["C2"] and data.groups == ["alkane", "methyl"] and data.y.tolist() == [[1, 0]]
+
+
+def test_bn_settling_batches_follows_the_momentum_formula():
+    model = FGANet()
+    v, n = fg.bn_settling_batches(model, tiny_set().x)
+    assert 0 < v < 1 and n >= 1
+    assert 0.9**n * (1 - v) <= v < 0.9 ** (n - 1) * (1 - v)
