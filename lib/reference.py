@@ -50,3 +50,26 @@ def r23_table1():
     import pandas as pd
 
     return pd.DataFrame.from_dict(R23_TABLE1, orient="index", columns=list(R23_TABLE1_COLUMNS))
+
+
+# --- S23 benchmark results (Schuetzke et al. 2023, Fig. 2, text and REFERENCE.md §2 "Published results")
+# Block added with the "Benchmark" and "Challenge set" chapters.
+S23_TEST_SIZE = 4_500  # deterministic test spectra (500 classes x 9)
+S23_TRAIN_SIZE = 25_000  # training spectra (500 classes x 50)
+S23_TEST_ERRORS = {  # misclassified test spectra, mean over 5 seeds (Fig. 2)
+    "CNN2": 38.0,
+    "CNN3": 28.4,
+    "CNN6": 8.4,
+    "INC3": 17.2,
+    "INC6": 11.4,
+    "VGG": 21.6,
+    "CNN-BN": 44.2,
+    "ResNet": 21.2,
+}
+S23_CNN6_TEST_ERROR_RANGE = (6, 12)  # CNN6 over its 5 seeds
+S23_MIN_TEST_ACCURACY = 0.989  # every model >= 4,450 of 4,500 correct
+S23_CNN6_TRAIN_ERROR_RANGE = (125, 185)  # CNN6 misclassified training spectra (of 25,000)
+S23_OTHER_TRAIN_MIN_CORRECT = 24_900  # "most models correctly identified at least 24,900 of 25,000"
+S23_MINOR_PEAK_PAIRS = 7  # 246/382 "and six additional pairs" confused for a minor peak
+S23_CHALLENGE_CNN6_ACCURACY = 0.90  # "close to 90%" with ReLU dense layers (Fig. 7)
+S23_CHALLENGE_TEST_SIZE = 162  # 27 classes x 6
