@@ -22,7 +22,7 @@ def kinds(modules) -> list[str]:
     return [type(m).__name__ for m in modules]
 
 
-@pytest.mark.parametrize("name", bm.MODELS)
+@pytest.mark.parametrize("name", bm.MODELS + bm.OURS)
 def test_output_shape_full_length(name):
     net = meta_build(name)
     with torch.device("meta"):
@@ -30,7 +30,7 @@ def test_output_shape_full_length(name):
         assert net(torch.zeros(4, 5000)).shape == (4, 500)  # (N, L) is accepted too
 
 
-@pytest.mark.parametrize("name", bm.MODELS + list(bm.MODIFIED))
+@pytest.mark.parametrize("name", bm.MODELS + bm.OURS + list(bm.MODIFIED))
 def test_output_shape_short_input_real_forward(name):
     torch.manual_seed(0)
     net = bm.build(name, input_len=600, n_classes=10).eval()
@@ -99,6 +99,22 @@ def test_macs_cnn2_by_hand():
     conv2 = 417 * 64 * 25 * 64
     dense = 8896 * 2000 + 2000 * 500 + 500 * 500
     assert bm.count_macs(meta_build("CNN2")) == conv1 + conv2 + dense == 69_742_800
+
+
+def test_lite_by_hand_and_under_a_tenth_of_cnn6():
+    """Our Lite: five conv -> pool(2, 2) steps (5000 -> 156 points), dense 512; <= 1/10 of CNN6's multiply-adds."""
+    net = meta_build("Lite")
+    assert net.flat_size == 156 * 64
+    convs = [m for m in net.features if isinstance(m, nn.Conv1d)]
+    assert [(c.out_channels, c.kernel_size[0]) for c in convs] == [(16, 15), (32, 9), (32, 9), (64, 7), (64, 5)]
+    points, channels, macs = 5000, 1, 0
+    for filters, kernel, *_ in bm.LITE_STACK:
+        macs += points * filters * kernel * channels
+        points, channels = points // 2, filters
+    macs += 156 * 64 * 512 + 512 * 500
+    assert bm.count_macs(net) == macs
+    assert macs <= bm.count_macs(meta_build("CNN6")) / 10
+    assert kinds(net.head) == ["Dropout", "Linear", "ReLU", "Dropout"]
 
 
 def test_layer_order_cnn6_and_cnn_bn():

@@ -11,6 +11,8 @@ data_dir = None  # folder with synthetic_benchmark_classes.json; None: ../shared
 seed = 0  # seed of the random training and validation variations
 results_dir = None  # folder of saved runs; None: _build/cache/synthetic_benchmark/<settings>
 models = ["CNN2", "CNN3", "CNN6", "INC3", "INC6", "VGG", "CNN-BN", "ResNet"]  # architectures trained
+ours = ["Lite"]  # our own architectures (lib.models.benchmark.OURS), trained beside the published ones
+ours_augmented = ["Lite"]  # of `ours`: also trained with fresh random variations every epoch (label + "-aug")
 seeds = [0, 1, 2, 3, 4]  # initialisation seeds per architecture (S23: 5)
 n_classes = 500  # classes used: S23's example pairs first, then a fixed random choice (S23: 500)
 downsample = 1  # average every k neighbouring points (1: S23's 5,000 points)
@@ -75,7 +77,8 @@ full = len(labels) == len(classes) and downsample == 1 and max_epochs >= 500
 Markdown(
     f"This run: **{len(labels)} of {len(classes)} classes** ({len(data['x_train']):,} training, "
     f"{len(data['x_val']):,} validation, {len(data['x_test']):,} test spectra), inputs of **{input_len:,} points** "
-    f"(every {downsample} point(s) averaged), **{len(models)} models** ({', '.join(models)}) × "
+    f"(every {downsample} point(s) averaged), **{len(models)} published models** ({', '.join(models)}) and "
+    f"{len(ours)} of ours ({', '.join(ours) or 'none'}) × "
     f"**{len(seeds)} seed(s)**, "
     f"at most {max_epochs} epochs, on {train.device_name(device)}. "
     + (
@@ -89,8 +92,15 @@ Markdown(
 )
 
 # %%
-summary = br.run_study(folder, study, classes, models, seeds, max_epochs=max_epochs, device=device)
-runs = [r for r in br.load_runs(folder) if r["model"] in models and r["seed"] in seeds]
+summary = br.run_study(folder, study, classes, models + ours, seeds, max_epochs=max_epochs, device=device)
+aug_specs = [br.ModelSpec(f"{m}-aug", m) for m in ours_augmented]
+if aug_specs:
+    br.run_study(
+        folder, study, classes, aug_specs, seeds, max_epochs=max_epochs, device=device, data=data,
+        train_data=br.fresh_variations(study, classes),
+    )  # fmt: skip
+labels_run = models + ours + [s.label for s in aug_specs]
+runs = [r for r in br.load_runs(folder) if r["model"] in labels_run and r["seed"] in seeds]
 summary = br.summary(runs)
 Markdown(f"{len(runs)} runs are saved in `{folder}`; training took {summary['train_seconds'].sum():.0f} s in total.")
 
@@ -114,7 +124,7 @@ per_model = summary.groupby("model", sort=False).agg(
     train_max=("train_errors", "max"),
     accuracy=("test_accuracy", "mean"),
 )
-per_model = per_model.reindex([m for m in models if m in per_model.index])
+per_model = per_model.reindex([m for m in labels_run if m in per_model.index])
 per_model["S23 test errors (of 4,500)"] = [reference.S23_TEST_ERRORS.get(m, np.nan) for m in per_model.index]
 per_model["S23 scaled to our test set"] = per_model["S23 test errors (of 4,500)"] * scale
 
@@ -280,14 +290,56 @@ fig.update_layout(title="Test errors against model size, compute and training ti
 fig.show()
 
 # %% [markdown]
-# ### Throughput of all eight architectures on this machine
+# ### Beyond the paper: a tenth of CNN6's compute
+#
+# S23's winner, CNN6, spends most of its multiply-adds in 64-filter convolutions with long kernels
+# at (nearly) full resolution. Our bar: fewer test errors than CNN6 at no more than a tenth of
+# its multiply-adds. `Lite` (`lib.models.benchmark.lite`) keeps CNN6's recipe — plain
+# convolutions, a non-linear dense layer, heavy dropout, no batch norm — but narrows the early
+# layers and shrinks the kernels as the resolution halves. `Lite-aug` is the same network trained
+# on *fresh* random variations of the class definitions every epoch
+# (`lib.benchmark_runs.fresh_variations`) instead of one fixed training set.
+
+# %%
+full_macs = {r["model"]: r["macs"] for r in benchmark.model_table(["CNN6", *ours])}
+ours_rows = [m for m in per_model.index if m.split("-aug")[0] in ours or m == "CNN6"]
+beyond = per_model.loc[ours_rows, ["test_mean", "test_min", "test_max", "train_mean"]].copy()
+beyond["macs (S23 input, 500 classes)"] = [full_macs[m.split("-aug")[0]] for m in beyond.index]
+beyond["share of CNN6's macs"] = beyond["macs (S23 input, 500 classes)"] / full_macs["CNN6"]
+display(beyond.round(3))
+if "CNN6" in per_model.index:
+    cnn6_err = per_model.loc["CNN6", "test_mean"]
+    verdicts = [
+        f"**{m}** {per_model.loc[m, 'test_mean']:.1f} ("
+        + ("fewer than" if per_model.loc[m, "test_mean"] < cnn6_err else
+           "as many as" if per_model.loc[m, "test_mean"] == cnn6_err else "more than")
+        + " CNN6's " + f"{cnn6_err:.1f})"
+        for m in ours_rows if m != "CNN6"
+    ]  # fmt: skip
+    text = (
+        f"Mean test errors of {len(data['x_test'])}: " + "; ".join(verdicts) + f", at "
+        f"{full_macs[ours[0]] / full_macs['CNN6']:.1%} of CNN6's multiply-adds at S23's input size. "
+        + (
+            "This is the full benchmark, so it answers the bar directly."
+            if full
+            else f"This is the reduced setting ({len(labels)} classes, {len(seeds)} seed(s)): a difference of a few "
+            "spectra is within seed-to-seed scatter, so it shows that the small network is *competitive*, not "
+            "that it beats CNN6 on the full benchmark; that needs the `paper` preset (500 classes, 5 seeds)."
+        )
+    )
+else:
+    text = "CNN6 was not trained in this run (parameter `models`), so the bar cannot be checked here."
+Markdown(text)
+
+# %% [markdown]
+# ### Throughput of every architecture on this machine
 #
 # Training (forward, backward, Adam step) and inference speed with 500 classes and random inputs
 # of `throughput_len` points (S23: 5,000), measured with `lib.train.throughput`.
 
 # %%
 tp = br.throughput_table(
-    benchmark.MODELS, throughput_len, len(classes), throughput_batch, throughput_batches, device=device
+    benchmark.MODELS + ours, throughput_len, len(classes), throughput_batch, throughput_batches, device=device
 )
 tp["epoch_s_full"] = reference.S23_TRAIN_SIZE / tp["train_spectra_per_s"]
 tp["input_len"] = throughput_len
@@ -298,7 +350,11 @@ tp_name = tp["device_name"].iloc[0]
 # assumed epochs per run for the estimate (S23 report no epoch counts)
 epochs_assumed = 100
 paper_hours = (
-    epochs_assumed * len(benchmark.MODELS) * 5 * (reference.S23_TRAIN_SIZE / tp["train_spectra_per_s"]).mean() / 3600
+    epochs_assumed
+    * len(benchmark.MODELS)
+    * 5
+    * (reference.S23_TRAIN_SIZE / tp[tp["model"].isin(benchmark.MODELS)]["train_spectra_per_s"]).mean()
+    / 3600
 )
 Markdown(
     f"Measured on **{tp_name}** (torch {torch.__version__}, batch {throughput_batch}, {throughput_len:,} points"

@@ -44,6 +44,8 @@ from torch.nn import functional as F
 
 #: The eight benchmark networks, in S23's order of Table 1.
 MODELS = ["CNN2", "CNN3", "CNN6", "INC3", "INC6", "VGG", "CNN-BN", "ResNet"]
+#: Our own architectures (not in S23), for the "beyond the paper" comparisons.
+OURS = ["Lite"]
 
 ACTIVATIONS = ("linear", "relu")
 
@@ -58,6 +60,8 @@ CNN6_STACK = [
     (64, 15, 1, 1, 2),
     (64, 10, 1, 1, 2),
 ]
+# Lite (ours): five narrow conv → pool(2, 2) steps with kernels shrinking as the resolution halves
+LITE_STACK = [(16, 15, 1, 2, 2), (32, 9, 1, 2, 2), (32, 9, 1, 2, 2), (64, 7, 1, 2, 2), (64, 5, 1, 2, 2)]
 CNNBN_STACK = [(16, 21, 1, 2, 2), (32, 11, 1, 2, 2), (64, 5, 1, 2, 2)]
 VGG_BLOCKS = [(6,), (16, 16), (32, 32), (64, 64)]  # filters of the convolutions before each pool(2, 2)
 # inception filter lists (a, b, c, d, e, f); INC3 uses the first three, INC6 all six
@@ -495,6 +499,33 @@ def resnet(
     )
 
 
+def lite(
+    input_len: int = 5000,
+    n_classes: int = 500,
+    *,
+    dense: Sequence[int] = (512,),
+    dense_activation: str = "relu",
+    dropout: float = 0.5,
+    batch_norm: bool = False,
+    conv_dropout: float = 0.0,
+    init: str = "keras",
+) -> BenchmarkNet:
+    """Lite (**ours**, not an S23 model): CNN6's recipe — plain convolutions, a ReLU dense layer, heavy
+    dropout, no batch norm — at about a tenth of its multiply-adds.
+
+    Five conv(16…64, kernel 15…5) → pool(2, 2) steps keep every 32nd position (CNN6: every 64th)
+    with narrow early layers, where the resolution is high and the compute lies; one dense layer of
+    512 ReLU units with dropout 0.5. At S23's 5,000 points and 500 classes: ≈ 45 M multiply-adds
+    per spectrum (CNN6: 543 M) and ≈ 5.4 M parameters (CNN6: 20 M).
+    """
+    layers, _ = _plain_stack(LITE_STACK, batch_norm, conv_dropout)
+    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
+                   conv_dropout=conv_dropout)  # fmt: skip
+    return BenchmarkNet(
+        "Lite", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw
+    )
+
+
 FACTORIES: dict[str, Callable[..., BenchmarkNet]] = {
     "CNN2": cnn2,
     "CNN3": cnn3,
@@ -504,6 +535,7 @@ FACTORIES: dict[str, Callable[..., BenchmarkNet]] = {
     "VGG": vgg,
     "CNN-BN": cnn_bn,
     "ResNet": resnet,
+    "Lite": lite,
 }
 
 #: S23 Table 2's modified models, as the authors' ``modifications.py`` builds them: base model and switches.
@@ -523,7 +555,7 @@ MODIFIED: dict[str, tuple[str, dict]] = {
 
 
 def build(name: str, input_len: int = 5000, n_classes: int = 500, **switches) -> BenchmarkNet:
-    """A benchmark model by name (:data:`MODELS` or :data:`MODIFIED`), with optional ablation switches.
+    """A benchmark model by name (:data:`MODELS`, :data:`OURS` or :data:`MODIFIED`), with optional switches.
 
     Example: ``build("CNN2", dense_activation="relu")`` is CNN2 with ReLU dense layers (S23 Fig. 7).
     """
@@ -533,7 +565,7 @@ def build(name: str, input_len: int = 5000, n_classes: int = 500, **switches) ->
         net.name = name
         return net
     if name not in FACTORIES:
-        raise ValueError(f"unknown model name {name!r}; choose from {MODELS + list(MODIFIED)}")
+        raise ValueError(f"unknown model name {name!r}; choose from {MODELS + OURS + list(MODIFIED)}")
     factory = FACTORIES[name]
     allowed = [p for p in inspect.signature(factory).parameters if p not in ("input_len", "n_classes")]
     unknown = sorted(set(switches) - set(allowed))
