@@ -435,24 +435,14 @@ for k, (name, row) in enumerate(position_table.iterrows()):
             opacity=0.7,
         )
     )
-fig.add_vrect(
-    x0=review.POSITION_A[0],
-    x1=review.POSITION_A[1] + 0.5,
-    fillcolor="blue",
-    opacity=0.08,
-    line_width=0,
-    annotation_text="class A",
-    annotation_position="top left",
-)
-fig.add_vrect(
-    x0=review.POSITION_B[0] - 0.5,
-    x1=review.POSITION_B[1],
-    fillcolor="red",
-    opacity=0.08,
-    line_width=0,
-    annotation_text="class B",
-    annotation_position="top right",
-)
+for (x0, x1), color, name, side in (
+    ((review.POSITION_A[0], review.POSITION_A[1] + 0.5), "blue", "class A", "left"),
+    ((review.POSITION_B[0] - 0.5, review.POSITION_B[1]), "red", "class B", "right"),
+):
+    fig.add_vrect(
+        x0=x0, x1=x1, fillcolor=color, opacity=0.08, line_width=0, annotation_text=name,
+        annotation_position=f"top {side}",
+    )  # fmt: skip
 fig.update_layout(
     title="Input points merged with the border position 1000 in the last feature map",
     xaxis_title="position on the talk's axis",
