@@ -52,6 +52,18 @@ def seed_everything(seed: int) -> None:
         sys.modules["torch"].manual_seed(seed)
 
 
+def live_kernel() -> bool:
+    """True inside a running IPython kernel (Jupyter, VS Code, papermill), where ipywidgets can be
+    built; False in plain Python and in tests. A chapter shows widgets only when this holds *and*
+    its own switch asks for them (the book's presets switch them off: a static page cannot run them)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def setup(seed: int = 0) -> None:
     """Figure style, plotly renderer and seeds for a chapter."""
     _register_plotly()
