@@ -284,7 +284,7 @@ def time_early_stop(data: IRSet, seed: int = 0, config: TrainConfig = R23, max_e
 
 
 def inference_throughput(
-    model: torch.nn.Module, n: int = 20_000, batch_size: int = 4096, repeats: int = 3, seed: int = 0
+    model: torch.nn.Module, n: int = 20_000, batch_size: int = 256, repeats: int = 3, seed: int = 0
 ) -> dict:
     """Spectra per second of :func:`lib.models.fga.predict_proba` on CPU (best of ``repeats``)."""
     n_in = model.input_len if isinstance(model, FGANet) else model[0].input_len
