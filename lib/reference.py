@@ -73,3 +73,22 @@ S23_OTHER_TRAIN_MIN_CORRECT = 24_900  # "most models correctly identified at lea
 S23_MINOR_PEAK_PAIRS = 7  # 246/382 "and six additional pairs" confused for a minor peak
 S23_CHALLENGE_CNN6_ACCURACY = 0.90  # "close to 90%" with ReLU dense layers (Fig. 7)
 S23_CHALLENGE_TEST_SIZE = 162  # 27 classes x 6
+
+
+# --- V24: Vorozhtsov & Kitina, Mendeleev Commun. (2024), doi 10.1016/j.mencom.2024.10.006 (REFERENCE.md §4)
+# Block added with the "Learning a metric" chapter.
+V24_ACCURACY = (0.9903, 0.0027)  # S23 benchmark, triplet encoder + k-NN: mean, std
+V24_NOTEBOOK_TEST_ERRORS = 42  # the authors' notebook: 42 wrong of 4,500
+V24_SOFTMAX_ACCURACY = (0.9902, 0.0021)  # the same convolution stack with a softmax head (S23's CNN-BN)
+V24_FRACTION_ACCURACY = {1.0: (0.9903, 0.0027), 0.4: (0.9895, 0.0031), 0.1: (0.9764, 0.0021)}  # share of train set
+V24_UNSEEN_CLASSES = (400, 100)  # trained on 400 classes, tested on the other 100 without fine-tuning
+V24_UNSEEN_ACCURACY = 0.99667
+V24_REFS_PER_CLASS = 20  # reference spectra per class in the authors' notebooks; k chosen on validation
+V24_CHALLENGE_ACCURACY = 0.5308  # challenge set (27 classes)
+V24_CHALLENGE_SOFTMAX_ACCURACY = 0.5247  # "the benchmark accuracy" on the challenge set
+# Table 1: number of mixture components -> share of mixtures with at least j = 1, 2, ... components right
+V24_MIXTURE_ACCURACY = {1: (0.990,), 2: (0.992, 0.920), 3: (0.996, 0.966, 0.788), 4: (0.993, 0.960, 0.848, 0.594)}
+# "Beyond the paper" targets of the book's issue (not published numbers)
+TARGET_MAIN_ACCURACY = 0.998
+TARGET_UNSEEN_ACCURACY = 0.997
+TARGET_UNSEEN_MAX_REFS = 20

@@ -30,7 +30,9 @@ The loss is any callable ``loss(outputs, targets) -> scalar`` (cross-entropy on 
 default; e.g. ``lib.losses.ReweightedBCELoss`` for multi-label data, a triplet loss on
 embeddings); ``penalty(model)`` adds a term to the training loss only. ``train_data`` may be a
 callback ``(epoch, rng) -> (x, y)`` that draws fresh training data every epoch (on-the-fly
-augmentation).
+augmentation). ``batch_order(seed, epoch, y)`` optionally replaces :func:`epoch_order`, e.g. to
+put several samples of each class into every mini-batch for a triplet loss
+(:func:`lib.metric.pk_order`); it must depend on its arguments only, so runs stay reproducible.
 
 The S23 networks see every spectrum divided by its maximum: :func:`max_normalise` is that
 step, applied by the caller to every split (the harness never changes its inputs).
@@ -336,6 +338,7 @@ def fit(
     checkpoint_every: int = 1,
     desc: str | None = None,
     on_epoch_end: Callable[[dict], None] | None = None,
+    batch_order: Callable[[int, int, np.ndarray], np.ndarray] | None = None,
 ) -> FitResult:
     """Train ``model`` (or build it from a factory after seeding) and return the result.
 
@@ -349,6 +352,8 @@ def fit(
     the end (the state of a large model with its Adam moments is several GB); a different
     ``config`` (other than ``max_epochs``) or ``seed`` there raises ``ValueError``.
     ``on_epoch_end(log)`` sees every epoch's log (after the checkpoint is written).
+    ``batch_order(seed, epoch, y_train)`` returns the indices of the training samples in the order
+    of the epoch's mini-batches (default :func:`epoch_order`; samples may be left out or repeated).
     """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -419,7 +424,10 @@ def fit(
                 if data_fn is not None:
                     x_train, y_train = _place(*_as_tensors(*data_fn(epoch, epoch_rng(seed, epoch)), "train_data"), dev)
                 lr = optimiser.param_groups[0]["lr"]
-                order = epoch_order(seed, epoch, len(x_train))
+                if batch_order is None:
+                    order = epoch_order(seed, epoch, len(x_train))
+                else:
+                    order = _check_order(batch_order(seed, epoch, y_train.cpu().numpy()), len(x_train))
                 train_loss = _train_epoch(
                     net, optimiser, x_train, y_train, loss_fn, penalty, order, config.batch_size, dev
                 )
@@ -515,6 +523,16 @@ def _train_epoch(
         batch_loss.backward()
         optimiser.step()
     return float(total) / len(order)
+
+
+def _check_order(order: Any, n: int) -> np.ndarray:
+    """A ``batch_order`` result as int64 indices into the ``n`` training samples, or a clear error."""
+    order = np.asarray(order)
+    if order.ndim != 1 or order.size == 0 or not np.issubdtype(order.dtype, np.integer):
+        raise ValueError(f"batch_order must return a non-empty 1-D integer array, got {order.dtype} {order.shape}")
+    if order.min() < 0 or order.max() >= n:
+        raise ValueError(f"batch_order returned indices outside [0, {n})")
+    return order.astype(np.int64, copy=False)
 
 
 def _update_stopping(state: dict, val_loss: float, epoch: int, config: TrainConfig, optimiser) -> bool:
