@@ -8,6 +8,7 @@ Code) and an HTML ``<div>`` that draws with the ``plotly.min.js`` the book ships
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 
@@ -50,6 +51,20 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)  # noqa: NPY002  (third-party code may use the global stream)
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(seed)
+
+
+def cpu_load_note(own_threads: int, load: float | None = None, cores: int | None = None) -> str:
+    """A clause for timing prose: was the machine busy with other work while we measured?
+
+    Compares the 1-minute load average with the threads the chapter itself keeps busy; more than
+    half a core beyond them means other jobs competed and the times are pessimistic.
+    """
+    load = os.getloadavg()[0] if load is None else load
+    cores = (os.cpu_count() or 1) if cores is None else cores
+    where = f"1-minute load average {load:.1f} on {cores} cores, {own_threads} of them ours"
+    if load - own_threads > 0.5:
+        return f"other jobs shared the machine ({where}), so these times are pessimistic"
+    return f"the machine was otherwise idle ({where})"
 
 
 def live_kernel() -> bool:

@@ -242,7 +242,7 @@ capped = "" if early["stopped_early"] else f" (capped at {bench_max_epochs} epoc
 Markdown(
     f"One seed on {early['spectra']:,} spectra ({early['train']:,} for training): **{early['seconds']:.0f} s** for "
     f"{early['epochs']} epochs, {early['seconds_per_epoch']:.1f} s per epoch{capped}, with {early['threads']} "
-    f"PyTorch thread(s) on a 2-core machine shared with other jobs (so pessimistic); {verdict} the target of "
+    f"PyTorch thread(s); {notebook.cpu_load_note(early['threads'])}; {verdict} the target of "
     f"{fg.TARGET_EARLY_STOP_S} s."
 )
 

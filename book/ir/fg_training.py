@@ -20,6 +20,7 @@ models_dir = None  # root folder of the trained models; None: _build/cache/fg_mo
 seed = 0
 
 # %%
+import os
 import time
 
 import numpy as np
@@ -158,9 +159,9 @@ Markdown(
     f"{len(seeds)} seeds; they stop after {per_seed['epochs'].min()}–{per_seed['epochs'].max()} epochs "
     f"(cap: {max_epochs}) "
     f"(best epoch {per_seed['best_epoch'].min()}–{per_seed['best_epoch'].max()}), "
-    f"**{per_seed['seconds'].mean():.0f} s per seed** on average ({threads} CPU thread, on a 2-core machine "
-    "shared with other jobs, so these times are pessimistic; a cached run shows the times of when it was "
-    f"trained). Models saved in `{folder.parent.name}/{folder.name}` under `models_dir`."
+    f"**{per_seed['seconds'].mean():.0f} s per seed** on average ({threads} CPU thread(s) on a "
+    f"{os.cpu_count()}-core machine; a cached run shows the times of when it was trained, whatever else the "
+    f"machine was doing then). Models saved in `{folder.parent.name}/{folder.name}` under `models_dir`."
 )
 
 # %% tags=["hide-input"]

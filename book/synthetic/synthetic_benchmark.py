@@ -359,8 +359,7 @@ paper_hours = (
 Markdown(
     f"Measured on **{tp_name}** (torch {torch.__version__}, batch {throughput_batch}, {throughput_len:,} points"
     + ("" if throughput_len == classes.datapoints else ", **not** S23's 5,000: the estimate below is too low")
-    + "; other jobs shared the two "
-    "CPU cores while this ran, so these are pessimistic). One epoch over S23's "
+    + f"; {notebook.cpu_load_note(torch.get_num_threads())}). One epoch over S23's "
     f"{reference.S23_TRAIN_SIZE:,} training spectra would take "
     f"{tp['epoch_s_full'].min():.0f} s ({tp.loc[tp['epoch_s_full'].idxmin(), 'model']}) to "
     f"{tp['epoch_s_full'].max():.0f} s ({tp.loc[tp['epoch_s_full'].idxmax(), 'model']}) here. With about "

@@ -1,0 +1,16 @@
+"""Chapter set-up helpers."""
+
+from __future__ import annotations
+
+from lib import notebook
+
+
+def test_cpu_load_note_flags_other_jobs_only_beyond_our_own_threads():
+    idle = notebook.cpu_load_note(own_threads=2, load=2.3, cores=2)
+    busy = notebook.cpu_load_note(own_threads=1, load=3.4, cores=2)
+    assert idle.startswith("the machine was otherwise idle") and "2.3 on 2 cores, 2 of them ours" in idle
+    assert busy.startswith("other jobs shared the machine") and "pessimistic" in busy
+
+
+def test_cpu_load_note_reads_this_machine():
+    assert "cores" in notebook.cpu_load_note(own_threads=1)
