@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from lib import synthetic
 from lib.paths import shared_file
@@ -14,3 +15,12 @@ def benchmark_classes() -> synthetic.ClassSet:
 @pytest.fixture(scope="session")
 def challenge_classes() -> synthetic.ClassSet:
     return synthetic.load_classes(shared_file("synthetic_challenge_classes.json"))
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models train faster on one thread, above all on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

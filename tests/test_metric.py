@@ -13,13 +13,7 @@ from lib import synthetic
 from lib import train as tr
 from lib.benchmark_runs import Study
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def unit(rows) -> torch.Tensor:
