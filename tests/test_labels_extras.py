@@ -39,3 +39,12 @@ def test_compare_proportions():
     assert table.loc["b", "deviation"] == pytest.approx(0.03)
     with pytest.raises(ValueError, match="b"):
         labels.compare_proportions(pd.Series({"a": 0.5}), ref, 0.01)
+
+
+def test_compare_proportions_bounds_the_deviation_from_a_rounded_reference():
+    ref = pd.Series({"a": 0.68, "b": 0.10})
+    table = labels.compare_proportions(pd.Series({"a": 0.6903, "b": 0.098}), ref, 0.01, decimals=2)
+    assert table.loc["a", "least deviation"] == pytest.approx(0.0053)
+    assert table.loc["a", "most deviation"] == pytest.approx(0.0153)
+    assert table.loc["b", "least deviation"] == 0.0
+    assert "least deviation" not in labels.compare_proportions(pd.Series({"a": 0.7, "b": 0.1}), ref, 0.01)

@@ -97,7 +97,7 @@ pd.DataFrame([{"ID": p.id, "InChI": p.inchi, "reason": p.reason} for p in proble
 ours = labels.proportions(table)
 r23 = reference.r23_table1()["proportion"]
 tol = reference.R23_PROPORTION_TOLERANCE
-compare = labels.compare_proportions(ours, r23, tol, exempt=["amides"])
+compare = labels.compare_proportions(ours, r23, tol, exempt=["amides"], decimals=reference.R23_PROPORTION_DECIMALS)
 display(compare.round(4))
 worst = compare["deviation"].abs().idxmax()
 outside = compare.index[~compare["within tolerance"]].tolist()
@@ -106,13 +106,12 @@ Markdown(
     f"({compare.loc[worst, 'ours']:.4f} against R23's {compare.loc[worst, 'R23']:.2f}). "
     + (
         f"Outside the tolerance of ±{tol}: {', '.join(outside)}. "
-        + " ".join(
-            f"R23 print two decimals, so their {g} share lies in [{compare.loc[g, 'R23'] - 0.005:.3f}, "
-            f"{compare.loc[g, 'R23'] + 0.005:.3f}) and the true deviation is between "
-            f"{max(0.0, abs(compare.loc[g, 'deviation']) - 0.005):.4f} and "
-            f"{abs(compare.loc[g, 'deviation']) + 0.005:.4f}."
+        + f"R23 print {reference.R23_PROPORTION_DECIMALS} decimals, so the deviation from their unrounded share is "
+        + "; ".join(
+            f"{compare.loc[g, 'least deviation']:.4f}–{compare.loc[g, 'most deviation']:.4f} for {g}"
             for g in outside
         )
+        + "."
         + f" R23 counted their {reference.R23_COUNTS['gas with InChI']:,} spectra, not this index's "
         f"{len(index):,}, so some difference is expected."
         if outside

@@ -238,12 +238,14 @@ def molecule_sizes(inchis: Sequence[object], ids: Sequence[str] | None = None) -
 
 
 def compare_proportions(
-    ours: pd.Series, reference: pd.Series, tolerance: float, exempt: Iterable[str] = ()
+    ours: pd.Series, reference: pd.Series, tolerance: float, exempt: Iterable[str] = (), decimals: int | None = None
 ) -> pd.DataFrame:
     """Our and the published share per group (in ``reference``'s order), the deviation, and whether it is within
     ``tolerance``.
 
-    ``exempt`` groups are marked (the issue expects amides to differ) but judged all the same.
+    ``exempt`` groups are marked (the issue expects amides to differ) but judged all the same. With ``decimals``
+    (how the published shares were rounded), ``least deviation`` and ``most deviation`` bound the absolute
+    deviation from the unrounded published share.
     """
     missing = [g for g in reference.index if g not in ours.index]
     if missing:
@@ -253,4 +255,8 @@ def compare_proportions(
     table["deviation"] = table["ours"] - table["R23"]
     table["within tolerance"] = table["deviation"].abs() <= tolerance + 1e-12
     table["exempt"] = [g in exempt for g in table.index]
+    if decimals is not None:
+        half = 0.5 * 10.0**-decimals
+        table["least deviation"] = (table["deviation"].abs() - half).clip(lower=0.0)
+        table["most deviation"] = table["deviation"].abs() + half
     return table
