@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from lib import predict as predict_cli
-from lib.data import cli as data_cli
+from lib.ir import cli as data_cli
+from lib.ir import predict as predict_cli
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -27,7 +27,7 @@ def _book(args: argparse.Namespace) -> int:
 
 
 def _synthetic(args: argparse.Namespace) -> int:
-    from lib import synthetic
+    from lib.synthetic import generator as synthetic
 
     if args.action == "generate":
         classes = synthetic.load_classes(args.classes)

@@ -32,7 +32,7 @@ embeddings); ``penalty(model)`` adds a term to the training loss only. ``train_d
 callback ``(epoch, rng) -> (x, y)`` that draws fresh training data every epoch (on-the-fly
 augmentation). ``batch_order(seed, epoch, y)`` optionally replaces :func:`epoch_order`, e.g. to
 put several samples of each class into every mini-batch for a triplet loss
-(:func:`lib.metric.pk_order`); it must depend on its arguments only, so runs stay reproducible.
+(:func:`lib.synthetic.metric_learning.pk_order`); it must depend on its arguments only, so runs stay reproducible.
 
 The S23 networks see every spectrum divided by its maximum: :func:`max_normalise` is that
 step, applied by the caller to every split (the harness never changes its inputs).
@@ -58,7 +58,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from lib import io
-from lib.synthetic import normalise
+from lib.synthetic.generator import normalise
 
 Array = np.ndarray | torch.Tensor
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lib import synthetic
 from lib.paths import shared_file
+from lib.synthetic import generator as synthetic
 
 
 @pytest.fixture(scope="session")

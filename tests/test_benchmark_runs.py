@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib import benchmark_runs as br
-from lib import reference, synthetic
+from lib import reference
 from lib.paths import shared_file
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import generator as synthetic
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""R23's two-step explainability and the attribution methods of lib.explain (small models, fast)."""
+"""R23's two-step explainability and the attribution methods of lib.ir.explain (small models, fast)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from lib import explain
-from lib.data.ingest import default_grid
+from lib.ir import explain
+from lib.ir.ingest import default_grid
 from lib.models import fga
 
 

@@ -1,4 +1,4 @@
-"""Do attribution methods point at the decisive peaks? (lib.explain_synthetic, small and fast)."""
+"""Do attribution methods point at the decisive peaks? (lib.synthetic.explain, small and fast)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import benchmark_runs as br
-from lib import explain, synthetic
-from lib import explain_synthetic as es
+from lib.ir import explain
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import explain as es
+from lib.synthetic import generator as synthetic
 
 
 def _classes() -> synthetic.ClassSet:

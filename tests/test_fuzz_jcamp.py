@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.data import ingest, jcamp_source
-from lib.data.ingest import JcampError
+from lib.ir import ingest, jcamp_source
+from lib.ir.ingest import JcampError
 
 EXAMPLES = 2000
 HANG_SECONDS = 5.0

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from lib.__main__ import main
-from lib.data import ingest, jcamp_source
-from lib.data.ingest import Filters, JcampError
+from lib.ir import ingest, jcamp_source
+from lib.ir.ingest import Filters, JcampError
 
 
 @pytest.fixture(scope="module")

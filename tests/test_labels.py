@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lib.__main__ import main
-from lib.data import labels
+from lib.ir import labels
 from lib.paths import shared_file
 
 R23_TABLE1 = {

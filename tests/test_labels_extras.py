@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 from rdkit import Chem
 
-from lib.data import labels
+from lib.ir import labels
 
 
 def test_every_example_has_its_group():

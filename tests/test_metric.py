@@ -1,4 +1,5 @@
-"""Metric learning (lib.metric): mining, triplet loss, exact k-NN, mixtures, beam search, a tiny training run."""
+"""Metric learning (lib.synthetic.metric_learning): mining, triplet loss, exact k-NN, mixtures, beam search,
+a tiny training run."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from lib import metric as m
-from lib import synthetic
 from lib import train as tr
-from lib.benchmark_runs import Study
+from lib.synthetic import generator as synthetic
+from lib.synthetic import metric_learning as m
+from lib.synthetic.benchmark_runs import Study
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from lib.data import datasets, labels, molecules
+from lib.ir import datasets, labels, molecules
 from lib.paths import REPO
 
 CSV = REPO / "book" / "ir" / "molecules.csv"

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from lib.__main__ import main
-from lib.data import jcamp_source, nist, replay
-from lib.data.replay import Fault, ReplayServer
+from lib.ir import jcamp_source, nist, replay
+from lib.ir.replay import Fault, ReplayServer
 from lib.paths import REPO, shared_file
 
 BENZENE, BUTANE, ETHANOL = "C71432", "C106978", "C64175"  # butane: two files (butane.jdx, n-butane.jdx)

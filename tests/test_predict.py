@@ -1,4 +1,4 @@
-"""``python -m lib predict`` and the ensemble helpers of :mod:`lib.fg`."""
+"""``python -m lib predict`` and the ensemble helpers of :mod:`lib.ir.fg`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from lib import fg
 from lib.__main__ import main
-from lib.data import ingest
-from lib.data.datasets import IRSet
-from lib.data.labels import GROUPS
+from lib.ir import fg, ingest
+from lib.ir.datasets import IRSet
+from lib.ir.labels import GROUPS
 from lib.models.fga import FGANet, load_ensemble, predict_proba
 
 
@@ -91,7 +90,7 @@ def test_published_weights_folder(files, capsys):
     assert len(doc["results"][0]["probabilities"]) == 17
 
 
-# --------------------------------------------------------------------------- lib.fg
+# --------------------------------------------------------------------------- lib.ir.fg
 def tiny_set(n=60, seed=0) -> IRSet:
     rng = np.random.default_rng(seed)
     y = (rng.random((n, len(GROUPS))) < 0.4).astype(np.float32)

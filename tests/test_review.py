@@ -1,11 +1,12 @@
-"""Tests of lib.review: toy data, pooling, feature maps, the single filter, a tiny end-to-end run."""
+"""Tests of lib.synthetic.review: toy data, pooling, feature maps, the single filter, a tiny end-to-end run."""
 
 import numpy as np
 import pytest
 import torch
 
-from lib import review, train
+from lib import train
 from lib.models.benchmark import build
+from lib.synthetic import review
 
 
 def test_toy_data_properties():

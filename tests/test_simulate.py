@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("tblite")
 
-from lib.data import simulate, xtb  # noqa: E402
+from lib.ir import simulate, xtb  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from lib import synthetic
 from lib.paths import REPO, shared_file
+from lib.synthetic import generator as synthetic
 
 
 def literal_spectrum(positions, heights, sigma, datapoints=5000):

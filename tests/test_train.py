@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from lib import synthetic
 from lib import train as tr
 from lib.models.benchmark import build
+from lib.synthetic import generator as synthetic
 
 CONFIG = tr.TrainConfig(lr=1e-2, batch_size=32, max_epochs=6, lr_factor=0.5, lr_patience=2, patience=3)
 

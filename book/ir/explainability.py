@@ -56,11 +56,13 @@ import torch
 from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
-from lib import benchmark_runs as br
-from lib import explain, fg, notebook, synthetic
-from lib import explain_synthetic as es
+from lib import notebook
+from lib.ir import explain, fg
 from lib.models import fga
 from lib.paths import shared_file
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import explain as es
+from lib.synthetic import generator as synthetic
 
 notebook.setup(seed)
 torch.set_num_threads(threads)
@@ -96,21 +98,21 @@ def fmt_list(items):
 # ## Method
 #
 # - **Models**: our FGA nets of *Training the CNN* (same data, same settings, so the same cache
-#   folder under `_build/cache/fg_models`; `lib.fg.ensure_ensemble` trains the seeds that are
+#   folder under `_build/cache/fg_models`; `lib.ir.fg.ensure_ensemble` trains the seeds that are
 #   missing), and R23's ten published models (`lib.models.fga.load_ensemble`).
 # - **Spectra**: channel patterns are searched over all our simulated spectra and the real NIST
 #   spectra of the `jcamp` package; explanations and faithfulness use *held-out* spectra: the
 #   model's own test split plus the real spectra, which none of our models was trained on (R23's
 #   models, trained on NIST's gas-phase spectra, may have seen them; theirs are scored on the real
 #   spectra only).
-# - **Steps 1 and 2** (`lib.explain`): receptive fields from the layer arithmetic
+# - **Steps 1 and 2** (`lib.ir.explain`): receptive fields from the layer arithmetic
 #   (`lib.models.fga.receptive_field`, tested against brute-force perturbation); top activations
 #   per channel and their windows; weights as groups × channels × positions; per group the
 #   maximum over channels (R23 Fig. 6). **Agreement** between seeds: the mean pairwise Pearson
 #   correlation of these per-group profiles, next to a *reference*, the correlation of a group's
 #   profile with the *other* groups' profiles of the other seeds (what agreement looks like when
 #   nothing group-specific is shared).
-# - **Group frequencies**: textbook ranges (`lib.explain.GROUP_FREQUENCIES`, authored from the
+# - **Group frequencies**: textbook ranges (`lib.ir.explain.GROUP_FREQUENCIES`, authored from the
 #   correlation tables of {cite:t}`silverstein2005`, ch. 2, {cite:t}`pavia2015`, ch. 2, and
 #   {cite:t}`socrates2001`); per group the **share** of the
 #   (negatives clipped) mean profile's mass in columns centred inside its ranges, against the
@@ -125,7 +127,7 @@ def fmt_list(items):
 #   all-zero spectrum and restores the most relevant points first. Areas under both curves per
 #   group, over the held-out spectra that carry the group: a small deletion area and a large
 #   insertion area are better.
-# - **Decisive peaks** (`lib.explain_synthetic`): R23's FGA net trained as a softmax classifier on
+# - **Decisive peaks** (`lib.synthetic.explain`): R23's FGA net trained as a softmax classifier on
 #   a few S23 classes (fresh random variations each epoch, `lib.train.fit`); each test spectrum's
 #   *centred* class logit is explained by every method, and we count how often the most relevant
 #   points lie on the class's peaks — on its *distinctive* peaks (no other class has a peak within

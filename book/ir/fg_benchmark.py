@@ -33,7 +33,8 @@ import plotly.graph_objects as go
 import torch
 from IPython.display import Markdown, display
 
-from lib import fg, metrics, notebook, reference
+from lib import metrics, notebook, reference
+from lib.ir import fg
 from lib.models import fga
 
 notebook.setup(seed)
@@ -55,19 +56,19 @@ seeds = [seed + i for i in range(n_seeds)]
 # - **Data** (`data` parameter): by default the simulated spectra of the chapter *Training the
 #   CNN*, without the molecules of the real jcamp spectra; alternatively a scraped NIST data set
 #   (`python -m lib nist fetch`, `ingest --dataset`, `label`) joined on the compound ID.
-# - **Models**: the same folder as *Training the CNN* (`lib.fg.ensure_ensemble`, same data and
+# - **Models**: the same folder as *Training the CNN* (`lib.ir.fg.ensure_ensemble`, same data and
 #   settings → same hash); seeds that are missing are trained here, so this chapter runs alone.
-# - **Tables 1 and 2**: each seed's model on that seed's test split (`lib.fg.evaluate_seeds`),
+# - **Tables 1 and 2**: each seed's model on that seed's test split (`lib.ir.fg.evaluate_seeds`),
 #   mean ± standard deviation over seeds (`lib.metrics.mean_std`), beside R23's numbers
 #   (`lib.reference`).
 # - **Real spectra**: the NIST gas-phase spectra shipped with the `jcamp` package
-#   (`lib.data.datasets.real_jcamp`: units converted, R23's grid, labels from their structures).
+#   (`lib.ir.datasets.real_jcamp`: units converted, R23's grid, labels from their structures).
 #   Neither our models nor their selection used them. Every model and each ensemble (mean of the
 #   probabilities) are scored at 0.5, ours and R23's ten published models alike.
-# - **Speed**: `lib.fg.time_early_stop` trains one seed with the R23 protocol on `bench_spectra`
+# - **Speed**: `lib.ir.fg.time_early_stop` trains one seed with the R23 protocol on `bench_spectra`
 #   spectra made by resampling our simulated spectra with small random perturbations
-#   (`lib.fg.resample`: intensity ×0.9–1.1, shift ≤ 2 points, 1 % noise) — a stand-in for a data
-#   set of R23's size, not new information; `lib.fg.inference_throughput` times prediction.
+#   (`lib.ir.fg.resample`: intensity ×0.9–1.1, shift ≤ 2 points, 1 % noise) — a stand-in for a data
+#   set of R23's size, not new information; `lib.ir.fg.inference_throughput` times prediction.
 
 # %% [markdown]
 # ## Results
@@ -83,7 +84,7 @@ if data == "simulated":
         f"{d['excluded']} molecules of the real test spectra left out)"
     )
 else:
-    from lib.data import datasets
+    from lib.ir import datasets
 
     dataset = fg.labelled_dataset(data, labels_file)
     real, _ = datasets.real_jcamp(data_dir=data_dir)

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML, Markdown, display
 
 from lib import notebook, reference
-from lib.data import labels
+from lib.ir import labels
 from lib.paths import shared_file
 
 notebook.setup(seed)
@@ -39,7 +39,7 @@ notebook.setup(seed)
 #
 # ## Method
 #
-# `lib.data.labels` reads each InChI with RDKit (standard InChI, hydrogens implicit), matches the
+# `lib.ir.labels` reads each InChI with RDKit (standard InChI, hydrogens implicit), matches the
 # 17 SMARTS patterns and writes one 0/1 column per group; an InChI RDKit cannot read is reported
 # and skipped, never guessed. The same code is the command line
 # `python -m lib label --index FILE --out FILE`. We label the public index of NIST gas-phase

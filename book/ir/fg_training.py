@@ -30,7 +30,8 @@ import plotly.graph_objects as go
 import torch
 from IPython.display import Markdown, display
 
-from lib import fg, metrics, notebook, reference
+from lib import metrics, notebook, reference
+from lib.ir import fg
 from lib.models import fga
 from lib.train import R23
 
@@ -57,7 +58,7 @@ seeds = [seed + i for i in range(n_seeds)]
 #   broadened on R23's grid with the scaling factor and band width that best match the real NIST
 #   spectra of the `jcamp` package, **without the molecules of those real spectra**, which the
 #   next chapter keeps as a clean test set.
-# - **Training**: `lib.fg.train_ensemble` → `lib.train.fit` with the preset `lib.train.R23`
+# - **Training**: `lib.ir.fg.train_ensemble` → `lib.train.fit` with the preset `lib.train.R23`
 #   (Adam 1e-3, batch 128, patience 5, best weights restored), loss `lib.losses.ReweightedBCELoss`
 #   from the training split's proportions, plus the released code's extra L2 term on the last
 #   convolution. Per-group decision thresholds maximising F1 on the training predictions are stored
@@ -66,7 +67,7 @@ seeds = [seed + i for i in range(n_seeds)]
 #   spectra an epoch is a handful of batches, the first BatchNorm's running variance (used for
 #   validation) has not settled when early stopping fires (shown below). Each epoch therefore
 #   draws `augment` fresh perturbed copies of the training spectra (intensity ×0.9–1.1, shift
-#   ≤ 2 points, 1 % noise; `lib.fg.perturb`); validation and test spectra are not perturbed.
+#   ≤ 2 points, 1 % noise; `lib.ir.fg.perturb`); validation and test spectra are not perturbed.
 # - Models are saved as state dicts + `runs.json` (the layout of the published weight folder) under
 #   `models_dir`, in a sub-folder named by a hash of the data and settings, where the next chapter
 #   finds them (or trains them itself).

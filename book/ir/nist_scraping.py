@@ -10,7 +10,7 @@ base_url = None  # None: a local replay server on real NIST files; a URL (https:
 data_dir = None  # shared reference data; None: ../shared/data
 structures_file = "jcamp_ir_structures.csv"  # InChIs of the replayed files
 index_file = "nist_gas_ir_index.csv"  # compound ids to fetch from the live site
-# faults injected by the replay server (KIND:MATCH:TIMES:SKIP; see lib.data.replay)
+# faults injected by the replay server (KIND:MATCH:TIMES:SKIP; see lib.ir.replay)
 faults = ["500:JCAMP=C71432:2", "429::1:5", "timeout::1:20", "truncate::1:40", "html:GetInChI:1:10"]
 n_compounds = 0  # compounds to fetch; 0: all the replay serves (live: give a number, 5 s each)
 delay = -1.0  # seconds between compounds; < 0: 0 on the replay, 5 live
@@ -29,7 +29,7 @@ from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
 from lib import notebook
-from lib.data import ingest, jcamp_source, nist, replay
+from lib.ir import ingest, jcamp_source, nist, replay
 from lib.paths import cache_dir, shared_file
 
 notebook.setup(seed)
@@ -58,17 +58,17 @@ pd.set_option("display.max_colwidth", 120)
 #
 # ## Method
 #
-# `lib.data.nist` is the client. It sends a descriptive User-Agent, waits a crawl delay between
+# `lib.ir.nist` is the client. It sends a descriptive User-Agent, waits a crawl delay between
 # compounds, and retries timeouts, dropped connections, 429 (honouring `Retry-After`) and 5xx with
 # exponential back-off, a bounded number of times. Each compound is walked `Index=0, 1, …` until
 # "not found", then its InChI is fetched. Every spectrum is checked (a complete JCAMP-DX file ending
 # in `##END=`, not an HTML page) and written atomically, one file per spectrum, with a manifest;
-# a rerun skips what is on disk, so an interrupted crawl loses nothing. `lib.data.ingest` reads
+# a rerun skips what is on disk, so an interrupted crawl loses nothing. `lib.ir.ingest` reads
 # the files with the `jcamp` package, filters on state and units, converts units, sorts and
 # de-duplicates x, interpolates onto the grid (zero outside the measured range) and divides by the
 # maximum; a bad file is reported with the field and reason, and the batch goes on.
 #
-# Our machines cannot reach NIST, so by default this chapter crawls `lib.data.replay`, a real HTTP
+# Our machines cannot reach NIST, so by default this chapter crawls `lib.ir.replay`, a real HTTP
 # server on 127.0.0.1 that answers exactly like the WebBook from the real NIST JCAMP-DX files in
 # the `jcamp` 1.3.2 source distribution, with InChIs from a structures table, and that injects the
 # faults listed in the parameters (a 500, a 429 with `Retry-After`, a request held past the client's

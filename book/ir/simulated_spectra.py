@@ -18,11 +18,11 @@
 #
 # ## Method
 #
-# `lib.data.xtb` does one molecule: RDKit 3-D structure (seeded ETKDG, MMFF clean-up) → GFN2-xTB
+# `lib.ir.xtb` does one molecule: RDKit 3-D structure (seeded ETKDG, MMFF clean-up) → GFN2-xTB
 # optimisation (L-BFGS on analytic gradients) → Hessian and dipole derivatives by central
 # differences of analytic gradients and dipoles → normal modes with translations and rotations
 # projected out → wavenumbers and intensities (km/mol). A saddle point (imaginary mode) is left by
-# displacing along the mode and re-optimising. `lib.data.simulate` runs batches with a cache of
+# displacing along the mode and re-optimising. `lib.ir.simulate` runs batches with a cache of
 # one JSON file per molecule (InChIKey + settings), in local processes or on Dask, and broadens
 # line spectra onto R23's grid only when a data set is built.
 
@@ -49,7 +49,7 @@ from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference
-from lib.data import datasets, labels, molecules, simulate, validation, xtb
+from lib.ir import datasets, labels, molecules, simulate, validation, xtb
 from lib.paths import shared_file
 
 notebook.setup(seed)
@@ -73,7 +73,7 @@ pd.DataFrame(rows).set_index("molecule")
 # %% [markdown]
 # ### Our molecule set
 #
-# The curated set (`lib.data.molecules`, written to `molecules.csv`) combines functional-group
+# The curated set (`lib.ir.molecules`, written to `molecules.csv`) combines functional-group
 # templates with substituents and joins every pair of end groups by short linkers, so that groups
 # also occur together. Its label proportions differ from the NIST gas-phase set of R23 by design:
 # every group is well represented.

@@ -33,9 +33,10 @@ import plotly.graph_objects as go
 from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
-from lib import benchmark_runs as br
-from lib import notebook, reference, synthetic, train
+from lib import notebook, reference, train
 from lib.paths import cache_dir, shared_file
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import generator as synthetic
 
 notebook.setup(seed)
 chapter_start = time.perf_counter()
@@ -49,13 +50,13 @@ chapter_start = time.perf_counter()
 # the height of one peak. The models train on 50 randomly varied spectra per class (the 1.0 peak
 # keeps its height) and are tested on 6 fixed variants per class (shift 30 points, height change
 # 0.03), chosen per class so that no variant crosses towards a sibling class (our restatement in
-# `lib.synthetic.CHALLENGE_RULES`). S23 find that ReLU between the dense layers beats a linear
+# `lib.synthetic.generator.CHALLENGE_RULES`). S23 find that ReLU between the dense layers beats a linear
 # stack for every network, CNN6 reaching about 90 %, and that removing batch normalisation or
 # convolutional dropout helps.
 #
 # ## Method
 #
-# Same protocol and code as the chapter *Benchmark* (`lib.benchmark_runs.run_study`, S23's
+# Same protocol and code as the chapter *Benchmark* (`lib.synthetic.benchmark_runs.run_study`, S23's
 # training settings, one JSON file per run, finished runs skipped). A run label
 # `MODEL-linear` / `MODEL-relu` is the published network with that dense activation (CNN6 is
 # published with ReLU, the others with linear dense layers; ResNet has no dense layers, so its
@@ -81,7 +82,7 @@ Markdown(
     f"{len(classes)} classes, {len(data['x_train']):,} training, {len(data['x_val']):,} validation and "
     f"{len(data['x_test'])} test spectra (S23: {reference.S23_CHALLENGE_TEST_SIZE}) of **{input_len:,} points**; "
     f"{len(specs)} networks × {len(seeds)} seed(s), at most {max_epochs} epochs. The table lists what "
-    "`lib.benchmark_runs.pair_cause` makes of neighbouring classes in each triplet. "
+    "`lib.synthetic.benchmark_runs.pair_cause` makes of neighbouring classes in each triplet. "
     + (
         "These are S23's settings."
         if full
@@ -255,7 +256,7 @@ Markdown(
 # ### Beyond the paper: fresh variations every epoch
 #
 # S23 train on one fixed set of 50 random variations per class. The generator can instead draw new
-# variations every epoch (`lib.benchmark_runs.fresh_variations`), so a network never sees the same
+# variations every epoch (`lib.synthetic.benchmark_runs.fresh_variations`), so a network never sees the same
 # training spectrum twice and cannot memorise individual training samples, the overfitting S23
 # blame for position-based decision boundaries. Networks in `augmented` are trained this way with
 # otherwise identical settings. `Lite` is our small network of the chapter *Benchmark*

@@ -60,9 +60,11 @@ from plotly.subplots import make_subplots
 from sklearn.manifold import TSNE
 from sklearn.metrics import roc_auc_score
 
-from lib import benchmark_runs as br
-from lib import metric, notebook, reference, synthetic, train
+from lib import notebook, reference, train
 from lib.paths import cache_dir, shared_file
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import generator as synthetic
+from lib.synthetic import metric_learning as metric
 
 notebook.setup(seed)
 if threads:
@@ -103,7 +105,7 @@ Markdown(
 # %% [markdown]
 # ## Method
 #
-# **Encoder** (`lib.metric.Encoder`). V24 use "a neural network with identical convolutional layer
+# **Encoder** (`lib.synthetic.metric_learning.Encoder`). V24 use "a neural network with identical convolutional layer
 # architecture" to the softmax network whose benchmark accuracy they quote; of S23's eight networks
 # that is CNN-BN (the check below): convolutions of 16, 32 and 64 filters (kernels 21,
 # 11, 5), each with batch norm, LeakyReLU and max pooling. We keep that stack
@@ -111,27 +113,27 @@ Markdown(
 # layer of `dim` outputs whose result is scaled to unit length. V24's head (their Fig. S3) is not in
 # our copy of the paper.
 #
-# **Loss** (`lib.metric.TripletLoss`). For an anchor $a$, a positive $p$ (same class) and a
+# **Loss** (`lib.synthetic.metric_learning.TripletLoss`). For an anchor $a$, a positive $p$ (same class) and a
 # negative $n$, the triplet loss is $\max(d(a,p) - d(a,n) + m, 0)$ with Euclidean distances $d$ and
 # margin $m$. Triplets are mined inside each mini-batch (*batch-hard*: the farthest positive and the
 # closest negative of every anchor; *semi-hard*: every positive pair with the closest negative that
 # is farther than the positive). Mining needs several spectra of a class in a batch, so each batch
-# holds `batch_size / per_class` classes × `per_class` spectra (`lib.metric.pk_order`, passed to the
+# holds `batch_size / per_class` classes × `per_class` spectra (`lib.synthetic.metric_learning.pk_order`, passed to the
 # shared harness `lib.train.fit` as its batch order). Adam, the rate halved on validation plateaus,
 # early stopping on the validation triplet loss with the best weights restored.
 #
-# **Classification** (`lib.metric.knn_classify`). `refs_per_class` training spectra per class are
+# **Classification** (`lib.synthetic.metric_learning.knn_classify`). `refs_per_class` training spectra per class are
 # the references; a test spectrum gets the majority class of its $k$ most similar references (ties
 # by summed similarity), $k$ chosen on the validation set. The search is exact: all query ×
 # reference cosine similarities are one matrix product (in chunks), so at the benchmark's size
 # (thousands of test spectra against `refs_per_class` references of each of hundreds of classes) no
 # approximate index is needed.
 #
-# **Mixtures** (`lib.metric.make_mixtures`). A mixture of $k$ classes is the sum of one randomly
+# **Mixtures** (`lib.synthetic.metric_learning.make_mixtures`). A mixture of $k$ classes is the sum of one randomly
 # varied spectrum of each member (training variation, each divided by its maximum), divided by its
 # maximum: equal parts. A class is represented by the unit-length mean embedding of its references;
 # a combination by the normalised sum of its members' vectors. V24's classifier takes the most
-# similar of all $\binom{n}{k}$ combinations; our beam search (`lib.metric.beam_search`) builds the
+# similar of all $\binom{n}{k}$ combinations; our beam search (`lib.synthetic.metric_learning.beam_search`) builds the
 # set one class at a time and keeps only the `beam` best partial sets.
 
 # %%
@@ -141,8 +143,8 @@ Markdown(
     "S23's mean accuracies of the eight networks: "
     + ", ".join(f"{m} {pct(a)}" for m, a in s23_accuracy.items())
     + f". The one closest to V24's quoted {pct(reference.V24_SOFTMAX_ACCURACY[0])} is **{closest}** "
-    f"({reference.S23_TEST_ERRORS[closest]} errors of {reference.S23_TEST_SIZE:,}); `lib.metric.ARCHITECTURE` is "
-    f"{metric.ARCHITECTURE}."
+    f"({reference.S23_TEST_ERRORS[closest]} errors of {reference.S23_TEST_SIZE:,}); "
+    f"`lib.synthetic.metric_learning.ARCHITECTURE` is {metric.ARCHITECTURE}."
 )
 
 # %%
@@ -315,7 +317,7 @@ fig.show()
 
 # %% [markdown]
 # Which classes the main run confuses, in the benchmark's class numbers, with the cause that
-# `lib.benchmark_runs.pair_cause` reads from the class definitions (S23's three causes).
+# `lib.synthetic.benchmark_runs.pair_cause` reads from the class definitions (S23's three causes).
 
 # %%
 wrong = main_eval["wrong"]
@@ -468,7 +470,7 @@ fig.show()
 # ### Beyond the paper: fresh variations every epoch
 #
 # S23 and V24 train on one fixed set of random variations per class. The generator can draw new
-# ones every epoch (`lib.benchmark_runs.fresh_variations`), so the encoder never sees a training
+# ones every epoch (`lib.synthetic.benchmark_runs.fresh_variations`), so the encoder never sees a training
 # spectrum twice. With `fresh` the main encoder is trained again this way, otherwise unchanged
 # (the references still come from the fixed training set).
 
@@ -491,7 +493,7 @@ Markdown(text)
 # **A zero-anchored encoder (beyond the paper).** Besides V24's encoder we train, with `anchored`,
 # one that differs only in its last step: the embedding is $e(x) = (z(x) - z(0)) / \lVert z(x) -
 # z(0) \rVert$, where $z$ is the output before normalisation and $0$ the empty spectrum
-# (`lib.metric.Encoder(zero_anchor=True)`). Convolutions, activations, pooling and batch norm act
+# (`lib.synthetic.metric_learning.Encoder(zero_anchor=True)`). Convolutions, activations, pooling and batch norm act
 # locally, so for two spectra whose peaks lie farther apart than the receptive field of the
 # convolution stack, $z(a+b) - z(0) = (z(a) - z(0)) + (z(b) - z(0))$ holds exactly (a test in
 # `tests/test_metric.py` checks it): the direction of a mixture's embedding is a weighted sum of its

@@ -40,8 +40,9 @@ import torch
 from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
-from lib import notebook, review, train
+from lib import notebook, train
 from lib.models.benchmark import build, count_parameters
+from lib.synthetic import review
 
 notebook.setup(seed)
 config = train.TrainConfig(lr=lr, batch_size=batch_size, max_epochs=epochs, patience=None)
@@ -71,7 +72,7 @@ def pct(x):
 #
 # ## Method
 #
-# **Toy task** (`lib.review.toy_spectra`). Every spectrum holds one Gaussian peak. Class 0 has
+# **Toy task** (`lib.synthetic.review.toy_spectra`). Every spectrum holds one Gaussian peak. Class 0 has
 # a maximum of 0.8, class 1 of 0.6, each changed by a uniform draw of ± 0.1; the position moves by
 # up to ± 50 points around the middle, the width $\sigma$ is drawn from [4, 12), and a smooth
 # background (a decaying exponential plus a broad hump, each up to 0.5) and Gaussian noise
@@ -79,7 +80,7 @@ def pct(x):
 # only in intensity. The talk does not give its spectrum length; we use a short axis (see the
 # parameters) so that every network trains on two CPU cores in minutes.
 #
-# **Position task** (`lib.review.position_spectra`). One peak of maximum 1 ± 0.1 (width
+# **Position task** (`lib.synthetic.review.position_spectra`). One peak of maximum 1 ± 0.1 (width
 # $\sigma \in [4, 12)$, noise 0.02); class A has its maximum at 950–999, class B at 1000–1050. We
 # show the networks a crop of the talk's axis around these positions (the parameters
 # `position_start`, `position_length`) instead of a full-length spectrum.
@@ -87,7 +88,7 @@ def pct(x):
 # **Networks.** The "Lee-style 3-layer CNN" is CNN3 of `lib.models.benchmark` (three convolution
 # blocks with pooling, two linear dense layers; input length adapted), ResNet and CNN6 are the S23
 # benchmark networks, and the shallow CNN is one convolution layer without pooling
-# (`lib.review.shallow_cnn`). All train with Adam in `lib.train.fit` for a fixed number of epochs and
+# (`lib.synthetic.review.shallow_cnn`). All train with Adam in `lib.train.fit` for a fixed number of epochs and
 # keep the weights of the epoch with the lowest validation loss. The random forests are
 # scikit-learn's `RandomForestClassifier`.
 
@@ -276,7 +277,7 @@ fig.show()
 # ### Claim 4: a single filter with ReLU often outputs nothing
 #
 # The network is one convolution filter (21 points) → ReLU → global max pooling → a linear
-# layer (`lib.review.SingleFilterNet`). With Keras' zero-mean Glorot initialisation the filter
+# layer (`lib.synthetic.review.SingleFilterNet`). With Keras' zero-mean Glorot initialisation the filter
 # sums to a negative number about half of the time; on a positive peak its response is then
 # negative, ReLU outputs zeros there, and no gradient from the peak reaches the filter (noise and
 # the zero padding at the borders still give a few positive values elsewhere, so we count a filter
@@ -455,7 +456,7 @@ fig.show()
 #
 # The same network (`bn_model`) is trained on the toy task with and without batch normalisation
 # after every convolution, for each seed of `bn_seeds`. Stability is the mean absolute change of the
-# validation loss from epoch to epoch divided by its median (`lib.review.stability`; 0 is smooth).
+# validation loss from epoch to epoch divided by its median (`lib.synthetic.review.stability`; 0 is smooth).
 # One caveat: batch norm as Keras builds it (momentum 0.99) evaluates with running statistics
 # that lag behind the training batches after a few short epochs, so part of a difference in test
 # accuracy can come from those statistics rather than from the normalisation itself.

@@ -34,10 +34,11 @@ import torch
 from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
-from lib import benchmark_runs as br
-from lib import notebook, reference, synthetic, train
+from lib import notebook, reference, train
 from lib.models import benchmark
 from lib.paths import cache_dir, shared_file
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import generator as synthetic
 
 notebook.setup(seed)
 chapter_start = time.perf_counter()
@@ -58,7 +59,7 @@ chapter_start = time.perf_counter()
 # Every run uses the S23 protocol (`lib.train.S23`): Adam with rate 3·10⁻⁴, batches of 128,
 # the rate halved after 10 epochs without validation improvement, early stopping after 25 with
 # the best weights restored; inputs divided by their maximum; for a given seed every model sees
-# the same mini-batches. `lib.benchmark_runs.run_study` trains each model × seed, saves each
+# the same mini-batches. `lib.synthetic.benchmark_runs.run_study` trains each model × seed, saves each
 # run's history, wrong test and training spectra, accuracy, parameters, multiply-adds and time
 # as one JSON file, skips runs already saved, and the chapter renders from those files; pointing
 # `results_dir` at a folder made by the `paper` preset (e.g. on a GPU) renders it without
@@ -214,7 +215,7 @@ Markdown(
 # ### Confused class pairs and their causes
 #
 # Every test spectrum predicted as another class gives a pair (true, predicted); we pool them over
-# models and seeds and attribute each pair with `lib.benchmark_runs.pair_cause`, a rule on the
+# models and seeds and attribute each pair with `lib.synthetic.benchmark_runs.pair_cause`, a rule on the
 # class definitions: peaks are matched when their positions lie within twice the training shift;
 # an unmatched peak of height ≤ 0.1 makes a **minor peak** pair; all peaks matched with heights
 # equal within half the training height change: **overlapping positions**; heights differing but
@@ -298,7 +299,7 @@ fig.show()
 # convolutions, a non-linear dense layer, heavy dropout, no batch norm — but narrows the early
 # layers and shrinks the kernels as the resolution halves. `Lite-aug` is the same network trained
 # on *fresh* random variations of the class definitions every epoch
-# (`lib.benchmark_runs.fresh_variations`) instead of one fixed training set.
+# (`lib.synthetic.benchmark_runs.fresh_variations`) instead of one fixed training set.
 
 # %%
 full_macs = {r["model"]: r["macs"] for r in benchmark.model_table(["CNN6", *ours])}

@@ -21,8 +21,9 @@ import plotly.graph_objects as go
 from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
-from lib import notebook, reference, synthetic
+from lib import notebook, reference
 from lib.paths import shared_file
+from lib.synthetic import generator as synthetic
 
 notebook.setup(seed)
 
@@ -49,7 +50,7 @@ notebook.setup(seed)
 # ## Method
 #
 # The class definitions are S23's released file. The authors drew them from a recipe with a
-# fixed seed; `lib.synthetic.generate_classes` implements that recipe, so regenerating with the
+# fixed seed; `lib.synthetic.generator.generate_classes` implements that recipe, so regenerating with the
 # authors' seed must give back the file exactly:
 
 # %%
@@ -63,7 +64,7 @@ Markdown(
 
 # %% [markdown]
 # The spectra themselves are rendered in one vectorised step for all rows
-# (`lib.synthetic.render`): each peak adds its Gaussian kernel, the same discrete kernel that
+# (`lib.synthetic.generator.render`): each peak adds its Gaussian kernel, the same discrete kernel that
 # `scipy.ndimage.gaussian_filter1d` uses, directly into a float32 array. The test suite checks
 # the result against `gaussian_filter1d` applied to each spectrum.
 
@@ -128,7 +129,7 @@ fig
 # ### The deterministic test set, exceptions included
 #
 # The nine test variants of every class, with the per-class exceptions of the released data
-# (`lib.synthetic.BENCHMARK_RULES`):
+# (`lib.synthetic.generator.BENCHMARK_RULES`):
 
 # %%
 rules = synthetic.BENCHMARK_RULES
@@ -196,7 +197,7 @@ Markdown(
 #
 # S23 trace every misclassification of their eight networks to one of three causes, each with an
 # example pair of classes. For each pair we find the two peaks that are easiest to confuse
-# (`lib.synthetic.closest_peaks`: position difference in units of the training shift plus height
+# (`lib.synthetic.generator.closest_peaks`: position difference in units of the training shift plus height
 # difference in units of the training height change) and draw the ideal spectra around them (top)
 # and where the training and test samples of both classes put that peak (bottom), as S23's
 # Figs. 5 and 6a do for two of the pairs.
@@ -259,7 +260,7 @@ Markdown(
 # test set has six spectra per class with $s = 30$, $h = 0.03$. Which six depends on the triplet:
 # the released script picks, for each class, only variants that stay on its own side of its
 # siblings (for example, a class whose sibling sits to its right is never shifted right). We
-# restate those patterns in `lib.synthetic.CHALLENGE_RULES`:
+# restate those patterns in `lib.synthetic.generator.CHALLENGE_RULES`:
 
 # %%
 challenge = synthetic.load_classes(shared_file("synthetic_challenge_classes.json", data_dir))

@@ -26,8 +26,8 @@ def _one_line_errors(command: Callable[[argparse.Namespace], int]) -> Callable[[
     def run(args: argparse.Namespace) -> int:
         import requests
 
-        from lib.data.jcamp_source import SourceError
-        from lib.data.nist import FetchError
+        from lib.ir.jcamp_source import SourceError
+        from lib.ir.nist import FetchError
 
         try:
             return command(args)
@@ -39,7 +39,7 @@ def _one_line_errors(command: Callable[[argparse.Namespace], int]) -> Callable[[
 
 # --------------------------------------------------------------------------- nist
 def _nist_fetch(args: argparse.Namespace) -> int:
-    from lib.data import nist
+    from lib.ir import nist
 
     base_url = args.base_url or nist.DEFAULT_BASE_URL
     client = nist.WebBookClient(base_url, timeout=args.timeout, max_retries=args.retries)
@@ -63,7 +63,7 @@ def _nist_fetch(args: argparse.Namespace) -> int:
 
 
 def _nist_serve(args: argparse.Namespace) -> int:
-    from lib.data import jcamp_source, replay
+    from lib.ir import jcamp_source, replay
     from lib.paths import shared_file
 
     folder = args.dir or jcamp_source.infrared_dir()
@@ -97,7 +97,7 @@ def _nist_serve(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from lib.data import ingest
+    from lib.ir import ingest
 
     if not args.out.name.endswith(".npz"):
         raise ValueError(f"--out {args.out}: must end in .npz")
@@ -134,7 +134,7 @@ def _label(args: argparse.Namespace) -> int:
     import json
 
     from lib import io
-    from lib.data import labels
+    from lib.ir import labels
 
     groups = labels.GROUPS
     if args.groups:
@@ -163,7 +163,7 @@ def _label(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from lib.data import molecules, simulate
+    from lib.ir import molecules, simulate
 
     rows = molecules.read_csv(args.molecules)
     texts = [r.get("smiles") or r.get("inchi") or ("InChI=" + r["Inchi"].removeprefix("InChI=")) for r in rows]

@@ -5,7 +5,7 @@ training itself is :func:`lib.train.fit` (the one harness), the loss :mod:`lib.l
 scores :mod:`lib.metrics`.
 
 **Protocol** (R23, REFERENCE.md §1): for seed ``s`` the data set is split 70/15/15 with
-:meth:`lib.data.datasets.IRSet.split` ``(s)``; the net is built after seeding with ``s``;
+:meth:`lib.ir.datasets.IRSet.split` ``(s)``; the net is built after seeding with ``s``;
 Adam (rate 1e-3), batch 128, early stopping after 5 epochs without a lower validation loss,
 best weights restored (:data:`lib.train.R23`); loss R23 eq. 2 with the group proportions of
 the seed's training split (``reweight=False``: plain mean binary cross-entropy). With
@@ -37,7 +37,7 @@ import torch
 from torch.nn import functional as F
 
 from lib import io, metrics
-from lib.data.datasets import IRSet
+from lib.ir.datasets import IRSet
 from lib.losses import ReweightedBCELoss, r23_l2_penalty
 from lib.models.fga import FGAEnsemble, FGANet, load_ensemble, predict_proba, read_runs
 from lib.train import R23, FitResult, TrainConfig, fit
@@ -308,7 +308,7 @@ def labelled_dataset(dataset: str | os.PathLike, labels_csv: str | os.PathLike) 
     Spectrum files are named ``{ID}_{i}.jdx`` by ``nist fetch``; the ID before the last
     underscore is matched with the ``ID`` column. Spectra without labels are left out.
     """
-    from lib.data import ingest
+    from lib.ir import ingest
 
     arrays, _ = ingest.load_dataset(dataset)
     table = pd.read_csv(labels_csv, dtype={"ID": str}).set_index("ID")
@@ -341,7 +341,7 @@ def default_data(
     Returns ``simulated`` and ``real`` (:class:`IRSet`), ``scale``, ``fwhm``, ``similarity``,
     ``table`` (the similarity grid) and ``excluded`` (molecules of our set left out).
     """
-    from lib.data import datasets, molecules, simulate, validation
+    from lib.ir import datasets, molecules, simulate, validation
 
     records = simulate.load_records(lines_file)
     real, _ = datasets.real_jcamp(data_dir=data_dir)

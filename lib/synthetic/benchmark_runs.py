@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import io, synthetic
+from lib import io
+from lib.synthetic import generator as synthetic
 
 CAUSES = ("minor peak", "overlapping positions", "overlapping intensities", "other")
 
@@ -80,7 +81,7 @@ class Study:
     downsample: int = 1
     n_train: int = 50
     n_val: int = 10
-    rules: str = "benchmark"  # a key of lib.synthetic.RULES
+    rules: str = "benchmark"  # a key of lib.synthetic.generator.RULES
 
     def key(self) -> dict:
         return {**asdict(self), "labels": list(self.labels)}

@@ -37,10 +37,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lib import synthetic
 from lib import train as tr
-from lib.benchmark_runs import prepare, subset_classes
 from lib.models import benchmark
+from lib.synthetic import generator as synthetic
+from lib.synthetic.benchmark_runs import prepare, subset_classes
 
 #: V24's encoder: "a neural network with identical convolutional layer architecture" to one that reached
 #: 99.02 ± 0.21 % on the S23 benchmark; of S23's eight networks that is CNN-BN (44.2 errors of 4,500).
@@ -452,7 +452,7 @@ def make_mixtures(
 
     Each member is one randomly varied spectrum of its class (``variation``; default S23's training variation),
     divided by its maximum; the mixture is their sum, down-sampled and divided by its maximum
-    (:func:`lib.benchmark_runs.prepare`), i.e. equal parts of every member.
+    (:func:`lib.synthetic.benchmark_runs.prepare`), i.e. equal parts of every member.
     """
     pool = np.arange(len(classes)) if pool is None else np.asarray(pool)
     if not 1 <= n_components <= len(pool):

@@ -1,12 +1,12 @@
 """Do attribution methods point at the peaks that decide a class? Measured on S23's synthetic spectra.
 
 On the functional-group data nobody knows which points *should* matter. On the universal
-synthetic spectra (:mod:`lib.synthetic`) we do: a class is a list of peaks, and a spectrum of it
+synthetic spectra (:mod:`lib.synthetic.generator`) we do: a class is a list of peaks, and a spectrum of it
 has those peaks at known (shifted) positions. So we train R23's FGA net (:class:`lib.models.fga.FGANet`,
 the architecture whose activation × weight R23 read) as a softmax classifier on a few classes
-(:func:`train_fga`, one :func:`lib.train.fit` run on a :class:`lib.benchmark_runs.Study`, with fresh
+(:func:`train_fga`, one :func:`lib.train.fit` run on a :class:`lib.synthetic.benchmark_runs.Study`, with fresh
 random variations every epoch), explain each test spectrum's class with every method of
-:data:`lib.explain.METHODS`, and count how often the most relevant points lie on the class's peaks
+:data:`lib.ir.explain.METHODS`, and count how often the most relevant points lie on the class's peaks
 (:func:`pointing_study`).
 
 **Which peaks decide.** A peak of class ``c`` is *distinctive* (:func:`distinctive_peaks`) when no
@@ -26,13 +26,13 @@ what a random ranking gets for ``precision_at_k`` on average).
 **Sanity checks.** Spectra here are zero away from their peaks, and methods that compare with
 a zero baseline (Integrated Gradients, occlusion) can give relevance only where the input is not
 zero: they land on *some* peak whatever the network learned. Two references separate that from
-knowledge of the model: the ``input`` baseline (:data:`lib.explain.BASELINES`: rank points by the
+knowledge of the model: the ``input`` baseline (:data:`lib.ir.explain.BASELINES`: rank points by the
 spectrum itself) and the same methods on an *untrained* net (:func:`untrained_fga`; the model
 randomisation test of Adebayo et al. 2018, "Sanity checks for saliency maps"). What a method knows
 about the model is how much it beats both on the *distinctive* peaks.
 
 **Which score.** The explained score is the *centred* logit of the spectrum's class
-(:func:`lib.explain.centred_copy`): softmax ignores a constant added to every logit, so only
+(:func:`lib.ir.explain.centred_copy`): softmax ignores a constant added to every logit, so only
 ``z_c − mean_k z_k`` is determined by what separates the class from the others. Relevance is ranked
 most positive first (evidence *for* the class), ties broken at random.
 """
@@ -45,9 +45,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from lib import benchmark_runs as br
-from lib import explain, synthetic
+from lib.ir import explain
 from lib.models.fga import FGANet
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import generator as synthetic
 from lib.train import R23, FitResult, TrainConfig, fit
 
 Windows = list[list[tuple[int, int]]]
@@ -127,7 +128,7 @@ def pointing_scores(rel: np.ndarray, windows: Windows, k: int = 5, seed: int = 0
 def study_data(
     study: br.Study, classes: synthetic.ClassSet
 ) -> tuple[dict[str, np.ndarray], dict[str, synthetic.Peaks]]:
-    """The study's spectra (as :meth:`lib.benchmark_runs.Study.dataset`) and the peak tables behind them."""
+    """The study's spectra (as :meth:`lib.synthetic.benchmark_runs.Study.dataset`) and the peak tables behind them."""
     peaks = study.peaks(classes)
     data = synthetic.dataset_from_peaks(peaks, classes.datapoints)
     data = {k: br.prepare(v, study.downsample) if k.startswith("x_") else v for k, v in data.items()}
@@ -144,7 +145,7 @@ def train_fga(
 ) -> FitResult:
     """R23's FGA net as a softmax classifier of the study's classes (cross-entropy, R23's Adam and
     early stopping with patience 10, at most ``max_epochs``), on fresh random training spectra every
-    epoch (:func:`lib.benchmark_runs.fresh_variations`), validated on the study's validation spectra."""
+    epoch (:func:`lib.synthetic.benchmark_runs.fresh_variations`), validated on the study's validation spectra."""
     data = data if data is not None else study.dataset(classes)
     config = config or replace(R23, patience=10)
     config = replace(config, max_epochs=max_epochs)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from lib.data import simulate
+from lib.ir import simulate
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from torch import nn
 
 from lib import train
 from lib.models.benchmark import SameConv1d, build, keras_init
-from lib.synthetic import render
+from lib.synthetic.generator import render
 
 # The talk's numbers (Schuetzke, Szymanski, Ceder, Reischl: "A Critical Review of Neural Networks for the
 # Use with Spectroscopic Data", ECM 2022, Versailles; seed 002, REFERENCE.md §3). Kept here, not in

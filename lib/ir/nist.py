@@ -107,7 +107,7 @@ def not_found_body(body: bytes) -> bool:
 def jcamp_problem(body: bytes) -> str | None:
     """Why ``body`` is not a complete JCAMP-DX file, or ``None`` when it looks like one.
 
-    Structural checks only (the full parse is :func:`lib.data.ingest.read_jcamp`): starts
+    Structural checks only (the full parse is :func:`lib.ir.ingest.read_jcamp`): starts
     with ``##TITLE=``, is not HTML, has a data table, every block ends and the last label is
     ``##END=``.
     """

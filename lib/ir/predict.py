@@ -1,10 +1,10 @@
 """``python -m lib predict FILE... --model DIR [--json]``: functional groups of measured spectra.
 
-Every file goes through the data pipeline's ingestion (:func:`lib.data.ingest.ingest_file`:
+Every file goes through the data pipeline's ingestion (:func:`lib.ir.ingest.ingest_file`:
 JCAMP-DX parsing, unit conversion to absorbance, R23's 850-point grid, division by the
 maximum) with ``--any-state`` choosing whether non-gas spectra are accepted (default: gas only,
 as the models were trained). ``DIR`` is a folder of FGA-net state dicts (``*.pt``, optional
-``runs.json``): R23's published weights or a folder written by :func:`lib.fg.save_model`. The
+``runs.json``): R23's published weights or a folder written by :func:`lib.ir.fg.save_model`. The
 reported probability of a group is the mean over the models of their sigmoid outputs; groups
 above ``--threshold`` (0.5) are listed. A file that cannot be read or is filtered out gets a
 one-line error (stderr, or an ``error`` entry with ``--json``) and the other files are still
@@ -26,8 +26,8 @@ def predict_files(
     files: list[str | os.PathLike], model_dir: str | os.PathLike, any_state: bool = False
 ) -> tuple[list[str], list[dict]]:
     """Group names and one result per file: ``{"file", "probabilities": {group: p}}`` or ``{"file", "error"}``."""
-    from lib.data import ingest
-    from lib.data.labels import GROUPS
+    from lib.ir import ingest
+    from lib.ir.labels import GROUPS
     from lib.models.fga import load_ensemble, predict_proba
 
     ensemble = load_ensemble(model_dir)
@@ -56,7 +56,7 @@ def predict_files(
 
 def ingest_one(path: str | os.PathLike, grid: np.ndarray, filters) -> np.ndarray:
     """One file on the grid (maximum 1); the pipeline's errors pass through."""
-    from lib.data import ingest
+    from lib.ir import ingest
 
     return ingest.ingest_file(path, grid, filters).vector
 

@@ -27,11 +27,11 @@ inside any region (:func:`region_share`); the 2400–2700 cm⁻¹ region study o
 **faithfulness** comparison (:func:`deletion_insertion`, :func:`compare_methods`) of R23's
 activation × weight relevance with our own Integrated Gradients, Grad-CAM-1D, occlusion, a random
 ranking and the model-free ``input`` ranking (:data:`BASELINES`), by deletion and insertion curves.
-For softmax classifiers (the synthetic study, :mod:`lib.explain_synthetic`) :func:`centred_copy`
+For softmax classifiers (the synthetic study, :mod:`lib.synthetic.explain`) :func:`centred_copy`
 makes every method explain the centred logit.
 
 **Baseline.** Deleting an input point sets it to 0 (default ``baseline=0.0``): that is what the
-grid holds outside a spectrum's measured range (zero-fill in :func:`lib.data.ingest.to_grid`), so
+grid holds outside a spectrum's measured range (zero-fill in :func:`lib.ir.ingest.to_grid`), so
 "absent" means "no absorbance". Spectra are *not* renormalised after a deletion. Scores are the
 group's probability (sigmoid of the logit) unless ``score="logit"``.
 
@@ -63,7 +63,7 @@ BASELINES = ("input",)
 # --------------------------------------------------------------------------- helpers
 def _grid(grid: np.ndarray | None, n: int) -> np.ndarray:
     if grid is None:
-        from lib.data.ingest import default_grid
+        from lib.ir.ingest import default_grid
 
         grid = default_grid()
     grid = np.asarray(grid, dtype=float)

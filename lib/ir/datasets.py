@@ -1,11 +1,11 @@
-"""The IR data sets the chapters train and test on, built from the pieces of :mod:`lib.data`.
+"""The IR data sets the chapters train and test on, built from the pieces of :mod:`lib.ir`.
 
 - :func:`real_jcamp`: the real NIST spectra of the ``jcamp`` source distribution, on the
   grid, with labels from their structures (``shared/data/jcamp_ir_structures.csv``).
 - :func:`simulated`: GFN2-xTB spectra of a molecule list, broadened on the grid, labelled.
 
 Both return an :class:`IRSet`: spectra ``x`` (n × grid, each row's maximum 1), labels ``y``
-(n × 17, the groups of :data:`lib.data.labels.GROUPS`), and per-row names, SMILES, InChIKeys.
+(n × 17, the groups of :data:`lib.ir.labels.GROUPS`), and per-row names, SMILES, InChIKeys.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib.data import ingest, labels, simulate
+from lib.ir import ingest, labels, simulate
 
 
 @dataclass
@@ -90,7 +90,7 @@ def real_jcamp(
     filters would otherwise keep only a handful. Files without a structure are left out.
     Returns the set and the full ingestion result (for a QC table).
     """
-    from lib.data import jcamp_source
+    from lib.ir import jcamp_source
 
     folder = Path(folder) if folder else jcamp_source.infrared_dir()
     result = ingest.ingest([folder], grid=grid, filters=filters)
@@ -111,10 +111,10 @@ def simulated(
     exclude_inchikeys: set[str] | frozenset[str] = frozenset(),
     **broadening,
 ) -> IRSet:
-    """Broadened GFN2-xTB spectra of the usable ``records`` (see :func:`lib.data.simulate.run_batch`).
+    """Broadened GFN2-xTB spectra of the usable ``records`` (see :func:`lib.ir.simulate.run_batch`).
 
     Molecules whose InChIKey is in ``exclude_inchikeys`` are left out (e.g. those of a test
-    set of real spectra). ``broadening`` goes to :func:`lib.data.simulate.broaden`.
+    set of real spectra). ``broadening`` goes to :func:`lib.ir.simulate.broaden`.
     """
     grid = ingest.default_grid() if grid is None else grid
     names = names or [r["input"] for r in records]

@@ -1,6 +1,6 @@
 """Simulated IR spectra at scale: a per-molecule cache, local or Dask parallelism, broadening.
 
-Each molecule's harmonic line spectrum (:mod:`lib.data.xtb`) is cached as one JSON file,
+Each molecule's harmonic line spectrum (:mod:`lib.ir.xtb`) is cached as one JSON file,
 keyed by InChIKey and a hash of the method and settings, and written atomically: a rerun
 skips what is there, an interrupted run loses nothing. Failures are recorded with their
 reason and never stop a batch. Line spectra are broadened onto a grid only when a data set
@@ -60,7 +60,7 @@ def inchikey(text: str) -> str:
 def simulate_record(text: str, settings: Settings = Settings()) -> dict:
     """Simulate one molecule; always returns a record (``status`` ok / imaginary / failed)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from lib.data import xtb
+    from lib.ir import xtb
 
     start = time.perf_counter()
     record = {"input": text, "settings": asdict(settings), "status": "failed", "error": None}
