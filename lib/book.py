@@ -28,6 +28,8 @@ PRESETS = ("ci", "default", "paper")
 PRESET_DIR = REPO / "book" / "presets"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 HIDE = "remove-cell"
+#: Chapters that read the other chapters' executed notebooks: they run after all the others.
+RUN_LAST = ("glance",)
 
 
 class BookError(Exception):
@@ -171,6 +173,7 @@ def plan(preset: str, only: list[str] | None = None, overrides: list[str] | None
         book = [c for c in book if c.name in only]
         params = {c.name: params[c.name] for c in book}
     params = apply_overrides(params, overrides or [], book)
+    book = sorted(book, key=lambda c: c.name in RUN_LAST)  # stable: reading order otherwise
     return [(c, params[c.name]) for c in book]
 
 

@@ -47,11 +47,13 @@ def test_every_toc_entry_exists_and_chapters_follow_the_toc():
 @pytest.mark.parametrize("preset", book.PRESETS)
 def test_every_preset_is_valid_for_every_chapter(preset):
     todo = book.plan(preset)
-    assert [c.name for c, _ in todo] == [c.name for c in book.chapters()]
+    names = [c.name for c in book.chapters()]
+    in_order = [n for n in names if n not in book.RUN_LAST] + [n for n in names if n in book.RUN_LAST]
+    assert [c.name for c, _ in todo] == in_order
 
 
 def test_plan_rejects_bad_requests_before_running():
-    name = book.chapters()[0].name
+    name = next(c.name for c in book.chapters() if "seed" in c.defaults)
     with pytest.raises(book.BookError, match=r"unknown chapter\(s\) nope"):
         book.plan("ci", only=["nope"])
     with pytest.raises(book.BookError, match="unknown preset"):

@@ -118,3 +118,57 @@ def test_every_chapter_draws_plotly_figures(site, browser, chapter):
     count = tab.locator("div.plotly-graph-div").count()
     tab.close()
     assert count >= 1, f"{chapter}: no plotly figure on the page"
+
+
+# A figure's state as the page sees it: what each trace shows and the layout's texts.
+_STATE = """(gd) => JSON.stringify([
+    gd.data.map(t => [t.visible, t.name, t.x, t.y, t.z, t.text]),
+    gd.layout.title, gd.layout.annotations, gd.layout.shapes])"""
+
+
+def _explorers(tab) -> list[int]:
+    """Indices of the page's plotly figures that carry a dropdown/buttons menu or a slider."""
+    return tab.evaluate(
+        """() => [...document.querySelectorAll('div.plotly-graph-div')]
+            .map((gd, i) => ((gd.layout.updatemenus || []).length || (gd.layout.sliders || []).length) ? i : -1)
+            .filter(i => i >= 0)"""
+    )
+
+
+def _use_one_control(figure) -> None:
+    """Select another option the way a reader would: click the second button, or open the dropdown
+    and click its second entry, or click the slider's rail near its end."""
+    buttons = figure.locator("g.updatemenu-button")
+    if buttons.count() > 1:
+        buttons.nth(1).click()
+        return
+    header = figure.locator("g.updatemenu-header-group")
+    if header.count():
+        header.first.click()
+        figure.locator("g.updatemenu-dropdown-button").nth(1).click()
+        return
+    rail = figure.locator("rect.slider-rail-touch-rect").first
+    box = rail.bounding_box()
+    rail.click(position={"x": box["width"] * 0.9, "y": box["height"] / 2})
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_static_explorer_responds_to_its_control(site, browser, page):
+    """Each figure with a menu or slider (a static explorer) must change when its control is used."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    tab.goto(f"{site}/{page}.html", wait_until="load")
+    tab.wait_for_function(
+        "() => [...document.querySelectorAll('div.plotly-graph-div')].every(d => d.querySelector('svg'))",
+        timeout=20_000,
+    )
+    stuck = []
+    for index in _explorers(tab):
+        figure = tab.locator("div.plotly-graph-div").nth(index)
+        figure.scroll_into_view_if_needed()
+        before = figure.evaluate(_STATE)
+        _use_one_control(figure)
+        tab.wait_for_timeout(300)
+        if figure.evaluate(_STATE) == before:
+            stuck.append(index)
+    tab.close()
+    assert not stuck, f"{page}: explorers {stuck} did not change when their control was used"

@@ -1,0 +1,226 @@
+"""Results at a glance: every headline claim of the four works beside the book's own number.
+
+The chapters publish their numbers with myst-nb's ``glue``; papermill keeps each glued value in
+the executed notebook as a ``display_data`` output whose metadata names it. This module reads
+those values (and the parameters a chapter ran with) from a preset's executed notebooks, pairs
+them with the published numbers of :mod:`lib.reference` through the registry :data:`CLAIMS`,
+and applies one rule per claim (:func:`verdict`). Nothing here is typed in: a claim whose
+chapter did not run, or did not glue the value, reads "not run".
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+REPRODUCED = "reproduced"
+NOT_REPRODUCED = "not reproduced"
+NOT_AT_SCALE = "not tested at this scale"
+NOT_TESTED = "not tested"
+NOT_RUN = "not run"
+
+_WRAPPED = re.compile(r"^(?:np|numpy)\.\w+\((.*)\)$", re.S)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One published claim and where the book measures it.
+
+    ``published`` is a number, an interval ``(low, high)`` (R23's truncated two-decimal values) or
+    the word ``"confirmed"`` for a qualitative claim whose chapter glues a verdict word.
+    ``tolerance`` widens the comparison on both sides (absolute, in the claim's unit).
+    ``full_scale`` lists chapter parameters and the values at which the chapter runs the paper's
+    setting; any other value makes the verdict "not tested at this scale".
+    """
+
+    paper: str
+    claim: str
+    chapter: str
+    key: str
+    published: float | tuple[float, float] | str
+    tolerance: float = 0.0
+    unit: str = ""
+    full_scale: Mapping[str, Any] = field(default_factory=dict)
+    scale_params: tuple[str, ...] = ()
+
+
+def parse_glued(text: str) -> Any:
+    """The Python value of a glued ``text/plain`` repr (numpy scalars unwrapped); else the text."""
+    text = text.strip()
+    match = _WRAPPED.match(text)
+    if match:
+        text = match.group(1)
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text.strip("'\"")
+
+
+def read_notebook(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Glued values and injected parameters of one executed notebook."""
+    nb = json.loads(Path(path).read_text())
+    values: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell.get("source", []))
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                    params[node.targets[0].id] = ast.literal_eval(node.value)
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is None:
+                continue
+            data = output.get("data", {})
+            text = data.get("application/papermill.record/text/plain")
+            if text is not None:
+                values[name] = parse_glued("".join(text) if isinstance(text, list) else text)
+    return values, params
+
+
+def _in(value: float, published: float | tuple[float, float], tolerance: float) -> bool:
+    low, high = published if isinstance(published, tuple) else (published, published)
+    return low - tolerance <= value <= high + tolerance
+
+
+def verdict(claim: Claim, value: Any, params: Mapping[str, Any]) -> str:
+    """The rule for one claim: not run / not tested at this scale / reproduced / not reproduced."""
+    if value is None:
+        return NOT_RUN
+    if any(params.get(name) != wanted for name, wanted in claim.full_scale.items()):
+        return NOT_AT_SCALE
+    if isinstance(claim.published, str):
+        word = str(value).strip().lower()
+        if word == claim.published.lower():
+            return REPRODUCED
+        return NOT_TESTED if word in (NOT_TESTED, NOT_RUN) else NOT_REPRODUCED
+    return REPRODUCED if _in(float(value), claim.published, claim.tolerance) else NOT_REPRODUCED
+
+
+def fmt(value: Any, unit: str = "") -> str:
+    """A number or interval as the table shows it."""
+    if value is None:
+        return "–"
+    if isinstance(value, tuple):
+        return f"[{value[0]:g}, {value[1]:g})" + (f" {unit}" if unit else "")
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    return text + (f" {unit}" if unit else "")
+
+
+def table(
+    chapters: Mapping[str, tuple[dict[str, Any], dict[str, Any]]],
+    claims: tuple[Claim, ...] | None = None,
+    links: Mapping[str, str] | None = None,
+    preset: str = "",
+) -> pd.DataFrame:
+    """One row per claim: paper, claim, published, book, setting, verdict, chapter.
+
+    ``chapters`` maps a chapter name to its ``(values, params)`` as :func:`read_notebook` gives;
+    ``links`` maps a chapter name to the link text shown in the last column.
+    """
+    rows = []
+    for claim in CLAIMS if claims is None else claims:
+        values, params = chapters.get(claim.chapter, ({}, {}))
+        value = values.get(claim.key)
+        setting = ", ".join(f"{p}={params[p]}" for p in claim.scale_params if p in params)
+        rows.append(
+            {
+                "paper": claim.paper,
+                "claim": claim.claim,
+                "published": fmt(claim.published, claim.unit),
+                "book": fmt(value, claim.unit),
+                "run": f"{preset}" + (f" ({setting})" if setting else ""),
+                "verdict": verdict(claim, value, params),
+                "chapter": (links or {}).get(claim.chapter, claim.chapter),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def collect(src: str | Path, chapter_paths: Mapping[str, str]) -> dict[str, tuple[dict, dict]]:
+    """Read the executed notebooks of a preset (``_build/PRESET/src``) that exist."""
+    out = {}
+    for name, rel in chapter_paths.items():
+        path = Path(src) / f"{rel}.ipynb"
+        if path.is_file():
+            out[name] = read_notebook(path)
+    return out
+
+
+def counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many claims got each verdict."""
+    return {k: int(v) for k, v in frame["verdict"].value_counts().items()}
+
+
+def book_table(preset: str, claims: tuple[Claim, ...] | None = None) -> pd.DataFrame:
+    """The claims table for a preset's executed chapters under ``_build/PRESET/src``."""
+    from lib import book
+
+    chapters = book.chapters()
+    paths = {c.name: str(c.rel) for c in chapters}
+    links = {c.name: _link(c) for c in chapters}
+    return table(collect(book.build_dir(preset) / "src", paths), claims, links, preset)
+
+
+def _link(chapter: Any) -> str:
+    """An HTML link from the glance page (``book/glance.html``) to a chapter's page."""
+    rel = Path(chapter.rel).relative_to("book").with_suffix(".html")
+    title = chapter.name.replace("_", " ")
+    for line in chapter.source.read_text().splitlines():
+        if line.startswith("# # "):
+            title = line[4:].strip()
+            break
+    return f'<a href="{rel.as_posix()}">{html.escape(title)}</a>'
+
+
+def to_html(frame: pd.DataFrame) -> str:
+    """The table as HTML (links kept, everything else escaped)."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if column != "chapter":
+            shown[column] = shown[column].map(lambda v: html.escape(str(v)))
+    return shown.to_html(escape=False, index=False, classes="glance")
+
+
+VERDICT_COLOURS = {
+    REPRODUCED: "#2a9d8f",
+    NOT_REPRODUCED: "#e76f51",
+    NOT_AT_SCALE: "#e9c46a",
+    NOT_TESTED: "#8d99ae",
+    NOT_RUN: "#d9d9d9",
+}
+
+
+def verdict_figure(frame: pd.DataFrame):
+    """Stacked bars: how many of each paper's claims got each verdict."""
+    import plotly.graph_objects as go
+
+    papers = list(dict.fromkeys(frame["paper"]))
+    fig = go.Figure()
+    for word, colour in VERDICT_COLOURS.items():
+        sub = frame[frame["verdict"] == word]
+        fig.add_bar(x=papers, y=[int((sub["paper"] == p).sum()) for p in papers], name=word, marker_color=colour)
+    fig.update_layout(barmode="stack", yaxis_title="claims", height=320, legend_title_text="verdict")
+    return fig
+
+
+def _r23_interval(value: float) -> tuple[float, float]:
+    """R23 print means truncated to two decimals: 0.59 stands for [0.59, 0.60)."""
+    return (round(value, 2), round(value + 0.01, 2))
+
+
+# Registry of headline claims. Keys are the names each chapter glues.
+CLAIMS: tuple[Claim, ...] = ()
