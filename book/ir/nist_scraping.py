@@ -7,7 +7,7 @@
 
 # %% tags=["parameters"]
 base_url = None  # None: a local replay server on real NIST files; a URL (https://webbook.nist.gov): the live site
-data_dir = None  # shared reference data; None: ../shared/data
+data_dir = None  # shared reference data; None: the repository's data/
 structures_file = "jcamp_ir_structures.csv"  # InChIs of the replayed files
 index_file = "nist_gas_ir_index.csv"  # compound ids to fetch from the live site
 # faults injected by the replay server (KIND:MATCH:TIMES:SKIP; see lib.ir.replay)
@@ -30,7 +30,7 @@ from plotly.subplots import make_subplots
 
 from lib import notebook
 from lib.ir import ingest, jcamp_source, nist, replay
-from lib.paths import cache_dir, shared_file
+from lib.paths import cache_dir, data_file
 
 notebook.setup(seed)
 pd.set_option("display.max_colwidth", 120)
@@ -82,13 +82,13 @@ pd.set_option("display.max_colwidth", 120)
 live = base_url is not None
 server = None
 if live:
-    ids = nist.read_ids(shared_file(index_file, data_dir))[: n_compounds or 5]
+    ids = nist.read_ids(data_file(index_file, data_dir))[: n_compounds or 5]
     out = cache_dir("nist_webbook")  # kept: a rerun resumes
     url = base_url
 else:
     folder = jcamp_source.infrared_dir()  # downloads the sdist with pip once, then cached
     fault_rules = [replay.parse_fault(f) for f in faults]
-    server = replay.ReplayServer(folder, shared_file(structures_file, data_dir), faults=fault_rules).start()
+    server = replay.ReplayServer(folder, data_file(structures_file, data_dir), faults=fault_rules).start()
     ids = server.catalogue.ids[: n_compounds or None]
     out = Path(tempfile.mkdtemp(prefix="nist_replay_"))
     url = server.url
@@ -240,7 +240,7 @@ if server is not None:
 # Or run this chapter with `-p base_url=https://webbook.nist.gov -p n_compounds=20`.
 
 # %%
-n_index = len(nist.read_ids(shared_file(index_file, data_dir)))
+n_index = len(nist.read_ids(data_file(index_file, data_dir)))
 Markdown(
     f"The index lists {n_index:,} compounds; at the default crawl delay of 5 s (and at least two requests per "
     f"compound) the full crawl takes at least {n_index * 5 / 3600:.1f} hours, which is why the cache is resumable."

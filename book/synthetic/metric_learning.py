@@ -9,7 +9,7 @@
 # not enumerate every combination.
 
 # %% tags=["parameters"]
-data_dir = None  # folder with the class definition files; None: ../shared/data
+data_dir = None  # folder with the class definition files; None: the repository's data/
 seed = 0  # seed of data, initialisation and mini-batch order
 results_dir = None  # folder of the trained encoders; None: _build/cache/metric_learning/<settings>
 n_classes = 500  # classes of the benchmark used (V24: 500)
@@ -61,7 +61,7 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import roc_auc_score
 
 from lib import notebook, reference, train
-from lib.paths import cache_dir, shared_file
+from lib.paths import cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 from lib.synthetic import metric_learning as metric
@@ -148,8 +148,8 @@ Markdown(
 )
 
 # %%
-bench_classes = synthetic.load_classes(shared_file("synthetic_benchmark_classes.json", data_dir))
-challenge_classes = synthetic.load_classes(shared_file("synthetic_challenge_classes.json", data_dir))
+bench_classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
+challenge_classes = synthetic.load_classes(data_file("synthetic_challenge_classes.json", data_dir))
 must = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair] + [219, 347]  # S23's hard classes
 labels = br.choose_classes(len(bench_classes), n_classes, must=must, seed=seed)
 study = br.Study(labels=tuple(labels), data_seed=seed, downsample=downsample)
