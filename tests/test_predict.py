@@ -176,7 +176,7 @@ def test_explain_page_is_self_contained(model_dir, files, tmp_path, capsys):
     assert text.startswith("<!DOCTYPE html>") and text.count("Plotly.newPlot") == 1
     assert '<script src="http' not in text and "plotly.js" in text  # the library is inline
     shown = [g for g, p in doc["results"][0]["probabilities"].items() if p > 0.3]
-    assert shown and all(f'"name":"{g} (' in text for g in shown)
+    assert shown and all(f'"text":"{g} (' in text and f'"name":"{g}: relevance"' in text for g in shown)
     assert "bad.jdx" in text and "JcampError" in text
 
 

@@ -166,7 +166,7 @@ def explain_page(
     """A self-contained HTML page: per spectrum, its predicted groups and their positive relevance."""
     import html
 
-    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     from lib.ir import ingest
 
@@ -177,8 +177,8 @@ def explain_page(
     parts = [
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        "<p>Black: the spectrum as the networks see it (absorbance on the model grid, maximum 1). Coloured: "
-        "for each group above the threshold, the activation × weight relevance of the networks' latent columns, "
+        "<p>Black: the spectrum as the networks see it (absorbance on the model grid, maximum 1). Coloured, one "
+        "panel per group above the threshold: the activation × weight relevance of the networks' latent columns, "
         "spread over the wavenumbers each column sees and averaged over the models; only the part that speaks "
         f"for the group is drawn, scaled to the largest value. Threshold: {threshold:g}.</p>",
     ]
@@ -186,24 +186,38 @@ def explain_page(
     for row, i in enumerate(order):
         r = results[i]
         shown = predicted(r, threshold)
-        fig = go.Figure()
-        fig.add_scatter(x=grid, y=vectors[i], mode="lines", line=dict(color="black", width=1), name="spectrum")
-        for j, g in enumerate(shown):
-            positive = np.clip(rel[row, groups.index(g)], 0, None)
-            scale = positive.max() or 1.0
+        titles = [f"{g} ({r['probabilities'][g]:.2f})" for g in shown] or ["no group above the threshold"]
+        fig = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, vertical_spacing=0.06, subplot_titles=titles)
+        for j in range(len(titles)):
             fig.add_scatter(
                 x=grid,
-                y=positive / scale,
+                y=vectors[i],
+                mode="lines",
+                line=dict(color="black", width=1),
+                name="spectrum",
+                showlegend=j == 0,
+                row=j + 1,
+                col=1,
+            )
+        for j, g in enumerate(shown):
+            positive = np.clip(rel[row, groups.index(g)], 0, None)
+            fig.add_scatter(
+                x=grid,
+                y=positive / (positive.max() or 1.0),
                 mode="lines",
                 fill="tozeroy",
                 opacity=0.5,
                 line=dict(color=colours[j % len(colours)], width=1),
-                name=f"{g} ({r['probabilities'][g]:.2f})",
+                name=f"{g}: relevance",
+                row=j + 1,
+                col=1,
             )
-        fig.update_xaxes(autorange="reversed", title_text="wavenumber (cm⁻¹)")
-        fig.update_yaxes(title_text="absorbance / relevance (max 1)")
-        heading = f"{Path(r['file']).name}: {', '.join(shown) if shown else 'no group above threshold'}"
-        fig.update_layout(height=380, margin=dict(t=40, b=40), template="plotly_white", title=heading)
+        fig.update_xaxes(autorange="reversed")
+        fig.update_xaxes(title_text="wavenumber (cm⁻¹)", row=len(titles), col=1)
+        fig.update_yaxes(range=[0, 1.05])
+        fig.update_layout(
+            height=120 + 170 * len(titles), margin=dict(t=70, b=40), template="plotly_white", title=Path(r["file"]).name
+        )
         parts.append(fig.to_html(full_html=False, include_plotlyjs=first))
         for w in r.get("warnings", []):
             parts.append(f"<p><em>{html.escape(w)}</em></p>")
