@@ -175,7 +175,14 @@ pd.concat({c: kept[c].value_counts().rename_axis("value").to_frame("spectra") fo
 # Rejected files and why:
 
 # %%
-qc.loc[qc["status"] != "kept"].dropna(axis=1, how="all").drop(columns="title")
+rejected = qc.loc[qc["status"] != "kept"].dropna(axis=1, how="all").drop(columns="title")
+glue("n_no_state", int(rejected["reason"].str.startswith("'missing'").sum()), display=False)
+rejected
+
+# %% [markdown]
+# {glue:text}`n_no_state` of them state no phase at all (no `##STATE=` line). The data set leaves
+# them out, as R23's code does; `python -m lib predict`, meant for anyone's spectra, takes such a
+# file as "state unknown", predicts it and says so in a warning.
 
 # %% [markdown]
 # The conversions applied to the kept files:
