@@ -1,12 +1,13 @@
 # The book's pipeline (gdsbook style): environment -> sync -> execute -> build (execution off).
 #   make book   execute every chapter with the `default` preset and build the HTML book
 #   make test   ruff + pytest, execute every chapter with the `ci` preset, build, browser check
+#   make clean  remove the executed notebooks and HTML (make clean-cache: the trained models and simulations)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env sync lint unit run-ci build-ci browser-ci test run-default book clean
+.PHONY: env sync lint unit run-ci build-ci browser-ci test run-default book clean clean-cache
 
 env: $(STAMP)
 
@@ -44,5 +45,10 @@ run-default: env
 book: run-default
 	$(PY) -m lib book build --preset default
 
+# Executed notebooks and HTML of each preset; the caches (trained models, simulations) stay.
 clean:
-	rm -rf _build
+	rm -rf _build/ci _build/default _build/paper
+
+# Trained models and simulation caches: slow to make again.
+clean-cache:
+	rm -rf _build/cache

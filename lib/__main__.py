@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib {book,synthetic,nist,simulate,ingest,label,predict} ...`` (``--help`` on each)."""
+"""Command line: ``python -m lib {book,synthetic,nist,simulate,ingest,label,predict,weights} ...`` (``--help``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lib.ir import cli as data_cli
 from lib.ir import predict as predict_cli
+from lib.ir import weights as weights_cli
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p_syn.set_defaults(func=_synthetic)
     data_cli.register(sub)  # nist, simulate, ingest, label
     predict_cli.register(sub)  # predict
+    weights_cli.register(sub)  # weights
 
     args = parser.parse_args(argv)
     try:

@@ -3,18 +3,18 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lib.paths import shared_file
+from lib.paths import data_file
 from lib.synthetic import generator as synthetic
 
 
 @pytest.fixture(scope="session")
 def benchmark_classes() -> synthetic.ClassSet:
-    return synthetic.load_classes(shared_file("synthetic_benchmark_classes.json"))
+    return synthetic.load_classes(data_file("synthetic_benchmark_classes.json"))
 
 
 @pytest.fixture(scope="session")
 def challenge_classes() -> synthetic.ClassSet:
-    return synthetic.load_classes(shared_file("synthetic_challenge_classes.json"))
+    return synthetic.load_classes(data_file("synthetic_challenge_classes.json"))
 
 
 @pytest.fixture(scope="module")

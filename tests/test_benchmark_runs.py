@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from lib import reference
-from lib.paths import shared_file
+from lib.paths import data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 
 
 @pytest.fixture(scope="module")
 def classes():
-    return synthetic.load_classes(shared_file("synthetic_benchmark_classes.json"))
+    return synthetic.load_classes(data_file("synthetic_benchmark_classes.json"))
 
 
 @pytest.mark.parametrize("cause", ["overlooked minor peak", "overlapping positions", "overlapping intensities"])
@@ -25,7 +25,7 @@ def test_pair_cause_on_s23_examples(classes, cause):
 
 
 def test_pair_cause_on_challenge_triplets():
-    cc = synthetic.load_classes(shared_file("synthetic_challenge_classes.json"))
+    cc = synthetic.load_classes(data_file("synthetic_challenge_classes.json"))
     assert br.pair_cause(cc, 0, 1)["cause"] == "minor peak"
     assert br.pair_cause(cc, 9, 10)["cause"] == "overlapping positions"
     assert br.pair_cause(cc, 18, 19)["cause"] == "overlapping intensities"

@@ -8,7 +8,7 @@ import pytest
 
 from lib.__main__ import main
 from lib.ir import labels
-from lib.paths import shared_file
+from lib.paths import data_file
 
 R23_TABLE1 = {
     "alkane": 0.68, "methyl": 0.64, "aromatics": 0.57, "alkyl halides": 0.27, "alcohols": 0.27, "ether": 0.24,
@@ -113,7 +113,7 @@ def test_proportions_and_cooccurrence():
 
 
 def test_nist_index_proportions_match_r23_table1():
-    table, problems = labels.label_index(shared_file("nist_gas_ir_index.csv"))
+    table, problems = labels.label_index(data_file("nist_gas_ir_index.csv"))
     assert len(table) + len(problems) == 8273 and len(problems) <= 5
     p = labels.proportions(table)
     deviation = {g: abs(p[g] - r) for g, r in R23_TABLE1.items() if g != "amides"}

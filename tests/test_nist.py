@@ -16,7 +16,7 @@ import requests
 from lib.__main__ import main
 from lib.ir import jcamp_source, nist, replay
 from lib.ir.replay import Fault, ReplayServer
-from lib.paths import REPO, shared_file
+from lib.paths import REPO, data_file
 
 BENZENE, BUTANE, ETHANOL = "C71432", "C106978", "C64175"  # butane: two files (butane.jdx, n-butane.jdx)
 MISSING = "C999999999"
@@ -29,7 +29,7 @@ def real_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def structures() -> Path:
-    return shared_file("jcamp_ir_structures.csv")
+    return data_file("jcamp_ir_structures.csv")
 
 
 def make_client(server: ReplayServer, sleeps: list[float], **options) -> nist.WebBookClient:
@@ -194,7 +194,7 @@ def test_gives_up_on_a_dead_server():
 
 
 def test_read_ids(tmp_path):
-    index = shared_file("nist_gas_ir_index.csv")
+    index = data_file("nist_gas_ir_index.csv")
     ids = nist.read_ids(index)
     assert len(ids) == 8273 and ids[:2] == ["C100005", "C100016"]
     plain = tmp_path / "ids.txt"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from lib.__main__ import main
-from lib.ir import fg, ingest
+from lib.ir import fg, ingest, predict
 from lib.ir.datasets import IRSet
 from lib.ir.labels import GROUPS
 from lib.models.fga import FGANet, load_ensemble, predict_proba
@@ -21,6 +22,8 @@ def jdx(y, firstx=500, lastx=3900, state="gas", yunits="ABSORBANCE") -> str:
     lines = ["##TITLE=test", "##JCAMP-DX=4.24", "##DATA TYPE=INFRARED SPECTRUM", f"##STATE={state}",
              "##XUNITS=1/CM", f"##YUNITS={yunits}", "##XFACTOR=1", "##YFACTOR=1", f"##FIRSTX={firstx}",
              f"##LASTX={lastx}", f"##NPOINTS={len(y)}", "##XYDATA=(X++(Y..Y))"]  # fmt: skip
+    if state is None:
+        lines.remove("##STATE=None")
     lines += [f"{firstx + i * step:g} {v:g}" for i, v in enumerate(y)]
     return "\n".join([*lines, "##END="]) + "\n"
 
@@ -73,6 +76,110 @@ def test_text_output_and_any_state(model_dir, files, capsys):
     assert len(out) == 2 and out[0].startswith(f"{good}: ") and "alkane (" in out[0]
 
 
+def test_missing_state_is_unknown_and_predicted_with_a_warning(model_dir, files, tmp_path, capsys):
+    good, _, liquid = files
+    bare = tmp_path / "no_state.jdx"
+    bare.write_text(jdx(np.random.default_rng(0).random(200) + 0.1, state=None))
+    assert "##STATE" not in bare.read_text()
+    assert main(["predict", str(bare), str(good), "--model", str(model_dir), "--json"]) == 0
+    out, err = capsys.readouterr()
+    unknown, gas = json.loads(out)["results"]
+    assert unknown["warnings"] == [predict.NO_STATE_WARNING] and "warnings" not in gas
+    assert len(unknown["probabilities"]) == len(GROUPS)
+    assert err.strip() == f"warning: {bare}: {predict.NO_STATE_WARNING}"
+    # a stated non-gas state is still refused without --any-state
+    assert main(["predict", str(bare), str(liquid), "--model", str(model_dir)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {liquid}: FilteredOut: liquid.jdx: STATE: 'liquid' is not gas (--any-state accepts it)" in err
+
+
+def test_real_spectra_without_a_state(model_dir, capsys):
+    """Two of the real spectra of the jcamp sdist have no ##STATE= line; both are predicted."""
+    from lib.ir import jcamp_source
+
+    try:
+        folder = jcamp_source.infrared_dir()
+    except jcamp_source.SourceError as err:
+        pytest.skip(f"jcamp sdist not available: {err}")
+    real = [folder / "isopropanol_ASDF.jdx", folder / "ethanol2.jdx"]
+    assert all("##STATE" not in f.read_text("latin-1").upper() for f in real)
+    assert main(["predict", *map(str, real), "--model", str(model_dir), "--json"]) == 0
+    out, err = capsys.readouterr()
+    results = json.loads(out)["results"]
+    assert [r["warnings"] for r in results] == [[predict.NO_STATE_WARNING]] * 2
+    assert all(len(r["probabilities"]) == len(GROUPS) for r in results)
+    assert err.count("no ##STATE=") == 2
+
+
+def test_default_model_is_the_shipped_ensemble_else_r23(model_dir, files, tmp_path, monkeypatch, capsys):
+    from lib.models import fga
+
+    monkeypatch.setattr(predict, "SHIPPED_MODELS", tmp_path / "absent")
+    monkeypatch.setattr(fga, "published_weights_dir", lambda data_dir=None: model_dir)
+    assert predict.default_model_dir() == model_dir
+    assert main(["predict", str(files[0]), "--json"]) == 0
+    via_r23 = json.loads(capsys.readouterr().out)["results"][0]["probabilities"]
+    assert main(["predict", str(files[0]), "--model", str(model_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["probabilities"] == via_r23
+    shipped = tmp_path / "shipped"
+    torch.manual_seed(5)
+    fg.save_model(shipped, FGANet().eval(), {"seed": 5}, "seed5")
+    monkeypatch.setattr(predict, "SHIPPED_MODELS", shipped)
+    assert predict.has_ensemble(shipped) and not predict.has_ensemble(tmp_path / "absent")
+    assert predict.default_model_dir() == shipped
+    assert main(["predict", str(files[0]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["probabilities"] != via_r23
+
+
+def test_csv_has_one_row_per_file(model_dir, files, tmp_path, capsys):
+    good, bad, liquid = files
+    table = tmp_path / "out" / "groups.csv"
+    assert main(["predict", str(good), str(bad), str(liquid), "--model", str(model_dir), "--any-state",
+                 "--threshold", "0.4", "--csv", str(table), "--json"]) == 1  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    rows = pd.read_csv(table, keep_default_na=False)
+    assert list(rows.columns) == ["file", *GROUPS, "predicted", "warning", "error"]
+    assert rows["file"].tolist() == [str(good), str(bad), str(liquid)]
+    for (_, row), r in zip(rows.iterrows(), doc["results"], strict=True):
+        if "error" in r:
+            assert row["error"] == r["error"] and row["predicted"] == "" and row["alkane"] == ""
+            continue
+        assert [float(row[g]) for g in GROUPS] == [r["probabilities"][g] for g in GROUPS]
+        above = {g for g, p in r["probabilities"].items() if p > 0.4}
+        assert set(filter(None, row["predicted"].split(";"))) == above
+    assert "JcampError" in rows.loc[1, "error"]
+
+
+def test_relevance_sums_to_the_logit_and_lies_in_the_receptive_fields(model_dir):
+    models = load_ensemble(model_dir)
+    x = np.random.default_rng(3).random((2, 850)).astype(np.float32)
+    rel = predict.relevance(models, x)
+    assert rel.shape == (2, len(GROUPS), 850)
+    logits = np.mean([(m(torch.from_numpy(x)) - m.classifier[0].bias).detach().double().numpy() for m in models], 0)
+    np.testing.assert_allclose(rel.sum(axis=2), logits, rtol=1e-5, atol=1e-6)
+    assert (rel[..., -2:] == 0).all()  # the last two points fall in no receptive field
+    from lib.models.fga import receptive_field
+
+    rf = receptive_field(models[0].features, 850)
+    assert rf.window(100) == (400, 416)
+    one = predict.relevance(models[:1], x[:1])[0, 0]
+    assert np.count_nonzero(one) == rf.window(rf.length - 1)[1] == 848  # every point up to the last window
+
+
+def test_explain_page_is_self_contained(model_dir, files, tmp_path, capsys):
+    good, bad, _ = files
+    page = tmp_path / "explain.html"
+    assert main(["predict", str(good), str(bad), "--model", str(model_dir), "--threshold", "0.3",
+                 "--explain", str(page), "--json"]) == 1  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and text.count("Plotly.newPlot") == 1
+    assert '<script src="http' not in text and "plotly.js" in text  # the library is inline
+    shown = [g for g, p in doc["results"][0]["probabilities"].items() if p > 0.3]
+    assert shown and all(f'"text":"{g} (' in text and f'"name":"{g}: relevance"' in text for g in shown)
+    assert "bad.jdx" in text and "JcampError" in text
+
+
 def test_unusable_model_folder_is_one_line_error(tmp_path, files, capsys):
     assert main(["predict", str(files[0]), "--model", str(tmp_path)]) == 2
     assert "no *.pt" in capsys.readouterr().err
@@ -88,6 +195,9 @@ def test_published_weights_folder(files, capsys):
     assert main(["predict", str(files[0]), "--model", str(folder), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["results"][0]["probabilities"]) == 17
+    assert main(["predict", str(files[0]), "--json"]) == 0  # the default when lib/weights/fga holds nothing
+    if not predict.has_ensemble(predict.SHIPPED_MODELS):
+        assert json.loads(capsys.readouterr().out) == doc
 
 
 # --------------------------------------------------------------------------- lib.ir.fg

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from lib.paths import REPO, shared_file
+from lib.paths import REPO, data_file
 from lib.synthetic import generator as synthetic
 
 
@@ -67,7 +67,7 @@ def test_render_matches_gaussian_filter_per_row_including_collisions_and_edges()
 
 
 def test_benchmark_test_split_follows_the_published_rules_exactly(benchmark_classes):
-    raw = json.loads(shared_file("synthetic_benchmark_classes.json").read_text())
+    raw = json.loads(data_file("synthetic_benchmark_classes.json").read_text())
     data = synthetic.make_dataset(benchmark_classes, n_train=0, n_val=0)
     want = literal_benchmark_test(raw)
     assert data["x_test"].shape == (4500, 5000)
@@ -85,7 +85,7 @@ def _peaks(p: synthetic.Peaks):
 
 
 def test_challenge_test_split_follows_the_per_triplet_patterns(challenge_classes):
-    raw = json.loads(shared_file("synthetic_challenge_classes.json").read_text())
+    raw = json.loads(data_file("synthetic_challenge_classes.json").read_text())
     exact, left, right, up, down = "exact", "left", "right", "up", "down"
     # released script's patterns, written out per class group: (positions, heights)
     groups = {
@@ -193,7 +193,7 @@ def test_class_files_round_trip(tmp_path, challenge_classes):
 def test_cli_generate_writes_the_six_arrays(tmp_path):
     out = tmp_path / "data"
     cmd = [sys.executable, "-m", "lib", "synthetic", "generate", "--classes",
-           str(shared_file("synthetic_challenge_classes.json")), "--out", str(out), "--n-train", "3", "--n-val", "2",
+           str(data_file("synthetic_challenge_classes.json")), "--out", str(out), "--n-train", "3", "--n-val", "2",
            "--rules", "challenge", "--seed", "4"]  # fmt: skip
     subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
     data = synthetic.load_dataset(out)

@@ -9,7 +9,7 @@
 # whose classes we defined ourselves.
 
 # %% tags=["parameters"]
-data_dir = None  # shared reference data; None: ../shared/data
+data_dir = None  # folder of the data files (and r23_weights/); None: the repository's data/, weights downloaded
 molecules_file = "molecules.csv"  # our curated molecule set, beside this chapter
 lines_file = "data/xtb_lines.json.gz"  # GFN2-xTB line spectra of that set
 scales = [0.96, 0.97, 0.98]  # broadening settings tried (as in "Training the CNN": same models)
@@ -59,7 +59,7 @@ from plotly.subplots import make_subplots
 from lib import notebook
 from lib.ir import explain, fg
 from lib.models import fga
-from lib.paths import shared_file
+from lib.paths import data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import explain as es
 from lib.synthetic import generator as synthetic
@@ -507,7 +507,7 @@ display(Markdown(text + f"({faith_s:.0f} s)"))
 
 # %%
 start = time.perf_counter()
-classes = synthetic.load_classes(shared_file("synthetic_benchmark_classes.json", data_dir))
+classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
 labels = br.choose_classes(len(classes), syn_classes, seed=seed)
 study = br.Study(labels=tuple(labels), data_seed=seed, downsample=syn_downsample, n_train=syn_n_train,
                  n_val=syn_n_val)  # fmt: skip

@@ -6,7 +6,7 @@
 # and measure how fast one seed trains and how fast the net predicts.
 
 # %% tags=["parameters"]
-data_dir = None  # shared reference data; None: ../shared/data
+data_dir = None  # folder of the data files (and r23_weights/); None: the repository's data/, weights downloaded
 data = "simulated"  # "simulated", or the path of a data set written by `python -m lib ingest ... --dataset`
 labels_file = None  # with a data set path: the CSV of `python -m lib label` (ID + one column per group)
 molecules_file = "molecules.csv"  # our curated molecule set, beside this chapter

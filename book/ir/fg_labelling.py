@@ -7,7 +7,7 @@
 # are, and how the seeded 70/15/15 split divides it.
 
 # %% tags=["parameters"]
-data_dir = None  # shared reference data; None: ../shared/data
+data_dir = None  # folder of the data files; None: the repository's data/
 index_file = "nist_gas_ir_index.csv"  # the public index of NIST gas-phase IR spectra (ID, Inchi, …)
 seed = 0
 
@@ -22,7 +22,7 @@ from IPython.display import HTML, Markdown, display
 
 from lib import notebook, reference
 from lib.ir import labels
-from lib.paths import shared_file
+from lib.paths import data_file
 
 notebook.setup(seed)
 
@@ -76,7 +76,7 @@ HTML(
 # ### Labelling the NIST index
 
 # %%
-index_path = shared_file(index_file, data_dir)
+index_path = data_file(index_file, data_dir)
 index = labels.read_index(index_path)
 groups_plus = {**labels.GROUPS, "imidic acid": labels.IMIDIC_ACID}
 labelled, problems = labels.label_inchis(index["Inchi"].tolist(), index["ID"].tolist(), groups_plus)

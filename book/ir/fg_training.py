@@ -6,7 +6,7 @@
 # what the class reweighting of the loss does for each group.
 
 # %% tags=["parameters"]
-data_dir = None  # shared reference data; None: ../shared/data
+data_dir = None  # folder of the data files (and r23_weights/); None: the repository's data/, weights downloaded
 molecules_file = "molecules.csv"  # our curated molecule set, beside this chapter
 lines_file = "data/xtb_lines.json.gz"  # GFN2-xTB line spectra of that set
 scales = [0.96, 0.97, 0.98]  # frequency scaling factors tried for the broadening

@@ -7,11 +7,11 @@
 
 # %% tags=["parameters"]
 base_url = None  # None: a local replay server on real NIST files; a URL (https://webbook.nist.gov): the live site
-data_dir = None  # shared reference data; None: ../shared/data
+data_dir = None  # folder of the data files; None: the repository's data/
 structures_file = "jcamp_ir_structures.csv"  # InChIs of the replayed files
 index_file = "nist_gas_ir_index.csv"  # compound ids to fetch from the live site
-# faults injected by the replay server (KIND:MATCH:TIMES:SKIP; see lib.ir.replay)
-faults = ["500:JCAMP=C71432:2", "429::1:5", "timeout::1:20", "truncate::1:40", "html:GetInChI:1:10"]
+# faults injected by the replay server (KIND:MATCH:TIMES:SKIP; see lib.ir.replay); MATCH is part of the URL
+faults = ["500:C71432&Index:2", "429::1:5", "timeout::1:20", "truncate::1:40", "html:GetInChI:1:10"]
 n_compounds = 0  # compounds to fetch; 0: all the replay serves (live: give a number, 5 s each)
 delay = -1.0  # seconds between compounds; < 0: 0 on the replay, 5 live
 timeout = -1.0  # seconds per request; < 0: 2 on the replay (its timeout fault holds 5 s), 30 live
@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from myst_nb import glue
 from plotly.subplots import make_subplots
 
 from lib import notebook
-from lib.ir import ingest, jcamp_source, nist, replay
-from lib.paths import cache_dir, shared_file
+from lib.ir import crawl_report, ingest, jcamp_source, nist, replay
+from lib.paths import cache_dir, data_file
 
 notebook.setup(seed)
 pd.set_option("display.max_colwidth", 120)
@@ -80,56 +80,67 @@ pd.set_option("display.max_colwidth", 120)
 
 # %%
 live = base_url is not None
+live_delay = 5.0  # seconds between compounds on the live site
 server = None
 if live:
-    ids = nist.read_ids(shared_file(index_file, data_dir))[: n_compounds or 5]
+    ids = nist.read_ids(data_file(index_file, data_dir))[: n_compounds or 5]
     out = cache_dir("nist_webbook")  # kept: a rerun resumes
     url = base_url
 else:
     folder = jcamp_source.infrared_dir()  # downloads the sdist with pip once, then cached
     fault_rules = [replay.parse_fault(f) for f in faults]
-    server = replay.ReplayServer(folder, shared_file(structures_file, data_dir), faults=fault_rules).start()
+    server = replay.ReplayServer(folder, data_file(structures_file, data_dir), faults=fault_rules).start()
     ids = server.catalogue.ids[: n_compounds or None]
     out = Path(tempfile.mkdtemp(prefix="nist_replay_"))
     url = server.url
-client = nist.WebBookClient(
-    url, timeout=timeout if timeout > 0 else (30.0 if live else 2.0), backoff=backoff, max_retries=5
-)
-manifest = nist.fetch(ids, out, client=client, delay=delay if delay >= 0 else (5.0 if live else 0.0), progress=False)
+request_timeout = timeout if timeout > 0 else (30.0 if live else 2.0)
+crawl_delay = delay if delay >= 0 else (live_delay if live else 0.0)
+client = nist.WebBookClient(url, timeout=request_timeout, backoff=backoff, max_retries=5)
+manifest = nist.fetch(ids, out, client=client, delay=crawl_delay, progress=False)
 first_requests = client.requests
 counts = nist.summary(manifest, ids)
-Markdown(
-    f"Crawled {'the live WebBook at ' + url if live else 'the replay server'}: {counts['compounds']} compounds, "
-    f"{counts['done']} done and {counts['failed']} failed, {counts['spectra']} spectra and {counts['inchi']} InChIs "
-    f"saved, with {first_requests} HTTP requests (retries included)."
-)
-
-# %%
-if server is not None:
-    hit = pd.DataFrame([(target, kind) for target, kind in server.log if kind], columns=["request", "fault"])
-    display(hit)
-    display(
-        Markdown(
-            f"The server injected {len(hit)} faults in {len(server.log)} requests; the client retried each, and "
-            + (
-                "every compound was still completed. "
-                if counts["failed"] == 0
-                else f"{counts['failed']} compound(s) failed for good. "
-            )
-            + f"The client sent the User-Agent `{next(iter(server.user_agents))}`."
-        )
-    )
+glue("crawl_target", f"the live WebBook at {url}" if live else "the replay server", display=False)
+for key in ("compounds", "done", "failed", "spectra", "inchi"):
+    glue(f"crawl_{key}", int(counts[key]), display=False)
+glue("crawl_requests", int(first_requests), display=False)
 
 # %% [markdown]
-# A second run over the same folder sends no request at all: everything is on disk.
+# We crawled {glue:text}`crawl_target`: {glue:text}`crawl_compounds` compounds, of which
+# {glue:text}`crawl_done` were completed and {glue:text}`crawl_failed` failed, saving
+# {glue:text}`crawl_spectra` spectra and {glue:text}`crawl_inchi` InChIs with
+# {glue:text}`crawl_requests` HTTP requests (retries included). The requests that met an injected
+# fault (none on the live site):
+
+# %%
+hit = crawl_report.fault_table(server) if server is not None else pd.DataFrame(columns=["request", "fault"])
+glue("faults_hit", len(hit), display=False)
+glue("requests_served", len(server.log) if server is not None else int(first_requests), display=False)
+glue(
+    "fault_outcome",
+    "every compound was still completed"
+    if counts["failed"] == 0
+    else f"{counts['failed']} compound(s) failed for good",
+    display=False,
+)
+glue("user_agent", client.session.headers["User-Agent"], display=False)
+hit
+
+# %% [markdown]
+# The server injected {glue:text}`faults_hit` faults in {glue:text}`requests_served` requests;
+# the client retried each, and {glue:text}`fault_outcome`. The client identifies itself with the
+# User-Agent "{glue:text}`user_agent`".
+#
+# A second run over the same folder should send no request at all, since everything is on disk:
 
 # %%
 nist.fetch(ids, out, client=client, delay=0.0, progress=False)
 failed = {cid: e["error"] for cid, e in manifest["compounds"].items() if e["status"] == "failed"}
-Markdown(
-    f"Requests in the second run: {client.requests - first_requests}. "
-    + (f"Failed compounds: {failed}." if failed else "No compound failed.")
-)
+glue("second_run_requests", int(client.requests - first_requests), display=False)
+glue("failed_list", "; ".join(f"{cid}: {err}" for cid, err in failed.items()) or "none", display=False)
+
+# %% [markdown]
+# Requests in the second run: {glue:text}`second_run_requests`. Compounds that failed for good:
+# {glue:text}`failed_list`.
 
 # %% [markdown]
 # ### What the files contain
@@ -137,42 +148,41 @@ Markdown(
 # %%
 converting = ingest.ingest([out / "spectra"], filters=ingest.CONVERTING_FILTERS)
 strict = ingest.ingest([out / "spectra"], filters=ingest.R23_FILTERS)
-qc = converting.qc_table()
-titles = {p.file: p.header.get("title", "") for p in converting.kept}
-qc.insert(1, "title", qc["file"].map(titles).fillna(""))
-if server is not None:  # the replayed file each cached spectrum came from
-    sources = {
-        nist.spectrum_path(out, c, i).name: f.name
-        for c, fs in server.catalogue.spectra.items()
-        for i, f in enumerate(fs)
-    }
-    qc.insert(1, "source file", qc["file"].map(sources))
-kept = qc[qc["status"] == "kept"].copy()
-kept["points"] = kept["points"].astype(int)
-kept["state"] = kept["state"].map(ingest.canonical_state)
-kept["xunits"] = kept["xunits"].map(ingest.canonical_xunits)
-kept["yunits"] = kept["yunits"].map(ingest.canonical_yunits)
-kept["origin"] = kept["origin"].str.slice(0, 50)
-for column in ("state", "xunits", "yunits", "origin"):
-    display(kept[column].value_counts().rename_axis(column).to_frame("spectra"))
-
-# %%
-n_micro = int((kept["xunits"].isin(ingest.CONVERTIBLE_X)).sum())
-Markdown(
-    f"{len(qc)} files: {len(kept)} usable once units are converted, {len(qc) - len(kept)} rejected; R23's filter "
-    f"(gas, ABSORBANCE, 1/CM, no conversion) keeps {len(strict.kept)}. Point counts range from "
-    f"{kept['points'].min():,} to {kept['points'].max():,} (median {kept['points'].median():,.0f}); the spectra "
-    f"start between {kept['xmin'].min():.0f} and {kept['xmin'].max():.0f} cm⁻¹ and end between "
-    f"{kept['xmax'].min():.0f} and {kept['xmax'].max():.0f} cm⁻¹. "
-    f"{n_micro} file(s) are in wavelength units, so the micrometre → cm⁻¹ conversion "
-    f"{'is used' if n_micro else 'is not exercised by these files (the tests cover it)'}."
+sources = crawl_report.source_files(server, out) if server is not None else None
+qc, kept = crawl_report.qc_overview(converting, sources)
+numbers = crawl_report.file_numbers(qc, kept, strict)
+for key, value in numbers.items():
+    glue(f"files_{key}", value, display=False)
+glue(
+    "wavelength_use",
+    "is used" if numbers["wavelength_files"] else "is not exercised by these files (the tests cover it)",
+    display=False,
 )
+fields = ("state", "xunits", "yunits", "origin")
+pd.concat({c: kept[c].value_counts().rename_axis("value").to_frame("spectra") for c in fields}, names=["field"])
+
+# %% [markdown]
+# The crawl left {glue:text}`files_files` files: {glue:text}`files_kept` are usable once units are
+# converted and {glue:text}`files_rejected` are rejected; R23's filter (gas, `ABSORBANCE`, `1/CM`,
+# no conversion) keeps only {glue:text}`files_strict_kept`. Point counts range from
+# {glue:text}`files_points_min:,d` to {glue:text}`files_points_max:,d` (median
+# {glue:text}`files_points_median:,.0f`); the spectra start between {glue:text}`files_start_min:.0f`
+# and {glue:text}`files_start_max:.0f` cm⁻¹ and end between {glue:text}`files_end_min:.0f` and
+# {glue:text}`files_end_max:.0f` cm⁻¹. {glue:text}`files_wavelength_files` file(s) are in
+# wavelength units, so the micrometre → cm⁻¹ conversion {glue:text}`wavelength_use`.
 
 # %% [markdown]
 # Rejected files and why:
 
 # %%
-qc.loc[qc["status"] != "kept"].dropna(axis=1, how="all").drop(columns="title")
+rejected = qc.loc[qc["status"] != "kept"].dropna(axis=1, how="all").drop(columns="title")
+glue("n_no_state", int(rejected["reason"].str.startswith("'missing'").sum()), display=False)
+rejected
+
+# %% [markdown]
+# {glue:text}`n_no_state` of them state no phase at all (no `##STATE=` line). The data set leaves
+# them out, as R23's code does; `python -m lib predict`, meant for anyone's spectra, takes such a
+# file as "state unknown", predicts it and says so in a warning.
 
 # %% [markdown]
 # The conversions applied to the kept files:
@@ -213,12 +223,14 @@ fig.update_layout(height=260 * len(by_unit), legend=dict(orientation="h", y=1.04
 fig
 
 # %%
-Markdown(
-    f"Transmittance $T$ becomes absorbance $A = -\\log_{{10}} T$ (percent divided by 100 first, $T$ floored at "
-    f"{ingest.T_MIN:g} so that $A \\le {-np.log10(ingest.T_MIN):g}$): the bands that dip in the left column point "
-    "up on the right. NIST's quantitative files, in (µmol/mol)⁻¹ m⁻¹, are absorbance divided by concentration "
-    "and path length, a constant that the normalisation removes."
-)
+glue("t_min", float(ingest.T_MIN), display=False)
+glue("a_max", float(-np.log10(ingest.T_MIN)), display=False)
+
+# %% [markdown]
+# Transmittance $T$ becomes absorbance $A = -\log_{10} T$ (percent divided by 100 first, $T$
+# floored at {glue:text}`t_min:g`, so that $A$ never exceeds {glue:text}`a_max:g`): the bands that
+# dip in the left column point up on the right. NIST's quantitative files, in (µmol/mol)⁻¹ m⁻¹, are
+# absorbance divided by concentration and path length, a constant that the normalisation removes.
 
 # %%
 if server is not None:
@@ -232,19 +244,23 @@ if server is not None:
 # the structures (see the next chapter):
 #
 # ```bash
-# python -m lib nist fetch --ids ../shared/data/nist_gas_ir_index.csv --out DIR   # polite: 5 s between compounds
+# python -m lib nist fetch --ids data/nist_gas_ir_index.csv --out DIR   # polite: 5 s between compounds
 # python -m lib ingest DIR/spectra --out nist_ir.npz --dataset nist_ir_full.npz --qc nist_qc.csv
-# python -m lib label --index ../shared/data/nist_gas_ir_index.csv --out nist_labels.csv
+# python -m lib label --index data/nist_gas_ir_index.csv --out nist_labels.csv
 # ```
 #
 # Or run this chapter with `-p base_url=https://webbook.nist.gov -p n_compounds=20`.
 
 # %%
-n_index = len(nist.read_ids(shared_file(index_file, data_dir)))
-Markdown(
-    f"The index lists {n_index:,} compounds; at the default crawl delay of 5 s (and at least two requests per "
-    f"compound) the full crawl takes at least {n_index * 5 / 3600:.1f} hours, which is why the cache is resumable."
-)
+n_index = len(nist.read_ids(data_file(index_file, data_dir)))
+glue("n_index", n_index, display=False)
+glue("live_delay", live_delay, display=False)
+glue("crawl_hours", n_index * live_delay / 3600, display=False)
+
+# %% [markdown]
+# The index lists {glue:text}`n_index:,d` compounds; at the default crawl delay of
+# {glue:text}`live_delay:g` s between compounds (each needs at least two requests) the full crawl
+# takes at least {glue:text}`crawl_hours:.1f` hours, which is why the cache is resumable.
 
 # %% [markdown]
 # ## Discussion

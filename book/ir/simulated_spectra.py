@@ -27,7 +27,7 @@
 # line spectra onto R23's grid only when a data set is built.
 
 # %% tags=["parameters"]
-data_dir = None  # shared reference data; None: ../shared/data
+data_dir = None  # folder of the data files; None: the repository's data/
 molecules_file = "molecules.csv"  # our curated molecule set, beside this chapter
 lines_file = "data/xtb_lines.json.gz"  # shipped line spectra of that set (made by this code)
 n_fresh = 6  # molecules recomputed from scratch to check the shipped line spectra
@@ -50,7 +50,7 @@ from plotly.subplots import make_subplots
 
 from lib import notebook, reference
 from lib.ir import datasets, labels, molecules, simulate, validation, xtb
-from lib.paths import shared_file
+from lib.paths import data_file
 
 notebook.setup(seed)
 
@@ -125,7 +125,7 @@ Markdown(
 # %% [markdown]
 # ### Simulated against measured
 #
-# The `jcamp` source package ships real NIST gas-phase spectra; `../shared/data` gives their
+# The `jcamp` source package ships real NIST gas-phase spectra; the repository's `data/` gives their
 # structures. We simulate the same molecules (they are in the shipped file too) and compare after
 # putting both on R23's grid. First the two broadening parameters: a frequency scaling factor and
 # the band width, chosen by the mean cosine similarity over all molecules.
@@ -197,7 +197,7 @@ Markdown(
 # processes in `bench_workers`.
 
 # %%
-index = labels.read_index(shared_file("nist_gas_ir_index.csv", data_dir))
+index = labels.read_index(data_file("nist_gas_ir_index.csv", data_dir))
 bench_inchis = ["InChI=" + v for v in index["Inchi"].sample(n_bench, random_state=seed)]
 bench = validation.throughput(bench_inchis, bench_workers)
 display(bench.round(1))

@@ -7,7 +7,7 @@
 # networks split a confusable pair over peak position × height (S23 Fig. 6).
 
 # %% tags=["parameters"]
-data_dir = None  # folder with synthetic_challenge_classes.json; None: ../shared/data
+data_dir = None  # folder with synthetic_challenge_classes.json; None: the repository's data/
 seed = 0  # seed of the random training and validation variations
 results_dir = None  # folder of saved runs; None: _build/cache/challenge_set/<settings>
 models = ["CNN2", "CNN3", "CNN6", "INC3", "INC6", "VGG", "CNN-BN", "ResNet"]  # each with both dense activations
@@ -34,7 +34,7 @@ from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference, train
-from lib.paths import cache_dir, shared_file
+from lib.paths import cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 
@@ -63,7 +63,7 @@ chapter_start = time.perf_counter()
 # two variants are the same network). The modified networks are `lib.models.benchmark.MODIFIED`.
 
 # %%
-classes = synthetic.load_classes(shared_file("synthetic_challenge_classes.json", data_dir))
+classes = synthetic.load_classes(data_file("synthetic_challenge_classes.json", data_dir))
 labels = tuple(range(len(classes)))
 study = br.Study(labels=labels, data_seed=seed, downsample=downsample, n_train=n_train, n_val=n_val, rules="challenge")
 data = study.dataset(classes)

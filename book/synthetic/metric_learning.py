@@ -9,7 +9,7 @@
 # mixture components that does not enumerate every combination.
 
 # %% tags=["parameters"]
-data_dir = None  # folder with the class definition files; None: ../shared/data
+data_dir = None  # folder with the class definition files; None: the repository's data/
 seed = 0  # seed of data, initialisation and mini-batch order
 results_dir = None  # folder of the trained encoders; None: _build/cache/metric_learning/<settings>
 n_classes = 80  # classes of the benchmark used (V24: 500)
@@ -50,7 +50,7 @@ import torch
 from IPython.display import display
 
 from lib import notebook, train
-from lib.paths import cache_dir, shared_file
+from lib.paths import cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 from lib.synthetic import metric_figures as figures
@@ -130,8 +130,8 @@ ms.glue_all(ms.published_facts())
 # {glue:text}`enrichment`
 
 # %%
-bench_classes = synthetic.load_classes(shared_file("synthetic_benchmark_classes.json", data_dir))
-challenge_classes = synthetic.load_classes(shared_file("synthetic_challenge_classes.json", data_dir))
+bench_classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
+challenge_classes = synthetic.load_classes(data_file("synthetic_challenge_classes.json", data_dir))
 hard = ms.hard_classes()
 labels = br.choose_classes(len(bench_classes), n_classes, must=hard, seed=seed)
 study = br.Study(labels=tuple(labels), data_seed=seed, downsample=downsample)

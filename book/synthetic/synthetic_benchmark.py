@@ -7,7 +7,7 @@
 # class definitions, and relate accuracy to parameters, multiply-adds and training time.
 
 # %% tags=["parameters"]
-data_dir = None  # folder with synthetic_benchmark_classes.json; None: ../shared/data
+data_dir = None  # folder with synthetic_benchmark_classes.json; None: the repository's data/
 seed = 0  # seed of the random training and validation variations
 results_dir = None  # folder of saved runs; None: _build/cache/synthetic_benchmark/<settings>
 models = ["CNN2", "CNN3", "CNN6", "INC3", "INC6", "VGG", "CNN-BN", "ResNet"]  # architectures trained
@@ -36,7 +36,7 @@ from plotly.subplots import make_subplots
 
 from lib import notebook, reference, train
 from lib.models import benchmark
-from lib.paths import cache_dir, shared_file
+from lib.paths import cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 
@@ -66,7 +66,7 @@ chapter_start = time.perf_counter()
 # training.
 
 # %%
-classes = synthetic.load_classes(shared_file("synthetic_benchmark_classes.json", data_dir))
+classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
 must = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair] + [219, 347]
 labels = br.choose_classes(len(classes), n_classes, must=must, seed=0)
 study = br.Study(labels=tuple(labels), data_seed=seed, downsample=downsample)

@@ -7,7 +7,7 @@
 # part trains on what this chapter's code makes.
 
 # %% tags=["parameters"]
-data_dir = None  # folder with synthetic_benchmark_classes.json; None: ../shared/data
+data_dir = None  # folder with synthetic_benchmark_classes.json; None: the repository's data/
 seed = 0  # random variations of the training and validation spectra
 n_train = 50  # training spectra per class (S23: 50)
 n_val = 10  # validation spectra per class (S23: 10)
@@ -22,7 +22,7 @@ from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference
-from lib.paths import shared_file
+from lib.paths import data_file
 from lib.synthetic import generator as synthetic
 
 notebook.setup(seed)
@@ -54,7 +54,7 @@ notebook.setup(seed)
 # authors' seed must give back the file exactly:
 
 # %%
-classes = synthetic.load_classes(shared_file("synthetic_benchmark_classes.json", data_dir))
+classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
 regenerated = synthetic.generate_classes(n_classes=len(classes), seed=reference.S23_RELEASE_SEED)
 same = np.array_equal(regenerated.positions, classes.positions) and np.allclose(regenerated.heights, classes.heights)
 Markdown(
@@ -263,7 +263,7 @@ Markdown(
 # restate those patterns in `lib.synthetic.generator.CHALLENGE_RULES`:
 
 # %%
-challenge = synthetic.load_classes(shared_file("synthetic_challenge_classes.json", data_dir))
+challenge = synthetic.load_classes(data_file("synthetic_challenge_classes.json", data_dir))
 signs = {-1: "−", 0: "0", 1: "+"}
 pd.DataFrame(
     {

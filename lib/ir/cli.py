@@ -64,13 +64,13 @@ def _nist_fetch(args: argparse.Namespace) -> int:
 
 def _nist_serve(args: argparse.Namespace) -> int:
     from lib.ir import jcamp_source, replay
-    from lib.paths import shared_file
+    from lib.paths import data_file
 
     folder = args.dir or jcamp_source.infrared_dir()
     structures = args.structures
     if structures is None and args.dir is None:
         try:
-            structures = shared_file("jcamp_ir_structures.csv")
+            structures = data_file("jcamp_ir_structures.csv")
         except FileNotFoundError:
             structures = None
     faults = [replay.parse_fault(spec) for spec in args.fault]

@@ -72,10 +72,10 @@ def label_smiles(smiles: list[str], groups=labels.GROUPS) -> tuple[np.ndarray, l
 
 
 def structures(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The shared table of structures of the real jcamp spectra (file, smiles, inchi)."""
-    from lib.paths import shared_file
+    """The table of structures of the real jcamp spectra (file, smiles, inchi), from the data folder."""
+    from lib.paths import data_file
 
-    return pd.read_csv(shared_file("jcamp_ir_structures.csv", data_dir))
+    return pd.read_csv(data_file("jcamp_ir_structures.csv", data_dir))
 
 
 def real_jcamp(

@@ -45,8 +45,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from lib.paths import shared_data
-
 # Output order of the released weights (and of the labels the authors trained on): the order of
 # the SMARTS table in REFERENCE.md §1. Confirmed by the indices the authors' evaluation notebook
 # prints (alkane 0, methyl 1, alkene 2, alcohols 4, aromatics 7, alkyl halides 8, esters 9,
@@ -72,7 +70,7 @@ R23_GROUPS: tuple[str, ...] = (
 )
 R23_INPUT_LEN = 850
 R23_CONV_CHANNELS = 4
-R23_WEIGHTS_DIR = "r23_weights"  # folder name inside lib.paths.shared_data()
+R23_WEIGHTS_DIR = "r23_weights"  # folder name inside a data folder
 RUNS_FILE = "runs.json"
 
 
@@ -248,8 +246,17 @@ def n_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 
 # --------------------------------------------------------------------------- published weights
 def published_weights_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Folder of R23's ten released weight files (``r23_weights`` inside :func:`lib.paths.shared_data`)."""
-    path = shared_data(data_dir) / R23_WEIGHTS_DIR
+    """Folder of R23's ten released weight files and their ``runs.json``.
+
+    With ``data_dir``: its ``r23_weights`` subfolder, as it is. Without: the files downloaded from
+    the authors' repository and checked by SHA-256 (:func:`lib.ir.weights.r23_weights_dir`, which
+    caches them and falls back to a local copy when offline).
+    """
+    if data_dir is None:
+        from lib.ir.weights import r23_weights_dir
+
+        return r23_weights_dir(progress=False)
+    path = Path(data_dir) / R23_WEIGHTS_DIR
     if not path.is_dir():
         raise FileNotFoundError(f"published R23 weight folder not found: {path}")
     return path
