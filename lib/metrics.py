@@ -220,7 +220,7 @@ def mean_std(tables: Sequence[pd.DataFrame | pd.Series], ddof: int = 1) -> pd.Da
 
 
 def format_mean_std(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """``"0.935 ± 0.004"`` strings from :func:`mean_std`'s output (either layout)."""
+    """``"0.912 ± 0.004"`` strings from :func:`mean_std`'s output (either layout)."""
     if isinstance(summary.columns, pd.MultiIndex):
         names = list(dict.fromkeys(summary.columns.get_level_values(0)))
         return pd.DataFrame(

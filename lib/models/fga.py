@@ -46,6 +46,7 @@ import torch
 from torch import nn
 
 from lib.paths import shared_data
+from lib.reference import R23_GRID
 
 # Output order of the released weights (and of the labels the authors trained on): the order of
 # the SMARTS table in REFERENCE.md §1. Confirmed by the indices the authors' evaluation notebook
@@ -70,7 +71,7 @@ R23_GROUPS: tuple[str, ...] = (
     "amides",
     "nitro",
 )
-R23_INPUT_LEN = 850
+R23_INPUT_LEN = R23_GRID[2]
 R23_CONV_CHANNELS = 4
 R23_WEIGHTS_DIR = "r23_weights"  # folder name inside lib.paths.shared_data()
 RUNS_FILE = "runs.json"
