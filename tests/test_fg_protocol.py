@@ -103,3 +103,13 @@ def test_held_out_scores_pool_the_halves():
     assert pooled["ensemble"]["micro_f1"] == pytest.approx(direct["ensemble"]["micro_f1"])
     with pytest.raises(ValueError, match="sizes"):
         fg.score_held_out([(ens, halves[0]), (FGAEnsemble([FGANet()]), halves[1])])
+
+
+def test_real_spectra_table_rows_and_cells():
+    members = pd.DataFrame({"micro_f1": [0.5, 0.7], "molecular_f1": [0.4, 0.6], "molecular_perfection": [0.1, 0.3]})
+    score = {"members": members, "ensemble": pd.Series({"micro_f1": 0.65, "molecular_f1": 0.55,
+                                                        "molecular_perfection": 0.2})}  # fmt: skip
+    table = fg.real_spectra_table({"ours": score}, digits=2)
+    assert table.index.tolist() == ["ours, single models (2)", "ours, ensemble mean"]
+    assert table.loc["ours, single models (2)", "micro_f1"] == "0.60 ± 0.14"
+    assert table.loc["ours, ensemble mean", "molecular_perfection"] == "0.20"

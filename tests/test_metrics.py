@@ -169,3 +169,12 @@ def test_input_checks():
     for fn in (metrics.molecular_f1, metrics.molecular_perfection, metrics.micro_f1):
         with pytest.raises(ValueError, match="binarize"):
             fn(Y_TRUE, Y_PROB)
+
+
+def test_interval_distance_of_truncated_values():
+    # R23's printed 0.93 means [0.93, 0.94): 0.935 is inside, 0.94 is not, 0.9 is 0.03 below
+    d = metrics.interval_distance([0.935, 0.94, 0.9, 0.95], [0.93, 0.93, 0.93, 0.93], [0.94, 0.94, 0.94, 0.94])
+    np.testing.assert_allclose(d, [0.0, 0.0, -0.03, 0.01], atol=1e-12)
+    assert metrics.interval_distance([0.941], 0.93, 0.94)[0] == pytest.approx(0.001)
+    with pytest.raises(ValueError, match="lo < hi"):
+        metrics.interval_distance([0.5], 0.6, 0.6)

@@ -259,6 +259,20 @@ def score_held_out(pairs: Sequence[tuple[FGAEnsemble, IRSet]], threshold: float 
     return score_probabilities(y, probs, pairs[0][0].names, pairs[0][1].groups, threshold)
 
 
+def real_spectra_table(scores: dict[str, dict], columns: Sequence[str] = ("micro_f1", "molecular_f1",
+                       "molecular_perfection"), digits: int = 3) -> pd.DataFrame:  # fmt: skip
+    """One table from several :func:`score_probabilities` results: per name a row ``"<name>, single models
+    (n)"`` with mean ± standard deviation (ddof 1) over the members, and a row ``"<name>, ensemble mean"``."""
+    rows = {}
+    for name, score in scores.items():
+        members = score["members"]
+        rows[f"{name}, single models ({len(members)})"] = {
+            c: f"{members[c].mean():.{digits}f} ± {members[c].std():.{digits}f}" for c in columns
+        }
+        rows[f"{name}, ensemble mean"] = {c: f"{score['ensemble'][c]:.{digits}f}" for c in columns}
+    return pd.DataFrame(rows).T
+
+
 # --------------------------------------------------------------------------- benchmark
 def perturb(
     x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, noise: float = 0.01, max_shift: int = 2
