@@ -174,9 +174,9 @@ glue("scale_other", other["scale"], display=False)
 glue("fwhm_other", other["fwhm"], display=False)
 glue("same_choice", "the same setting" if (other["scale"], other["fwhm"]) == (d["scale"], d["fwhm"]) else
      "a different setting", display=False)  # fmt: skip
-glue("edge_note", (f"The chosen {' and '.join(edge)} lie(s) at the edge of the values tried, so a wider range "
-                   "might fit better still." if edge else "The chosen setting lies inside the range tried."),
-     display=False)  # fmt: skip
+glue("edge_note", (f"The chosen {' and '.join(edge)} {'lie' if len(edge) > 1 else 'lies'} at the edge of the "
+                   "values tried, so a wider range might fit better still." if edge else
+                   "The chosen setting lies inside the range tried."), display=False)  # fmt: skip
 parts = sim.split(split_seed if split_seed is not None else seed)
 glue("n_train_approx", len(parts["train"]), display=False)
 glue("test_min_pos", int(parts["test"].y.sum(axis=0).min()), display=False)
@@ -348,7 +348,7 @@ glue("paper_minutes", float(paper_estimate / 60), display=False)
 #
 # - The network is small and shallow: its convolutions see only a few dozen wavenumbers at a time,
 #   and the per-group decision is a linear read-out of where such local patterns occur. That is
-#   why it can be trained in seconds per seed on a CPU, and why it cannot reason about band
+#   why one seed trains on a CPU in the time given above, and why it cannot reason about band
 #   relations far apart on the spectrum except through that linear layer.
 # - Like R23's code, every seed here trains and is tested on one split, so the spread over seeds
 #   measures retraining noise only. A different split would move the scores further (the test
@@ -360,8 +360,8 @@ glue("paper_minutes", float(paper_estimate / 60), display=False)
 #   handful of batches. Drawing perturbed copies each epoch gives enough updates per epoch; it is a
 #   deviation from the paper and it also acts as a regulariser, so our loss curves are not
 #   directly comparable with a run on R23's distinct measured spectra.
-# - The reweighting trades precision for recall on rare groups, as intended; on our set, where the
-#   curated molecules give every group a sizeable share (table above), its effect is smaller than it
-#   would be on NIST's skewed proportions.
+# - The reweighting is meant to trade precision for recall on rare groups; the ablation above shows
+#   how much it does so here. On our set the curated molecules give every group a sizeable share
+#   (table above), so the weights are milder than on NIST's skewed proportions, where R23 used it.
 # - The broadening was fitted on half of the real spectra only. The next chapter tests on the other
 #   half, next to the ten published R23 models, and the other way round.
