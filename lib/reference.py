@@ -17,40 +17,114 @@ S23_HARD_PAIRS = {
 S23_RELEASE_SEED = 2022  # numpy default_rng seed of the authors' class generator
 
 # --- R23: Rieger, Wilson, Vegge, Flores, Digital Discovery 2 (2023) 1957
-# Table 1, mean over 10 seeds: group -> (proportion, F1, AUC, accuracy, precision, recall)
+#: R23's wavenumber grid (cm⁻¹) as the released code and weights use it: ``numpy.linspace(500, 3900, 850)``
+#: (the paper's text says 400–4000 cm⁻¹ at 4.2 cm⁻¹, which does not give 850 points).
+R23_GRID = (500.0, 3900.0, 850)
+
+# Table 1, mean over 10 seeds: group -> (proportion, F1, AUC, accuracy, precision, recall) as printed.
+# The authors' table generator writes ``str(mean)[:4]``: every value is the mean *truncated* to two
+# decimals, so 0.93 stands for a mean in [0.93, 0.94) (:func:`r23_interval`). The digit it prints in
+# parentheses after F1, AUC, accuracy and recall (``0.93(5)``) is taken from the standard deviation's
+# string, not a third decimal of the mean; it is kept apart in :data:`R23_TABLE1_PARENTHESES`.
 R23_TABLE1 = {
-    "alkane": (0.68, 0.935, 0.967, 0.904, 0.93, 0.923),
-    "methyl": (0.64, 0.934, 0.962, 0.909, 0.92, 0.942),
-    "aromatics": (0.57, 0.976, 0.992, 0.977, 0.97, 0.975),
-    "alkyl halides": (0.27, 0.755, 0.927, 0.868, 0.72, 0.788),
-    "alcohols": (0.27, 0.939, 0.984, 0.968, 0.93, 0.922),
-    "ether": (0.24, 0.917, 0.988, 0.959, 0.91, 0.923),
-    "alkene": (0.13, 0.774, 0.958, 0.930, 0.76, 0.775),
-    "esters": (0.11, 0.918, 0.989, 0.970, 0.89, 0.934),
-    "amines": (0.09, 0.839, 0.971, 0.962, 0.84, 0.836),
-    "ketones": (0.09, 0.800, 0.979, 0.964, 0.79, 0.817),
-    "carboxylic acids": (0.07, 0.909, 0.998, 0.984, 0.91, 0.896),
-    "nitro": (0.05, 0.945, 0.993, 0.991, 0.97, 0.922),
-    "nitriles": (0.04, 0.672, 0.979, 0.983, 0.72, 0.634),
-    "alkyne": (0.02, 0.835, 0.975, 0.995, 0.90, 0.786),
-    "aldehydes": (0.02, 0.882, 0.989, 0.997, 0.92, 0.851),
-    "amides": (0.01, 0.535, 0.935, 0.973, 0.50, 0.571),
-    "acyl halides": (0.01, 0.599, 0.993, 0.996, 0.54, 0.674),
+    "alkane": (0.68, 0.93, 0.96, 0.90, 0.93, 0.92),
+    "methyl": (0.64, 0.93, 0.96, 0.90, 0.92, 0.94),
+    "aromatics": (0.57, 0.97, 0.99, 0.97, 0.97, 0.97),
+    "alkyl halides": (0.27, 0.75, 0.92, 0.86, 0.72, 0.78),
+    "alcohols": (0.27, 0.93, 0.98, 0.96, 0.93, 0.92),
+    "ether": (0.24, 0.91, 0.98, 0.95, 0.91, 0.92),
+    "alkene": (0.13, 0.77, 0.95, 0.93, 0.76, 0.77),
+    "esters": (0.11, 0.91, 0.98, 0.97, 0.89, 0.93),
+    "amines": (0.09, 0.83, 0.97, 0.96, 0.84, 0.83),
+    "ketones": (0.09, 0.80, 0.97, 0.96, 0.79, 0.81),
+    "carboxylic acids": (0.07, 0.90, 0.99, 0.98, 0.91, 0.89),
+    "nitro": (0.05, 0.94, 0.99, 0.99, 0.97, 0.92),
+    "nitriles": (0.04, 0.67, 0.97, 0.98, 0.72, 0.63),
+    "alkyne": (0.02, 0.83, 0.97, 0.99, 0.90, 0.78),
+    "aldehydes": (0.02, 0.88, 0.98, 0.99, 0.92, 0.85),
+    "amides": (0.01, 0.53, 0.93, 0.97, 0.50, 0.57),
+    "acyl halides": (0.01, 0.59, 0.99, 0.99, 0.54, 0.67),
 }
 R23_TABLE1_COLUMNS = ("proportion", "f1", "auc", "accuracy", "precision", "recall")
+R23_TABLE1_DECIMALS = 2  # every Table 1 value is truncated to two decimals
+#: The digit printed in parentheses after F1, AUC, accuracy and recall (a digit of the std's string).
+R23_TABLE1_PARENTHESES = {
+    "alkane": (5, 7, 4, 3),
+    "methyl": (4, 2, 9, 2),
+    "aromatics": (6, 2, 7, 5),
+    "alkyl halides": (5, 7, 8, 8),
+    "alcohols": (9, 4, 8, 2),
+    "ether": (7, 8, 9, 3),
+    "alkene": (4, 8, 0, 5),
+    "esters": (8, 9, 0, 4),
+    "amines": (9, 1, 2, 6),
+    "ketones": (0, 9, 4, 7),
+    "carboxylic acids": (9, 8, 4, 6),
+    "nitro": (5, 3, 1, 2),
+    "nitriles": (2, 9, 3, 4),
+    "alkyne": (5, 5, 5, 6),
+    "aldehydes": (2, 9, 7, 1),
+    "amides": (5, 5, 3, 1),
+    "acyl halides": (9, 3, 6, 4),
+}
+R23_TABLE1_PARENTHESES_COLUMNS = ("f1", "auc", "accuracy", "recall")
 # Table 2, molecule level: (mean, std)
 R23_MOLECULAR = {"perfection": (0.59, 0.02), "molecular F1": (0.895, 0.005)}
 FINE2020_MOLECULAR = {"perfection": 0.63, "molecular F1": 0.905}
 R23_COUNTS = {"database": 14_346, "gas with InChI": 8_125, "train": 5_687, "val": 1_218, "test": 1_220}
-R23_PROPORTION_DECIMALS = 2  # R23 Table 1 prints the proportions rounded to two decimals
-R23_PROPORTION_TOLERANCE = 0.01  # issue: our index proportions should agree within this, amides excepted
+R23_SPLIT = (0.70, 0.15, 0.15)  # train / validation / test shares, drawn at random
+R23_SPLIT_SEED = 42  # the released code's ``get_split(..., seed=42)``: one split for all ten models
+R23_SEEDS = 10  # models (seeds) per table
+R23_PATIENCE = 5  # ``max_patience`` of the released train.py, which stops when ``cur_patience > max_patience``
+R23_STALE_EPOCHS = R23_PATIENCE + 1  # so a run ends after 6 epochs without a lower validation loss
+R23_PROPORTION_TOLERANCE = 0.01  # our index proportions should agree within this, amides excepted
+
+
+def r23_grid():
+    """R23's wavenumber grid (cm⁻¹), :data:`R23_GRID` as a NumPy array."""
+    import numpy as np
+
+    return np.linspace(*R23_GRID)
+
+
+def r23_interval(value: float, decimals: int = R23_TABLE1_DECIMALS) -> tuple[float, float]:
+    """The means a value truncated to ``decimals`` can stand for: ``[value, value + 10**-decimals)``."""
+    step = 10.0**-decimals
+    lo = round(float(value), decimals)
+    return lo, round(lo + step, decimals)
 
 
 def r23_table1():
-    """R23 Table 1 as a DataFrame indexed by group."""
+    """R23 Table 1 as printed (two decimals, truncated), a DataFrame indexed by group."""
     import pandas as pd
 
     return pd.DataFrame.from_dict(R23_TABLE1, orient="index", columns=list(R23_TABLE1_COLUMNS))
+
+
+def r23_table1_intervals(column: str):
+    """``lo`` and ``hi`` per group: R23's Table 1 ``column`` as the interval ``[lo, hi)`` its mean lies in."""
+    import pandas as pd
+
+    if column not in R23_TABLE1_COLUMNS:
+        raise ValueError(f"unknown R23 Table 1 column {column!r} (one of {', '.join(R23_TABLE1_COLUMNS)})")
+    i = R23_TABLE1_COLUMNS.index(column)
+    rows = {group: r23_interval(values[i]) for group, values in R23_TABLE1.items()}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["lo", "hi"])
+
+
+def r23_printed(group: str, column: str) -> str:
+    """A Table 1 cell as R23 print it, e.g. ``"0.93(5)"`` (precision and proportion have no parentheses)."""
+    value = R23_TABLE1[group][R23_TABLE1_COLUMNS.index(column)]
+    if column not in R23_TABLE1_PARENTHESES_COLUMNS:
+        return f"{value:.2f}"
+    return f"{value:.2f}({R23_TABLE1_PARENTHESES[group][R23_TABLE1_PARENTHESES_COLUMNS.index(column)]})"
+
+
+def r23_macro(column: str = "f1") -> tuple[float, float]:
+    """The interval R23's macro average of a Table 1 column lies in: mean of the lower bounds, mean of
+    the upper bounds (each group's mean is only known to lie in its truncation interval)."""
+    bounds = r23_table1_intervals(column)
+    return float(bounds["lo"].mean()), float(bounds["hi"].mean())
 
 
 # --- S23 benchmark results (Schuetzke et al. 2023, Fig. 2, text and REFERENCE.md §2 "Published results")

@@ -58,6 +58,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from lib import io
+from lib.reference import R23_STALE_EPOCHS
 from lib.synthetic.generator import normalise
 
 Array = np.ndarray | torch.Tensor
@@ -122,8 +123,10 @@ class TrainConfig:
 S23 = TrainConfig(
     lr=3e-4, batch_size=128, max_epochs=500, lr_factor=0.5, lr_patience=10, patience=25, min_delta=1e-4, eps=1e-7
 )
-#: R23's protocol: Adam with its default rate, batch 128, early stopping after 5 stale epochs, no schedule.
-R23 = TrainConfig(lr=1e-3, batch_size=128, max_epochs=500, lr_factor=None, patience=5, min_delta=0.0)
+#: R23's protocol as their released ``train.py`` runs it: Adam with its default rate, batch 128, no schedule,
+#: and early stopping when ``cur_patience > max_patience`` with ``max_patience = 5``, i.e. after 6 epochs
+#: without a lower validation loss (the paper says 5); here ``patience`` counts the stale epochs that stop a run.
+R23 = TrainConfig(lr=1e-3, batch_size=128, max_epochs=500, lr_factor=None, patience=R23_STALE_EPOCHS, min_delta=0.0)
 
 
 def max_normalise(x: Array) -> np.ndarray:

@@ -41,10 +41,27 @@ def test_compare_proportions():
         labels.compare_proportions(pd.Series({"a": 0.5}), ref, 0.01)
 
 
-def test_compare_proportions_bounds_the_deviation_from_a_rounded_reference():
-    ref = pd.Series({"a": 0.68, "b": 0.10})
-    table = labels.compare_proportions(pd.Series({"a": 0.6903, "b": 0.098}), ref, 0.01, decimals=2)
-    assert table.loc["a", "least deviation"] == pytest.approx(0.0053)
-    assert table.loc["a", "most deviation"] == pytest.approx(0.0153)
-    assert table.loc["b", "least deviation"] == 0.0
-    assert "least deviation" not in labels.compare_proportions(pd.Series({"a": 0.7, "b": 0.1}), ref, 0.01)
+def test_compare_proportions_reads_the_reference_as_truncated():
+    # R23 print str(mean)[:4]: 0.68 stands for [0.68, 0.69), 0.10 for [0.10, 0.11)
+    ref = pd.Series({"a": 0.68, "b": 0.10, "c": 0.27, "d": 0.68, "e": 0.50})
+    ours = pd.Series({"a": 0.6903, "b": 0.098, "c": 0.275, "d": 0.69, "e": 0.515})
+    table = labels.compare_proportions(ours, ref, 0.01, decimals=2)
+    assert table["lo"].tolist() == [0.68, 0.10, 0.27, 0.68, 0.50]
+    assert table["hi"].tolist() == [0.69, 0.11, 0.28, 0.69, 0.51]
+    assert table["inside"].tolist() == [False, False, True, False, False]  # 0.69 is outside [0.68, 0.69)
+    assert table["least deviation"].tolist() == pytest.approx([0.0003, 0.002, 0.0, 0.0, 0.005])
+    assert table["most deviation"].tolist() == pytest.approx([0.0103, 0.012, 0.005, 0.01, 0.015])
+    # within the tolerance when some share R23 could have had is: e is 0.015 from the printed 0.50 but 0.005
+    # from 0.51 (the exact-reference rule says no)
+    assert table["within tolerance"].tolist() == [True, True, True, True, True]
+    assert not labels.compare_proportions(ours, ref, 0.01).loc["e", "within tolerance"]
+    assert "least deviation" not in labels.compare_proportions(ours, ref, 0.01)
+
+
+def test_truncation_and_rounding_differ_where_it_matters():
+    # 0.6851 would be outside a rounded 0.68 ([0.675, 0.685]) but lies inside a truncated one
+    table = labels.compare_proportions(pd.Series({"a": 0.6851, "b": 0.6749}), pd.Series({"a": 0.68, "b": 0.68}),
+                                       0.0, decimals=2)  # fmt: skip
+    assert table["inside"].tolist() == [True, False]
+    assert table["least deviation"].tolist() == pytest.approx([0.0, 0.0051])
+    assert table["within tolerance"].tolist() == [True, False]

@@ -108,17 +108,29 @@ def test_molecular_metrics_against_sklearn():
     assert metrics.micro_f1(y, pred) == pytest.approx(skm.f1_score(y, pred, average="micro"))
 
 
-def test_best_f1_thresholds_maximise_training_f1():
+def test_best_f1_thresholds_are_the_lowest_cut_with_maximal_f1_for_ge():
     y, prob = random_case(seed=2)
     best = metrics.best_f1_thresholds(y, prob)
     assert best.shape == (y.shape[1],)
     for j in range(y.shape[1]):
-        cuts = np.unique(prob[:, j])[:, None]  # brute force: every cut-off, F1 = 2 TP / (2 TP + FP + FN)
-        hits = prob[:, j][None, :] >= cuts
+        cuts = np.unique(prob[:, j])  # brute force: every cut-off, F1 = 2 TP / (2 TP + FP + FN) with >=
+        hits = prob[:, j][None, :] >= cuts[:, None]
         tp = (hits & (y[:, j] == 1)).sum(axis=1)
         f1 = 2 * tp / (hits.sum(axis=1) + y[:, j].sum())
-        assert skm.f1_score(y[:, j], prob[:, j] >= best[j]) == pytest.approx(f1.max())
+        assert best[j] == cuts[np.flatnonzero(np.isclose(f1, f1.max()))[0]]
     np.testing.assert_array_equal(metrics.best_f1_thresholds(np.zeros((4, 1)), np.full((4, 1), 0.3)), [0.5])
+
+
+def test_best_thresholds_are_applied_with_a_strict_greater_than():
+    # the pipeline (binarize, per_group_metrics, the authors' notebook) predicts y_prob > t, so the spectrum
+    # that sits exactly on the chosen cut-off becomes a negative
+    y = np.array([[0], [1], [1], [0], [1]])
+    prob = np.array([[0.1], [0.4], [0.6], [0.35], [0.8]])
+    best = metrics.best_f1_thresholds(y, prob)
+    assert best.tolist() == [0.4]  # >= 0.4 catches all three positives and nothing else: F1 1
+    np.testing.assert_array_equal(metrics.binarize(prob, best)[:, 0], [0, 0, 1, 0, 1])
+    assert metrics.per_group_metrics(y, prob, threshold=best).loc[0, "f1"] == pytest.approx(0.8)  # TP 2, FN 1
+    assert metrics.per_group_metrics(y, prob, threshold=best).loc[0, "recall"] == pytest.approx(2 / 3)
 
 
 def test_mean_std_over_seeds():
@@ -140,7 +152,8 @@ def test_mean_std_over_seeds():
     np.testing.assert_allclose(mol["mean"], vals.mean(axis=1))
     np.testing.assert_allclose(mol["std"], vals.std(axis=1, ddof=1))
     text = metrics.format_mean_std(summary, digits=2)
-    assert text.shape == (6, 7) and " ± " in text.loc[0, "f1"]
+    f1_mean, f1_std = summary.loc[0, ("f1", "mean")], summary.loc[0, ("f1", "std")]
+    assert text.shape == (6, 7) and text.loc[0, "f1"] == f"{f1_mean:.2f} ± {f1_std:.2f}"
     assert metrics.format_mean_std(mol).loc["molecular_f1", "value"].startswith(f"{vals[1].mean():.3f} ± ")
     with pytest.raises(ValueError, match="differ"):
         metrics.mean_std([tables[0], tables[1].iloc[:3]])
@@ -156,3 +169,12 @@ def test_input_checks():
     for fn in (metrics.molecular_f1, metrics.molecular_perfection, metrics.micro_f1):
         with pytest.raises(ValueError, match="binarize"):
             fn(Y_TRUE, Y_PROB)
+
+
+def test_interval_distance_of_truncated_values():
+    # R23's printed 0.93 means [0.93, 0.94): 0.935 is inside, 0.94 is not, 0.9 is 0.03 below
+    d = metrics.interval_distance([0.935, 0.94, 0.9, 0.95], [0.93, 0.93, 0.93, 0.93], [0.94, 0.94, 0.94, 0.94])
+    np.testing.assert_allclose(d, [0.0, 0.0, -0.03, 0.01], atol=1e-12)
+    assert metrics.interval_distance([0.941], 0.93, 0.94)[0] == pytest.approx(0.001)
+    with pytest.raises(ValueError, match="lo < hi"):
+        metrics.interval_distance([0.5], 0.6, 0.6)

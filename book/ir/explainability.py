@@ -151,7 +151,7 @@ r23 = fga.load_ensemble(fga.published_weights_dir(data_dir)) if published else N
 model = ours[0]
 rf = fga.receptive_field(model)
 centres = explain.column_wavenumbers(model, grid)
-test0 = sim.split(ours.runs[0]["seed"])["test"]
+test0 = fg.run_split(sim, ours.runs[0])["test"]
 held_x, held_y = np.concatenate([test0.x, real.x]), np.concatenate([test0.y, real.y])
 trained_s = sum(r.get("seconds", 0.0) for r in ours.runs)
 display(Markdown(
@@ -438,10 +438,10 @@ if explorer and notebook.live_kernel():
 # %%
 start = time.perf_counter()
 faith_methods = explain.METHODS + explain.BASELINES
-faith_models = list(zip(ours.names, ours, [r["seed"] for r in ours.runs], strict=True))[:n_faith_models]
+faith_models = list(zip(ours.names, ours, ours.runs, strict=True))[:n_faith_models]
 tables = []
-for name, m, s in faith_models:
-    part = sim.split(s)["test"]
+for name, m, run in faith_models:
+    part = fg.run_split(sim, run)["test"]
     x, y = np.concatenate([part.x, real.x]), np.concatenate([part.y, real.y])
     t = explain.compare_methods(m, x, y, methods=faith_methods, n_steps=faith_steps, max_spectra=max_faith_spectra,
                                 ig_steps=ig_steps, seed=seed, keep_curves=True)  # fmt: skip

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from lib.reference import R23_GRID
+
 
 def _fail(err: object) -> int:
     print(f"error: {err}", file=sys.stderr)
@@ -223,7 +225,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_ing.add_argument("--yunits", action="append", help="keep these y units (repeatable; default ABSORBANCE)")
     p_ing.add_argument("--convert", action="store_true", help="also keep convertible units (T, %%T, µm, nm, quant.)")
     p_ing.add_argument(
-        "--grid", nargs=3, type=float, default=[500.0, 3900.0, 850], metavar=("START", "STOP", "N"), help="cm-1"
+        "--grid", nargs=3, type=float, default=list(R23_GRID), metavar=("START", "STOP", "N"), help="cm-1"
     )
     p_ing.add_argument("--show", type=int, default=10, help="rejections to print")
     p_ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -55,6 +55,12 @@ class IRSet:
         return {"train": self.subset(train), "val": self.subset(val), "test": self.subset(test)}
 
 
+def connectivity(inchikey: str) -> str:
+    """The first block of an InChIKey (14 characters): the skeleton, without stereochemistry, isotopes or
+    protonation, so that cis-/trans-2-butene and 2-butene share it."""
+    return str(inchikey).split("-", 1)[0]
+
+
 def label_smiles(smiles: list[str], groups=labels.GROUPS) -> tuple[np.ndarray, list[str]]:
     """0/1 labels (n × groups) and InChIKeys of SMILES strings (``ValueError`` naming a bad one)."""
     from rdkit import Chem, rdBase
@@ -113,12 +119,16 @@ def simulated(
 ) -> IRSet:
     """Broadened GFN2-xTB spectra of the usable ``records`` (see :func:`lib.ir.simulate.run_batch`).
 
-    Molecules whose InChIKey is in ``exclude_inchikeys`` are left out (e.g. those of a test
-    set of real spectra). ``broadening`` goes to :func:`lib.ir.simulate.broaden`.
+    Molecules that share the connectivity (the InChIKey's first block, :func:`connectivity`) with a key
+    in ``exclude_inchikeys`` are left out (e.g. those of a test set of real spectra, stereoisomers
+    included). ``broadening`` goes to :func:`lib.ir.simulate.broaden`.
     """
     grid = ingest.default_grid() if grid is None else grid
     names = names or [r["input"] for r in records]
-    usable = [i for i, r in enumerate(records) if r["status"] == "ok" and r.get("inchikey") not in exclude_inchikeys]
+    blocks = {connectivity(k) for k in exclude_inchikeys}
+    usable = [
+        i for i, r in enumerate(records) if r["status"] == "ok" and connectivity(r.get("inchikey") or "") not in blocks
+    ]
     chosen = [records[i] for i in usable]
     x, _ = simulate.spectra(chosen, grid, **broadening)
     smiles = [r["input"] for r in chosen]

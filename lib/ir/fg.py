@@ -4,11 +4,14 @@ The chapters *Training the CNN* and *Benchmarking functional groups* call this m
 training itself is :func:`lib.train.fit` (the one harness), the loss :mod:`lib.losses`, the
 scores :mod:`lib.metrics`.
 
-**Protocol** (R23, REFERENCE.md §1): for seed ``s`` the data set is split 70/15/15 with
-:meth:`lib.ir.datasets.IRSet.split` ``(s)``; the net is built after seeding with ``s``;
-Adam (rate 1e-3), batch 128, early stopping after 5 epochs without a lower validation loss,
-best weights restored (:data:`lib.train.R23`); loss R23 eq. 2 with the group proportions of
-the seed's training split (``reweight=False``: plain mean binary cross-entropy). With
+**Protocol** (R23's released code): the data set is split 70/15/15 once, with
+:meth:`lib.ir.datasets.IRSet.split` ``(split_seed)`` (default :data:`lib.reference.R23_SPLIT_SEED`,
+the same split for every model as in R23), so the seeds vary only the initialisation and the
+batch order; ``split_seed=None`` splits with each model's own seed instead (to measure split
+variance). The net is built after seeding with ``s``; Adam (rate 1e-3), batch 128, early
+stopping after 6 epochs without a lower validation loss (the released ``train.py``), best weights
+restored (:data:`lib.train.R23`); loss R23 eq. 2 with the group proportions of the training
+split (``reweight=False``: plain mean binary cross-entropy). With
 ``l2_penalty=True`` the training loss also gets the released code's sum of squares of the last
 convolution (:func:`lib.losses.r23_l2_penalty`). Per-group decision thresholds maximising F1 on
 the model's *training* predictions (the authors' rule, :func:`lib.metrics.best_f1_thresholds`)
@@ -16,7 +19,7 @@ are stored with every model.
 
 **Saved models** (:func:`save_model`): a folder holds one PyTorch state dict per model,
 ``seed<k>.pt``, and ``runs.json`` keyed by file stem with ``seed``, ``conv_channels``,
-``input_len``, ``groups``, ``thresholds``, ``best_epoch``, ``epochs``, ``seconds``, ``history``,
+``input_len``, ``groups``, ``split_seed``, ``thresholds``, ``best_epoch``, ``epochs``, ``seconds``, ``history``,
 ``settings``. That is the layout of R23's published weight folder (state dicts + ``runs.json``),
 so :func:`lib.models.fga.load_ensemble` and ``python -m lib predict --model DIR`` read both.
 """
@@ -37,12 +40,13 @@ import torch
 from torch.nn import functional as F
 
 from lib import io, metrics
-from lib.ir.datasets import IRSet
+from lib.ir.datasets import IRSet, connectivity
 from lib.losses import ReweightedBCELoss, r23_l2_penalty
 from lib.models.fga import FGAEnsemble, FGANet, load_ensemble, predict_proba, read_runs
+from lib.reference import R23_SPLIT_SEED
 from lib.train import R23, FitResult, TrainConfig, fit
 
-#: Targets of issue 5 (not published numbers): one seed early-stopped on 8,000 spectra within
+#: Targets set for this book (not published numbers): one seed early-stopped on 8,000 spectra within
 #: two minutes on 2 CPU cores, and at least 20,000 spectra per second in inference.
 TARGET_EARLY_STOP_S = 120
 TARGET_SPECTRA_PER_S = 20_000
@@ -77,13 +81,14 @@ def train_seed(
     checkpoint: str | os.PathLike | None = None,
     device: str = "cpu",
     progress: bool = False,
+    split_seed: int | None = R23_SPLIT_SEED,
 ) -> tuple[FitResult, dict[str, IRSet]]:
-    """One seed of the protocol above; returns the fit and the seed's split.
+    """One seed of the protocol above; returns the fit and the split it used.
 
     ``augment > 0``: every epoch trains on that many fresh perturbed copies of the training split
     (:func:`augmenter`) instead of the split itself; validation stays unperturbed.
     """
-    parts = data.split(seed)
+    parts = data.split(seed if split_seed is None else split_seed)
     train, val = parts["train"], parts["val"]
     result = fit(
         lambda: FGANet(input_len=data.x.shape[1], n_groups=data.y.shape[1], conv_channels=conv_channels),
@@ -100,6 +105,13 @@ def train_seed(
         desc=f"seed {seed}",
     )
     return result, parts
+
+
+def run_split(data: IRSet, run: dict) -> dict[str, IRSet]:
+    """The train/validation/test split a saved model was trained on (its ``split_seed``; models saved
+    without one were split with their own seed)."""
+    split_seed = run.get("split_seed", run["seed"])
+    return data.split(run["seed"] if split_seed is None else split_seed)
 
 
 def data_signature(data: IRSet, **settings) -> str:
@@ -135,6 +147,7 @@ def train_ensemble(
     max_epochs: int | None = None,
     device: str = "cpu",
     progress: bool = False,
+    split_seed: int | None = R23_SPLIT_SEED,
 ) -> Path:
     """Train every seed not yet saved in ``folder`` (``seed<k>.pt``); finished seeds are kept.
 
@@ -143,19 +156,20 @@ def train_ensemble(
     folder = Path(folder)
     config = replace(config, max_epochs=max_epochs) if max_epochs else config
     settings = {"config": config.to_dict(), "reweight": reweight, "l2_penalty": l2_penalty, "augment": augment,
-                "groups": data.groups}  # fmt: skip
+                "groups": data.groups, "split_seed": split_seed}  # fmt: skip
     for seed in seeds:
         stem = f"seed{seed}"
         if (folder / f"{stem}.pt").is_file() and stem in read_runs(folder):
             continue
         result, parts = train_seed(
             data, seed, config, reweight, l2_penalty, augment=augment, checkpoint=folder / "checkpoints" / stem,
-            device=device, progress=progress,
+            device=device, progress=progress, split_seed=split_seed,
         )  # fmt: skip
         train = parts["train"]
         thresholds = metrics.best_f1_thresholds(train.y, predict_proba(result.model, train.x))
         info = {
             "seed": seed,
+            "split_seed": split_seed,
             "groups": list(data.groups),
             "thresholds": thresholds.tolist(),
             "n_train": len(train),
@@ -190,14 +204,15 @@ def histories(ensemble: FGAEnsemble) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- evaluation
 def evaluate_seeds(ensemble: FGAEnsemble, data: IRSet, part: str = "test") -> dict[str, list]:
-    """Each member on the ``part`` split of its own seed: per-group tables and molecular scores.
+    """Each member on the ``part`` of the split it was trained with (:func:`run_split`): per-group tables
+    and molecular scores.
 
     Returns lists (one entry per member) under ``groups@0.5``, ``groups@best``,
     ``molecular@0.5``, ``molecular@best`` ("best": the member's stored training-F1 thresholds).
     """
     out: dict[str, list] = {"groups@0.5": [], "groups@best": [], "molecular@0.5": [], "molecular@best": []}
     for model, run in zip(ensemble, ensemble.runs, strict=True):
-        subset = data.split(run["seed"])[part]
+        subset = run_split(data, run)[part]
         prob = predict_proba(model, subset.x)
         for rule, t in (("0.5", 0.5), ("best", np.asarray(run["thresholds"]))):
             out[f"groups@{rule}"].append(metrics.per_group_metrics(subset.y, prob, data.groups, threshold=t))
@@ -212,16 +227,50 @@ def score_fixed_set(ensemble: FGAEnsemble, data: IRSet, threshold: float = 0.5) 
     mean probability, a Series) and ``groups`` (per-group table of the ensemble).
     """
     probs = np.stack([predict_proba(m, data.x) for m in ensemble])
+    return score_probabilities(data.y, probs, ensemble.names, data.groups, threshold)
+
+
+def score_probabilities(
+    y: np.ndarray, probs: np.ndarray, names: Sequence[str], groups: Sequence[str], threshold: float = 0.5
+) -> dict:
+    """:func:`score_fixed_set` from the members' probabilities ``probs`` (members × spectra × groups)."""
     members = pd.DataFrame(
-        [metrics.molecular_metrics(data.y, p, threshold) for p in probs], index=pd.Index(ensemble.names, name="model")
+        [metrics.molecular_metrics(y, p, threshold) for p in probs], index=pd.Index(list(names), name="model")
     )
     mean = probs.mean(axis=0)
     return {
         "members": members,
-        "ensemble": metrics.molecular_metrics(data.y, mean, threshold),
-        "groups": metrics.per_group_metrics(data.y, mean, data.groups, threshold),
+        "ensemble": metrics.molecular_metrics(y, mean, threshold),
+        "groups": metrics.per_group_metrics(y, mean, list(groups), threshold),
         "probabilities": mean,
+        "member_probabilities": probs,
     }
+
+
+def score_held_out(pairs: Sequence[tuple[FGAEnsemble, IRSet]], threshold: float = 0.5) -> dict:
+    """Ensembles scored on held-out sets and pooled: every ``(ensemble, data)`` pair predicts its ``data``,
+    the predictions are put together (member ``k`` of every ensemble forms pooled member ``k``) and scored
+    as one set (:func:`score_probabilities`). The ensembles must have the same number of members."""
+    sizes = {len(e) for e, _ in pairs}
+    if len(sizes) != 1:
+        raise ValueError(f"ensembles of different sizes {sorted(sizes)} cannot be pooled")
+    probs = np.concatenate([np.stack([predict_proba(m, d.x) for m in e]) for e, d in pairs], axis=1)
+    y = np.concatenate([d.y for _, d in pairs])
+    return score_probabilities(y, probs, pairs[0][0].names, pairs[0][1].groups, threshold)
+
+
+def real_spectra_table(scores: dict[str, dict], columns: Sequence[str] = ("micro_f1", "molecular_f1",
+                       "molecular_perfection"), digits: int = 3) -> pd.DataFrame:  # fmt: skip
+    """One table from several :func:`score_probabilities` results: per name a row ``"<name>, single models
+    (n)"`` with mean ± standard deviation (ddof 1) over the members, and a row ``"<name>, ensemble mean"``."""
+    rows = {}
+    for name, score in scores.items():
+        members = score["members"]
+        rows[f"{name}, single models ({len(members)})"] = {
+            c: f"{members[c].mean():.{digits}f} ± {members[c].std():.{digits}f}" for c in columns
+        }
+        rows[f"{name}, ensemble mean"] = {c: f"{score['ensemble'][c]:.{digits}f}" for c in columns}
+    return pd.DataFrame(rows).T
 
 
 # --------------------------------------------------------------------------- benchmark
@@ -266,7 +315,7 @@ def resample(data: IRSet, n: int, seed: int = 0, noise: float = 0.01, max_shift:
 
 
 def time_early_stop(data: IRSet, seed: int = 0, config: TrainConfig = R23, max_epochs: int | None = None) -> dict:
-    """Wall time of one R23 seed (split, reweighted loss, early stopping) on ``data``, on CPU."""
+    """Wall time of one R23 seed (R23's split, reweighted loss, early stopping) on ``data``, on CPU."""
     config = replace(config, max_epochs=max_epochs) if max_epochs else config
     start = time.perf_counter()
     result, parts = train_seed(data, seed, config, device="cpu")
@@ -327,37 +376,90 @@ def labelled_dataset(dataset: str | os.PathLike, labels_csv: str | os.PathLike) 
 
 
 # --------------------------------------------------------------------------- the default data
+def real_halves(real: IRSet, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two halves of a set of real spectra, every connectivity (InChIKey first block) in one half only.
+
+    The connectivities are shuffled with ``seed`` and each goes to the half that has fewer spectra so
+    far (the first on a tie). Returns the sorted row indices of both halves.
+    """
+    blocks = [connectivity(k) for k in real.inchikeys]
+    unique = sorted(set(blocks))
+    order = np.random.default_rng(seed).permutation(len(unique))
+    halves: tuple[list[int], list[int]] = ([], [])
+    for i in order:
+        rows = [r for r, b in enumerate(blocks) if b == unique[i]]
+        halves[int(len(halves[1]) < len(halves[0]))].extend(rows)
+    return np.sort(np.asarray(halves[0], dtype=int)), np.sort(np.asarray(halves[1], dtype=int))
+
+
+def broadening_tables(records: Sequence[dict], real: IRSet, halves, scales, fwhms) -> list[pd.DataFrame]:
+    """For each half of ``real``: the mean cosine similarity of the broadened simulations of its molecules
+    (paired by full InChIKey) to their measured spectra, for every scale × width
+    (:func:`lib.ir.validation.similarity_grid`)."""
+    from lib.ir import validation
+
+    by_key = {r.get("inchikey"): r for r in records if r["status"] == "ok"}
+    tables = []
+    for half in halves:
+        pairs = [(i, by_key[real.inchikeys[i]]) for i in half if real.inchikeys[i] in by_key]
+        if not pairs:
+            raise ValueError("no real spectrum of a half has a simulated counterpart to fit the broadening on")
+        measured = real.x[[i for i, _ in pairs]]
+        tables.append(validation.similarity_grid([r for _, r in pairs], measured, real.grid, list(scales), list(fwhms)))
+    return tables
+
+
 def default_data(
     lines_file: str | os.PathLike,
     molecules_file: str | os.PathLike,
     data_dir: str | os.PathLike | None = None,
     scales: Sequence[float] = (0.97,),
     fwhms: Sequence[float] = (60.0,),
+    fit_half: int = 0,
+    halves_seed: int = 0,
 ) -> dict:
-    """The chapters' data: simulated spectra of our curated set, broadened with the setting of
-    ``scales`` × ``fwhms`` that best matches the real jcamp spectra (mean cosine similarity, as in
-    the chapter *Simulated spectra*), without the molecules of those real spectra.
+    """The chapters' data: simulated spectra of our curated set, without every molecule that shares its
+    connectivity with a real jcamp spectrum, broadened with the setting of ``scales`` × ``fwhms`` that best
+    matches (mean cosine similarity) the real spectra of one half (``fit_half``, :func:`real_halves`).
+    The other half is never used for a choice: results on real spectra are reported on it.
 
-    Returns ``simulated`` and ``real`` (:class:`IRSet`), ``scale``, ``fwhm``, ``similarity``,
-    ``table`` (the similarity grid) and ``excluded`` (molecules of our set left out).
+    Returns ``simulated``, ``real`` (all real spectra), ``fit`` and ``held_out`` (its halves, :class:`IRSet`),
+    ``halves`` (their row indices), ``scale``, ``fwhm``, ``similarity`` (on the fit half), ``tables`` (the
+    similarity grid on each half), ``held_out_similarity`` (the chosen setting on the held-out half),
+    ``excluded`` (molecules of our set left out), ``n_records``, ``fit_half`` and ``records`` (the set's
+    line spectra, for :func:`refit`).
     """
-    from lib.ir import datasets, molecules, simulate, validation
+    from lib.ir import datasets, molecules, simulate
 
+    if fit_half not in (0, 1):
+        raise ValueError(f"fit_half must be 0 or 1, got {fit_half!r}")
     records = simulate.load_records(lines_file)
     real, _ = datasets.real_jcamp(data_dir=data_dir)
-    by_key = {r.get("inchikey"): r for r in records if r["status"] == "ok"}
-    pairs = [(i, by_key[k]) for i, k in enumerate(real.inchikeys) if k in by_key]
-    table = validation.similarity_grid(
-        [r for _, r in pairs], real.x[[i for i, _ in pairs]], real.grid, list(scales), list(fwhms)
-    )
-    scale, fwhm, similarity = validation.best_setting(table)
+    halves = real_halves(real, halves_seed)
     by_input = {r["input"]: r for r in records}
     chosen = [by_input[m["smiles"]] for m in molecules.read_csv(molecules_file) if m["smiles"] in by_input]
-    exclude = set(real.inchikeys)
-    excluded = sum(r["status"] == "ok" and r.get("inchikey") in exclude for r in chosen)
-    sim = datasets.simulated(chosen, grid=real.grid, exclude_inchikeys=exclude, fwhm=fwhm, scale=scale)
-    return {"simulated": sim, "real": real, "scale": scale, "fwhm": fwhm, "similarity": similarity,
-            "table": table, "excluded": int(excluded), "n_records": len(chosen)}  # fmt: skip
+    tables = broadening_tables(records, real, halves, scales, fwhms)
+    return _assemble(chosen, real, halves, tables, fit_half)
+
+
+def refit(data: dict, fit_half: int) -> dict:
+    """:func:`default_data`'s result with the broadening fitted on the other half instead (nothing reloaded)."""
+    return _assemble(data["records"], data["real"], data["halves"], data["tables"], fit_half)
+
+
+def _assemble(chosen: list[dict], real: IRSet, halves, tables: list[pd.DataFrame], fit_half: int) -> dict:
+    from lib.ir import datasets, validation
+
+    scale, fwhm, similarity = validation.best_setting(tables[fit_half])
+    held = 1 - fit_half
+    blocks = {connectivity(k) for k in real.inchikeys}
+    excluded = sum(r["status"] == "ok" and connectivity(r.get("inchikey") or "") in blocks for r in chosen)
+    sim = datasets.simulated(chosen, grid=real.grid, exclude_inchikeys=set(real.inchikeys), fwhm=fwhm, scale=scale)
+    return {"simulated": sim, "real": real, "fit": real.subset(halves[fit_half]),
+            "held_out": real.subset(halves[held]), "halves": halves, "scale": scale, "fwhm": fwhm,
+            "similarity": similarity, "tables": tables, "table": tables[fit_half],
+            "held_out_similarity": float(tables[held].loc[scale, fwhm]), "excluded": int(excluded),
+            "n_records": len(chosen), "fit_half": fit_half, "records": chosen}  # fmt: skip
 
 
 def models_folder(data: IRSet, root: str | os.PathLike | None = None, **settings) -> Path:
@@ -377,6 +479,7 @@ def ensure_ensemble(
     augment: int = 0,
     max_epochs: int | None = None,
     progress: bool = False,
+    split_seed: int | None = R23_SPLIT_SEED,
 ) -> Path:
     """The folder of the models for ``seeds`` under these settings, training the missing ones.
 
@@ -385,8 +488,11 @@ def ensure_ensemble(
     share them and any change of data or settings trains afresh.
     """
     config = replace(R23, max_epochs=max_epochs) if max_epochs else R23
-    folder = models_folder(data, models_dir, config=config.to_dict(), reweight=reweight, augment=augment)
-    return train_ensemble(data, seeds, folder, config, reweight=reweight, augment=augment, progress=progress)
+    settings = {"config": config.to_dict(), "reweight": reweight, "augment": augment, "split_seed": split_seed}
+    folder = models_folder(data, models_dir, **settings)
+    return train_ensemble(
+        data, seeds, folder, config, reweight=reweight, augment=augment, progress=progress, split_seed=split_seed
+    )
 
 
 def bn_settling_batches(model: FGANet, x: np.ndarray) -> tuple[float, int]:

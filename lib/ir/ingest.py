@@ -14,9 +14,8 @@ One file goes through four steps:
    micrometres → cm⁻¹ ``1e4 / λ``; NIST's quantitative ``(micromol/mol)-1m-1`` is
    absorbance per concentration and path length, i.e. absorbance up to a factor), then
    :func:`clean_xy` sorts by x and averages repeated x values.
-4. :func:`to_grid` interpolates linearly onto the grid (default R23's code:
-   ``numpy.linspace(500, 3900, 850)``), zero outside the measured range, and divides by the
-   maximum.
+4. :func:`to_grid` interpolates linearly onto the grid (default R23's code,
+   :data:`lib.reference.R23_GRID`), zero outside the measured range, and divides by the maximum.
 
 A file that cannot be used raises :class:`JcampError` (a ``ValueError``) naming the file and
 the field; :func:`ingest` runs many files, keeps the good ones and lists every rejection with
@@ -41,8 +40,9 @@ import jcamp
 import numpy as np
 
 from lib import io
+from lib.reference import R23_GRID, r23_grid
 
-GRID_START, GRID_STOP, GRID_POINTS = 500.0, 3900.0, 850
+GRID_START, GRID_STOP, GRID_POINTS = R23_GRID
 HEADER_FIELDS = ("title", "state", "xunits", "yunits", "origin", "cas")
 MAX_BYTES = 64 * 2**20  # a NIST IR file is < 0.5 MB
 MAX_LINE = 2048  # JCAMP-DX lines are <= 80 columns; the parser's DUP expansion is quadratic per line
@@ -318,8 +318,8 @@ def clean_xy(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def default_grid() -> np.ndarray:
-    """R23's grid: ``numpy.linspace(500, 3900, 850)`` cm⁻¹."""
-    return np.linspace(GRID_START, GRID_STOP, GRID_POINTS)
+    """R23's grid (:data:`lib.reference.R23_GRID`), cm⁻¹."""
+    return r23_grid()
 
 
 def to_grid(x: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None, file: str = "<spectrum>") -> np.ndarray:

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem, rdBase
 
+from lib.reference import R23_SPLIT
+
 GROUPS: dict[str, str] = {
     "alkane": "[CX4;H0,H1,H2,H4]",
     "methyl": "[CH3]",
@@ -36,7 +38,7 @@ GROUPS: dict[str, str] = {
     "amides": "[NX3][CX3](=[OX1])[#6]",
     "nitro": "[$([NX3](=O)=O),$([NX3+](=O)[O-])][!#8]",
 }
-SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
+SPLIT_FRACTIONS = R23_SPLIT
 
 
 @dataclass(frozen=True)
@@ -243,9 +245,14 @@ def compare_proportions(
     """Our and the published share per group (in ``reference``'s order), the deviation, and whether it is within
     ``tolerance``.
 
-    ``exempt`` groups are marked (the issue expects amides to differ) but judged all the same. With ``decimals``
-    (how the published shares were rounded), ``least deviation`` and ``most deviation`` bound the absolute
-    deviation from the unrounded published share.
+    Without ``decimals`` the published shares are taken as exact: ``deviation`` is ours minus theirs and
+    ``within tolerance`` is ``|deviation| <= tolerance``. With ``decimals``, the published shares are
+    *truncated* to that many decimals (R23 print ``str(mean)[:4]``: 0.68 stands for a share in
+    ``[0.68, 0.69)``), and the table also holds that interval (``lo``, ``hi``), whether our share lies in it
+    (``inside``), the least and the largest absolute deviation from any share in it (``least deviation``,
+    ``most deviation``), and ``within tolerance`` becomes ``least deviation <= tolerance`` (some share R23
+    could have had is within the tolerance of ours). ``exempt`` groups are marked (amides are expected to
+    differ) but judged all the same.
     """
     missing = [g for g in reference.index if g not in ours.index]
     if missing:
@@ -253,10 +260,16 @@ def compare_proportions(
     exempt = set(exempt)
     table = pd.DataFrame({"ours": ours.reindex(reference.index).astype(float), "R23": reference.astype(float)})
     table["deviation"] = table["ours"] - table["R23"]
-    table["within tolerance"] = table["deviation"].abs() <= tolerance + 1e-12
+    if decimals is None:
+        table["within tolerance"] = table["deviation"].abs() <= tolerance + 1e-12
+    else:
+        step = 10.0**-decimals
+        table["lo"] = table["R23"].round(decimals)
+        table["hi"] = (table["lo"] + step).round(decimals)
+        table["inside"] = (table["ours"] >= table["lo"]) & (table["ours"] < table["hi"])
+        below, above = table["lo"] - table["ours"], table["ours"] - table["hi"]
+        table["least deviation"] = np.maximum(np.maximum(below, above), 0.0).where(~table["inside"], 0.0)
+        table["most deviation"] = np.maximum((table["ours"] - table["lo"]).abs(), (table["hi"] - table["ours"]).abs())
+        table["within tolerance"] = table["least deviation"] <= tolerance + 1e-12
     table["exempt"] = [g in exempt for g in table.index]
-    if decimals is not None:
-        half = 0.5 * 10.0**-decimals
-        table["least deviation"] = (table["deviation"].abs() - half).clip(lower=0.0)
-        table["most deviation"] = table["deviation"].abs() + half
     return table

@@ -21,13 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lib import io
-
-R23_GRID = (500.0, 3900.0, 850)
-
-
-def r23_grid() -> np.ndarray:
-    """R23's wavenumber grid (cm⁻¹): ``numpy.linspace(500, 3900, 850)``."""
-    return np.linspace(*R23_GRID)
+from lib.reference import r23_grid
 
 
 @dataclass(frozen=True)

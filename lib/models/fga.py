@@ -45,6 +45,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lib.reference import R23_GRID
+
 # Output order of the released weights (and of the labels the authors trained on): the order of
 # the SMARTS table in REFERENCE.md §1. Confirmed by the indices the authors' evaluation notebook
 # prints (alkane 0, methyl 1, alkene 2, alcohols 4, aromatics 7, alkyl halides 8, esters 9,
@@ -68,7 +70,7 @@ R23_GROUPS: tuple[str, ...] = (
     "amides",
     "nitro",
 )
-R23_INPUT_LEN = 850
+R23_INPUT_LEN = R23_GRID[2]
 R23_CONV_CHANNELS = 4
 R23_WEIGHTS_DIR = "r23_weights"  # folder name inside a data folder
 RUNS_FILE = "runs.json"
