@@ -47,7 +47,9 @@ def test_result_file_format(tiny):
     path = tiny["root"] / "out" / "Lite-s3.json"
     record = json.loads(path.read_text())
     assert record == tiny["record"]
-    assert (record["model"], record["seed"], record["data_seed"], record["fresh"]) == ("Lite", 3, 1, False)
+    assert (record["model"], record["seed"], record["data_seed"], record["fresh"], record["bf16"]) == (
+        "Lite", 3, 1, False, False
+    )  # fmt: skip
     assert (record["n_classes"], record["points"], record["n_test"]) == (4, 400, 36)
     assert record["epochs"] == EPOCHS == len(record["history"]) and 1 <= record["best_epoch"] <= EPOCHS
     assert record["config"]["lr"] == 3e-4 and record["config"]["batch_size"] == 128
@@ -161,11 +163,23 @@ def test_command_line_pauses_and_skips_finished_runs(tiny, tmp_path, capsys):
     assert "not a benchmark network" in capsys.readouterr().err
 
 
+def test_bf16_run_under_autocast(tiny, tmp_path):
+    spec = full_scale.Run("Lite", seed=3, data_seed=1, bf16=True, n_train=6, n_val=2)
+    record = full_scale.run(spec, tiny["classes"], tmp_path / "out", tmp_path / "ckpt", 1, "cpu", False, log=quiet)
+    assert record["bf16"] is True and (tmp_path / "out" / "Lite-bf16-s3.json").is_file()
+    assert record["parameters"] == tiny["record"]["parameters"] and record["macs"] == tiny["record"]["macs"]
+    df = full_scale.load_runs(tmp_path / "out")
+    assert df["bf16"].tolist() == [True] and df["n_test"].tolist() == [36]
+    net = full_scale.Autocast(torch.nn.Linear(3, 2))
+    assert net(torch.ones(1, 3)).dtype == torch.float32 and net.net.weight.dtype == torch.float32
+
+
 def test_run_rejects_bad_settings():
     with pytest.raises(ValueError, match="rules"):
         full_scale.Run("Lite", rules="hard")
     with pytest.raises(ValueError, match="Run.seed"):
         full_scale.Run("Lite", seed=-1)
     assert full_scale.Run("VGG", seed=2, fresh=True).name == "VGG-fresh-s2"
+    assert full_scale.Run("VGG", seed=2, fresh=True, bf16=True).name == "VGG-fresh-bf16-s2"
     assert full_scale.default_checkpoints() == REPO / "_build" / "cache" / "full_scale"
     assert isinstance(full_scale.default_classes(), Path)
