@@ -131,6 +131,7 @@ def generation_rate(n: int = 2000, input_len: int = INPUT_LEN, seed: int = 0) ->
     """Spectra per second of drawing and rendering fresh training spectra (one thread of numpy)."""
     classes = synthetic.generate_classes(n_classes=n, seed=seed, datapoints=input_len)
     rng = np.random.default_rng(seed)
+    benchmark_runs.prepare(synthetic.vary_peaks(classes, 1, rng).render(input_len)[:10])  # warm-up (imports)
     start = time.perf_counter()
     peaks = synthetic.vary_peaks(classes, 1, rng)
     benchmark_runs.prepare(peaks.render(input_len))
@@ -256,7 +257,8 @@ def speed_table(
     measured just before it, so its share of the peak compares like with like on a shared machine.
     A batch that would exceed ``max_batch_gflop`` GFLOP of training work is skipped, except at the
     smallest batch size, which is measured with one batch (CNN6 needs minutes per batch on two
-    cores). With ``out`` the table so far is written (atomically) after every row.
+    cores). With ``out`` the table so far is written (atomically) after every row. At the end,
+    ``estimates`` gives the hours of a full-scale run (:func:`run_estimates`).
     """
     from lib.train import device_name
 
@@ -301,6 +303,9 @@ def speed_table(
                 row = {"model": name, "batch_size": smallest, "threads": best, "option": option,
                        "error": row["error"], "load_1min": row["load_1min"]}  # fmt: skip
             add({**row, "peak_gflops": peak})
+    table["estimates"] = run_estimates(table)
+    if out is not None:
+        io.write_json(out, table)
     return table
 
 
