@@ -10,6 +10,7 @@ from pathlib import Path
 from lib.ir import cli as data_cli
 from lib.ir import predict as predict_cli
 from lib.ir import weights as weights_cli
+from lib.synthetic.full_scale import add_parser as full_scale_parser
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -44,6 +45,10 @@ def _synthetic(args: argparse.Namespace) -> int:
     elif args.action == "benchmark":
         classes = synthetic.load_classes(args.classes)
         print(json.dumps(synthetic.benchmark_generation(classes, repeats=args.repeats), indent=1))
+    elif args.action == "full-scale":
+        from lib.synthetic import full_scale
+
+        return full_scale.main(args)
     return 0
 
 
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench = syn_sub.add_parser("benchmark", help="time and peak memory of generating the benchmark")
     p_bench.add_argument("--classes", required=True, type=Path)
     p_bench.add_argument("--repeats", type=int, default=5)
+    full_scale_parser(syn_sub)
     p_syn.set_defaults(func=_synthetic)
     data_cli.register(sub)  # nist, simulate, ingest, label
     predict_cli.register(sub)  # predict

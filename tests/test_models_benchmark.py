@@ -249,3 +249,54 @@ def test_errors_name_the_parameter():
 def test_model_table_columns():
     rows = bm.model_table(["CNN2"], input_len=500, n_classes=8)
     assert rows[0]["model"] == "CNN2" and rows[0]["parameters"] > 0 and rows[0]["macs"] > 0
+
+
+def test_one_table_one_builder():
+    assert list(bm.SPECS) == bm.MODELS + bm.OURS
+    assert bm.lite.__name__ == "lite" and bm.FACTORIES["CNN-BN"] is bm.cnn_bn
+    assert bm.cnn_bn.__doc__.startswith("CNN-BN (Liu 2017)")
+    torch.manual_seed(0)
+    a = bm.cnn6(600, 7, dropout=0.5)
+    torch.manual_seed(0)
+    b = bm.build("CNN6", 600, 7, dropout=0.5)
+    assert repr(a) == repr(b)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)
+    assert a.switches == {
+        "dense": [3100, 1200], "dense_activation": "relu", "dropout": 0.5, "batch_norm": False, "conv_dropout": 0.0
+    }  # fmt: skip
+    assert meta_build("VGG").switches["kernel_size"] == 5
+    with pytest.raises(ValueError, match=r"its switches are \['dense', .*'kernel_size', 'init'\]"):
+        bm.build("VGG", stages=2)
+
+
+def test_parameter_counter_is_shared():
+    from lib.models import count_parameters, fga
+
+    assert bm.count_parameters is count_parameters is fga.n_parameters
+    frozen = bm.build("CNN2", 300, 4)
+    frozen.output.requires_grad_(False)
+    assert count_parameters(frozen) == count_parameters(frozen, trainable_only=False) - (500 * 4 + 4)  # output 500 -> 4
+
+
+def test_layer_macs_small_case_by_hand():
+    """A two-layer toy: conv(3 filters, kernel 4, stride 2) on 10 points -> 5 points; dense 15 -> 2."""
+    net = nn.Sequential(bm.SameConv1d(1, 3, 4, 2), nn.ReLU(), nn.Flatten(), nn.Linear(15, 2))
+    rows = bm.layer_macs(net, 10)
+    assert [(r["layer"], r["kind"], r["macs"]) for r in rows] == [
+        ("0", "SameConv1d", 5 * 3 * 1 * 4),
+        ("3", "Linear", 30),
+    ]
+    assert bm.count_macs(net, 10) == 60 + 30
+    grouped = nn.Sequential(nn.Conv1d(1, 4, 1), nn.Conv1d(4, 6, 3, padding=1, groups=2))
+    assert bm.count_macs(grouped, 8) == 8 * 4 + 8 * 6 * 2 * 3  # each grouped filter sees 4 / 2 channels
+
+
+@pytest.mark.parametrize("name", bm.MODELS + bm.OURS + ["VGG-noConvDO", "ResNet-dense"])
+def test_layer_macs_agree_with_torch_flop_counter(name):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = meta_build(name).eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        net(torch.zeros(1, 1, 5000, device="meta"))
+    assert bm.count_macs(net) == counter.get_total_flops() // 2

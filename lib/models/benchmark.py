@@ -34,13 +34,16 @@ ever imported; with ``dropout=0`` no dropout layer is created (Keras' helper doe
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from lib.models import count_parameters  # the one parameter counter, also offered here
 
 #: The eight benchmark networks, in S23's order of Table 1.
 MODELS = ["CNN2", "CNN3", "CNN6", "INC3", "INC6", "VGG", "CNN-BN", "ResNet"]
@@ -270,16 +273,19 @@ def _check_conv_dropout(conv_dropout: float) -> None:
         raise ValueError(f"conv_dropout must lie in [0, 1), got {conv_dropout!r}")
 
 
+# --------------------------------------------------------------------------- convolution stacks
+Stack = list[nn.Module]
+
+
 def _plain_stack(
     stack: Sequence[tuple[int, int, int, int, int]],
     batch_norm: bool,
     conv_dropout: float,
     activation: Callable[[], nn.Module] = nn.ReLU,
     in_channels: int = 1,
-) -> tuple[list[nn.Module], int]:
+) -> tuple[Stack, int]:
     """Conv → (BN) → activation → max-pool → (dropout) for every ``(filters, kernel, stride, pool, pool stride)``."""
-    _check_conv_dropout(conv_dropout)
-    layers: list[nn.Module] = []
+    layers: Stack = []
     for filters, kernel, stride, pool, pool_stride in stack:
         layers += conv_unit(in_channels, filters, kernel, stride, batch_norm, activation)
         layers.append(nn.MaxPool1d(pool, pool_stride))
@@ -289,142 +295,36 @@ def _plain_stack(
     return layers, in_channels
 
 
-def _switches(**kwargs) -> dict:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+def _leaky_relu() -> nn.Module:
+    return nn.LeakyReLU(0.1)
 
 
-# --------------------------------------------------------------------------- the eight models
-def cnn2(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (2000, 500),
-    dense_activation: str = "linear",
-    dropout: float = 0.3,
-    batch_norm: bool = False,
-    conv_dropout: float = 0.0,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """CNN2 (Lee 2020): conv(64, 50, /2) → pool(3, 2); conv(64, 25, /3) → pool(2, 3); dense 2000, 500 linear; 0.3."""
-    layers, _ = _plain_stack(CNN2_STACK, batch_norm, conv_dropout)
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout)  # fmt: skip
-    return BenchmarkNet(
-        "CNN2", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw
-    )
+def _plain(stack: Sequence[tuple[int, int, int, int, int]], activation: Callable[[], nn.Module] = nn.ReLU):
+    """Stack builder of a plain convolution stack (CNN2, CNN3, CNN6, CNN-BN, Lite)."""
+
+    def features(batch_norm: bool, conv_dropout: float) -> Stack:
+        return _plain_stack(stack, batch_norm, conv_dropout, activation)[0]
+
+    return features
 
 
-def cnn3(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (2500, 1000),
-    dense_activation: str = "linear",
-    dropout: float = 0.3,
-    batch_norm: bool = False,
-    conv_dropout: float = 0.0,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """CNN3 (Lee 2020): (64, 20)→pool(3, 3); (64, 15)→pool(2, 3); (64, 10, /2)→pool(1, 2); dense 2500, 1000 linear."""
-    layers, _ = _plain_stack(CNN3_STACK, batch_norm, conv_dropout)
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout)  # fmt: skip
-    return BenchmarkNet(
-        "CNN3", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw
-    )
+def _inception(blocks: int):
+    """Stack builder of INC3 / INC6: CNN3's stack, then ``blocks`` inception blocks."""
+
+    def features(batch_norm: bool, conv_dropout: float) -> Stack:
+        layers, channels = _plain_stack(CNN3_STACK, batch_norm, conv_dropout)
+        for filters in INCEPTION_FILTERS[:blocks]:
+            block = InceptionBlock(channels, filters, batch_norm)
+            layers.append(block)
+            channels = block.out_channels
+        return layers
+
+    return features
 
 
-def cnn6(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (3100, 1200),
-    dense_activation: str = "relu",
-    dropout: float = 0.7,
-    batch_norm: bool = False,
-    conv_dropout: float = 0.0,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """CNN6 (Szymanski 2021): six conv(64, 35…10) + pools; dense 3100, 1200 **ReLU**; dropout 0.7."""
-    layers, _ = _plain_stack(CNN6_STACK, batch_norm, conv_dropout)
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout)  # fmt: skip
-    return BenchmarkNet(
-        "CNN6", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw
-    )
-
-
-def _inception(
-    name: str,
-    blocks: int,
-    input_len: int,
-    n_classes: int,
-    dense: Sequence[int],
-    dense_activation: str,
-    dropout: float,
-    batch_norm: bool,
-    conv_dropout: float,
-    init: str,
-) -> BenchmarkNet:
-    layers, channels = _plain_stack(CNN3_STACK, batch_norm, conv_dropout)
-    for filters in INCEPTION_FILTERS[:blocks]:
-        block = InceptionBlock(channels, filters, batch_norm)
-        layers.append(block)
-        channels = block.out_channels
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout)  # fmt: skip
-    return BenchmarkNet(name, nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw)
-
-
-def inc3(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (3700, 740),
-    dense_activation: str = "linear",
-    dropout: float = 0.3,
-    batch_norm: bool = False,
-    conv_dropout: float = 0.0,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """INC3 (Lee 2020): CNN3's stack + 3 inception blocks; dense 3700, 740 linear; dropout 0.3."""
-    return _inception("INC3", 3, input_len, n_classes, dense, dense_activation, dropout, batch_norm, conv_dropout, init)
-
-
-def inc6(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (4000, 400),
-    dense_activation: str = "linear",
-    dropout: float = 0.3,
-    batch_norm: bool = False,
-    conv_dropout: float = 0.0,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """INC6 (Lee 2020): CNN3's stack + 6 inception blocks; dense 4000, 400 linear; dropout 0.3."""
-    return _inception("INC6", 6, input_len, n_classes, dense, dense_activation, dropout, batch_norm, conv_dropout, init)
-
-
-def vgg(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (120, 84, 186),
-    dense_activation: str = "linear",
-    dropout: float = 0.0,
-    batch_norm: bool = False,
-    conv_dropout: float = 0.2,
-    kernel_size: int = 5,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """VGG (Wang 2020): (6) | (16, 16) | (32, 32) | (64, 64) convs of kernel 5, each group → pool(2, 2) → dropout 0.2;
-    dense 120, 84, 186 linear without dropout.
-
-    ``kernel_size`` is only there for the authors' modified VGG (kernel 20, see :data:`MODIFIED`).
-    """
-    _check_conv_dropout(conv_dropout)
-    layers: list[nn.Module] = []
+def _vgg_features(batch_norm: bool, conv_dropout: float, kernel_size: int) -> Stack:
+    """VGG: the convolution groups of :data:`VGG_BLOCKS` (kernel ``kernel_size``), each → pool(2, 2) → (dropout)."""
+    layers: Stack = []
     channels = 1
     for group in VGG_BLOCKS:
         for filters in group:
@@ -433,55 +333,13 @@ def vgg(
         layers.append(nn.MaxPool1d(2, 2))
         if conv_dropout > 0:
             layers.append(nn.Dropout(conv_dropout))
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout, kernel_size=kernel_size)  # fmt: skip
-    return BenchmarkNet("VGG", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw)
+    return layers
 
 
-def cnn_bn(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (2048,),
-    dense_activation: str = "linear",
-    dropout: float = 0.5,
-    batch_norm: bool = True,
-    conv_dropout: float = 0.0,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """CNN-BN (Liu 2017): (16, 21) | (32, 11) | (64, 5), each conv → BN → LeakyReLU(0.1) → pool(2, 2); dense 2048
-    linear; dropout 0.5."""
-    layers, _ = _plain_stack(CNNBN_STACK, batch_norm, conv_dropout, activation=lambda: nn.LeakyReLU(0.1))
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout)  # fmt: skip
-    return BenchmarkNet(
-        "CNN-BN", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw
-    )
-
-
-def resnet(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (),
-    dense_activation: str = "linear",
-    dropout: float = 0.5,
-    batch_norm: bool = True,
-    conv_dropout: float = 0.0,
-    stages: int = 6,
-    blocks_per_stage: int = 2,
-    filters: int = 100,
-    stem_relu: bool | None = None,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """ResNet (Ho 2019): conv(64, 5) + BN; 6 stages × 2 residual blocks (100 filters, kernel 5, the first of a stage
-    strides 2 with a strided 1×1 shortcut); no dense layer; dropout 0.5 before the output.
-
-    The stem convolution is linear when followed by batch norm (the original); ``stem_relu``
-    (default: ``not batch_norm``) adds a ReLU, as the authors' modified ResNet without BN has.
-    ``conv_dropout`` acts after every stage.
-    """
-    _check_conv_dropout(conv_dropout)
+def _resnet_features(
+    batch_norm: bool, conv_dropout: float, stages: int, blocks_per_stage: int, filters: int, stem_relu: bool | None
+) -> Stack:
+    """ResNet: stem conv(64, 5) (+ BN, or + ReLU), then ``stages`` × ``blocks_per_stage`` residual blocks."""
     if stem_relu is None:
         stem_relu = not batch_norm
     layers = conv_unit(1, 64, 5, 1, batch_norm, activation=nn.ReLU if stem_relu else None)
@@ -492,51 +350,124 @@ def resnet(
             channels = filters
         if conv_dropout > 0:
             layers.append(nn.Dropout(conv_dropout))
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout, stem_relu=stem_relu)  # fmt: skip
-    return BenchmarkNet(
-        "ResNet", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw
-    )
+    return layers
 
 
-def lite(
-    input_len: int = 5000,
-    n_classes: int = 500,
-    *,
-    dense: Sequence[int] = (512,),
-    dense_activation: str = "relu",
-    dropout: float = 0.5,
-    batch_norm: bool = False,
-    conv_dropout: float = 0.0,
-    init: str = "keras",
-) -> BenchmarkNet:
-    """Lite (**ours**, not an S23 model): CNN6's recipe — plain convolutions, a ReLU dense layer, heavy
-    dropout, no batch norm — at about a tenth of its multiply-adds.
+# --------------------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class NetSpec:
+    """One network: its convolution stack and the published values of its switches.
 
-    Five conv(16…64, kernel 15…5) → pool(2, 2) steps keep every 32nd position (CNN6: every 64th)
-    with narrow early layers, where the resolution is high and the compute lies; one dense layer of
-    512 ReLU units with dropout 0.5. At S23's 5,000 points and 500 classes: ≈ 45 M multiply-adds
-    per spectrum (CNN6: 543 M) and ≈ 5.4 M parameters (CNN6: 20 M).
+    ``features(batch_norm, conv_dropout, **extra)`` builds the convolution stack; ``extra`` holds
+    the network's own switches with their defaults (e.g. VGG's ``kernel_size``).
     """
-    layers, _ = _plain_stack(LITE_STACK, batch_norm, conv_dropout)
-    sw = _switches(dense=dense, dense_activation=dense_activation, dropout=dropout, batch_norm=batch_norm,
-                   conv_dropout=conv_dropout)  # fmt: skip
+
+    summary: str
+    features: Callable[..., Stack]
+    dense: tuple[int, ...]
+    dense_activation: str = "linear"
+    dropout: float = 0.0
+    batch_norm: bool = False
+    conv_dropout: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        """Every switch with its published value, ``init`` included."""
+        common = {
+            "dense": self.dense,
+            "dense_activation": self.dense_activation,
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+            "conv_dropout": self.conv_dropout,
+        }
+        return {**common, **self.extra, "init": "keras"}
+
+
+#: The networks by name (S23 Table 1 and REFERENCE.md §2, plus our Lite): one row per network.
+SPECS: dict[str, NetSpec] = {
+    "CNN2": NetSpec(
+        "CNN2 (Lee 2020): conv(64, 50, /2) → pool(3, 2); conv(64, 25, /3) → pool(2, 3); dense 2000, 500 linear; 0.3.",
+        _plain(CNN2_STACK), (2000, 500), "linear", 0.3,
+    ),
+    "CNN3": NetSpec(
+        "CNN3 (Lee 2020): (64, 20)→pool(3, 3); (64, 15)→pool(2, 3); (64, 10, /2)→pool(1, 2); dense 2500, 1000 linear.",
+        _plain(CNN3_STACK), (2500, 1000), "linear", 0.3,
+    ),
+    "CNN6": NetSpec(
+        "CNN6 (Szymanski 2021): six conv(64, 35…10) + pools; dense 3100, 1200 **ReLU**; dropout 0.7.",
+        _plain(CNN6_STACK), (3100, 1200), "relu", 0.7,
+    ),
+    "INC3": NetSpec(
+        "INC3 (Lee 2020): CNN3's stack + 3 inception blocks; dense 3700, 740 linear; dropout 0.3.",
+        _inception(3), (3700, 740), "linear", 0.3,
+    ),
+    "INC6": NetSpec(
+        "INC6 (Lee 2020): CNN3's stack + 6 inception blocks; dense 4000, 400 linear; dropout 0.3.",
+        _inception(6), (4000, 400), "linear", 0.3,
+    ),
+    "VGG": NetSpec(
+        "VGG (Wang 2020): (6) | (16, 16) | (32, 32) | (64, 64) convs of kernel 5, each group → pool(2, 2) → "
+        "dropout 0.2; dense 120, 84, 186 linear without dropout. ``kernel_size`` is only there for the "
+        "authors' modified VGG (kernel 20, see :data:`MODIFIED`).",
+        _vgg_features, (120, 84, 186), "linear", 0.0, conv_dropout=0.2, extra={"kernel_size": 5},
+    ),
+    "CNN-BN": NetSpec(
+        "CNN-BN (Liu 2017): (16, 21) | (32, 11) | (64, 5), each conv → BN → LeakyReLU(0.1) → pool(2, 2); "
+        "dense 2048 linear; dropout 0.5.",
+        _plain(CNNBN_STACK, _leaky_relu), (2048,), "linear", 0.5, batch_norm=True,
+    ),
+    "ResNet": NetSpec(
+        "ResNet (Ho 2019): conv(64, 5) + BN; 6 stages × 2 residual blocks (100 filters, kernel 5, the first of a "
+        "stage strides 2 with a strided 1×1 shortcut); no dense layer; dropout 0.5 before the output. The stem "
+        "convolution is linear when followed by batch norm (the original); ``stem_relu`` (default: "
+        "``not batch_norm``) adds a ReLU, as the authors' modified ResNet without BN has. ``conv_dropout`` acts "
+        "after every stage.",
+        _resnet_features, (), "linear", 0.5, batch_norm=True,
+        extra={"stages": 6, "blocks_per_stage": 2, "filters": 100, "stem_relu": None},
+    ),
+    "Lite": NetSpec(
+        "Lite (**ours**, not an S23 model): CNN6's recipe — plain convolutions, a ReLU dense layer, heavy "
+        "dropout, no batch norm — at about a tenth of its multiply-adds. Five conv(16…64, kernel 15…5) → "
+        "pool(2, 2) steps keep every 32nd position (CNN6: every 64th) with narrow early layers, where the "
+        "resolution is high and the compute lies; one dense layer of 512 ReLU units with dropout 0.5. At S23's "
+        "5,000 points and 500 classes: ≈ 45 M multiply-adds per spectrum (CNN6: 543 M) and ≈ 5.4 M parameters "
+        "(CNN6: 20 M).",
+        _plain(LITE_STACK), (512,), "relu", 0.5,
+    ),
+}  # fmt: skip
+
+
+def _build_spec(name: str, input_len: int, n_classes: int, switches: dict[str, Any]) -> BenchmarkNet:
+    """The one builder: the network ``name`` of :data:`SPECS` with ``switches`` over its defaults."""
+    spec = SPECS[name]
+    defaults = spec.defaults()
+    unknown = sorted(set(switches) - set(defaults))
+    if unknown:
+        raise ValueError(f"{name} has no switch {', '.join(map(repr, unknown))}; its switches are {list(defaults)}")
+    opts = {**defaults, **switches}
+    _check_conv_dropout(opts["conv_dropout"])
+    features = spec.features(opts["batch_norm"], opts["conv_dropout"], **{k: opts[k] for k in spec.extra})
+    recorded = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.items() if k != "init"}
     return BenchmarkNet(
-        "Lite", nn.Sequential(*layers), input_len, n_classes, dense, dense_activation, dropout, init, sw
-    )
+        name, nn.Sequential(*features), input_len, n_classes, opts["dense"], opts["dense_activation"],
+        opts["dropout"], opts["init"], recorded,
+    )  # fmt: skip
 
 
-FACTORIES: dict[str, Callable[..., BenchmarkNet]] = {
-    "CNN2": cnn2,
-    "CNN3": cnn3,
-    "CNN6": cnn6,
-    "INC3": inc3,
-    "INC6": inc6,
-    "VGG": vgg,
-    "CNN-BN": cnn_bn,
-    "ResNet": resnet,
-    "Lite": lite,
-}
+def _factory(name: str) -> Callable[..., BenchmarkNet]:
+    """``factory(input_len=5000, n_classes=500, **switches)`` for one row of :data:`SPECS`."""
+
+    def factory(input_len: int = 5000, n_classes: int = 500, **switches: Any) -> BenchmarkNet:
+        return _build_spec(name, input_len, n_classes, switches)
+
+    factory.__name__ = factory.__qualname__ = name.lower().replace("-", "_")
+    factory.__doc__ = SPECS[name].summary
+    return factory
+
+
+#: One factory per network, named after it (``lite`` builds ``"Lite"``): ``build`` without the name.
+FACTORIES: dict[str, Callable[..., BenchmarkNet]] = {name: _factory(name) for name in SPECS}
+cnn2, cnn3, cnn6, inc3, inc6, vgg, cnn_bn, resnet, lite = FACTORIES.values()
 
 #: S23 Table 2's modified models, as the authors' ``modifications.py`` builds them: base model and switches.
 #: Note that the authors changed more than the table's names say: CNN6-ConvDO also drops the dense
@@ -564,44 +495,62 @@ def build(name: str, input_len: int = 5000, n_classes: int = 500, **switches) ->
         net = build(base, input_len, n_classes, **{**preset, **switches})
         net.name = name
         return net
-    if name not in FACTORIES:
+    if name not in SPECS:
         raise ValueError(f"unknown model name {name!r}; choose from {MODELS + OURS + list(MODIFIED)}")
-    factory = FACTORIES[name]
-    allowed = [p for p in inspect.signature(factory).parameters if p not in ("input_len", "n_classes")]
-    unknown = sorted(set(switches) - set(allowed))
-    if unknown:
-        raise ValueError(f"{name} has no switch {', '.join(map(repr, unknown))}; its switches are {allowed}")
-    return factory(input_len, n_classes, **switches)
+    return _build_spec(name, input_len, n_classes, switches)
 
 
 # --------------------------------------------------------------------------- cost
-def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of (trainable) parameters; batch-norm running statistics are buffers and never count."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+def layer_macs(model: nn.Module, input_len: int | None = None) -> list[dict[str, Any]]:
+    """Multiply-adds per spectrum of every convolution and dense layer, in the order they run.
 
-
-def count_macs(model: nn.Module, input_len: int | None = None) -> int:
-    """Multiply-adds per spectrum of the convolutions and dense layers (FLOPs / 2).
-
-    Counted with ``torch.utils.flop_counter.FlopCounterMode`` on one spectrum in eval mode;
-    pooling, batch norm, activations, biases and additions are not counted.
+    Analytic, from the layer shapes seen on one spectrum: a ``Conv1d`` with ``C_in`` input
+    channels, ``C_out`` filters, kernel ``k``, ``g`` groups and ``L_out`` output points costs
+    ``L_out · C_out · (C_in / g) · k``; a ``Linear`` layer ``in · out``. Rows: ``layer`` (module
+    name), ``kind``, ``macs``. Works on the meta device (no weights allocated).
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     if input_len is None:
         input_len = getattr(model, "input_len", None)
         if input_len is None:
             raise ValueError("input_len is needed for a model without an 'input_len' attribute")
+    rows: list[dict[str, Any]] = []
+
+    def hook(name: str):
+        def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            if isinstance(module, nn.Conv1d):
+                per_point = module.out_channels * (module.in_channels // module.groups) * module.kernel_size[0]
+                macs = int(output.shape[-1]) * per_point
+            else:
+                macs = module.in_features * module.out_features
+            rows.append({"layer": name, "kind": type(module).__name__, "macs": macs})
+
+        return record
+
+    handles = [
+        m.register_forward_hook(hook(name))
+        for name, m in model.named_modules()
+        if isinstance(m, (nn.Conv1d, nn.Linear))
+    ]
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad():
             model(torch.zeros(1, 1, input_len, device=device))
     finally:
         model.train(was_training)
-    return int(counter.get_total_flops()) // 2
+        for handle in handles:
+            handle.remove()
+    return rows
+
+
+def count_macs(model: nn.Module, input_len: int | None = None) -> int:
+    """Multiply-adds per spectrum of the convolutions and dense layers (FLOPs / 2), see :func:`layer_macs`.
+
+    Pooling, batch norm, activations, biases and additions are not counted.
+    """
+    return sum(row["macs"] for row in layer_macs(model, input_len))
 
 
 def model_table(names: Sequence[str] = MODELS, input_len: int = 5000, n_classes: int = 500, **switches) -> list[dict]:

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lib.models import count_parameters
 from lib.reference import R23_GRID
 
 # Output order of the released weights (and of the labels the authors trained on): the order of
@@ -241,9 +242,8 @@ class FGANet(nn.Module):
         )
 
 
-def n_parameters(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of (trainable) parameters; BatchNorm running statistics are buffers and not counted."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+#: Number of (trainable) parameters (:func:`lib.models.count_parameters`).
+n_parameters = count_parameters
 
 
 # --------------------------------------------------------------------------- published weights

@@ -1,0 +1,414 @@
+"""S23's whole benchmark at full scale, one network × seed per run, resumable after any epoch.
+
+A run trains one network (:func:`lib.models.benchmark.build`) on S23's complete data set — all
+classes of the class file (500), 5,000 points, 50 training and 10 validation spectra per class
+drawn with ``data_seed``, the 9 deterministic test spectra per class — under S23's protocol
+(:data:`lib.train.S23`: Adam 3e-4, batch 128, at most 500 epochs, learning rate halved after 10
+stale epochs, early stopping after 25 with min delta 1e-4, best weights restored). The data are
+those of ``python -m lib synthetic generate --seed DATA_SEED`` (same order, same ``y_test``),
+divided by their maxima. ``fresh=True`` draws new training spectra every epoch instead
+(:func:`lib.synthetic.benchmark_runs.fresh_variations`), an augmentation S23 did not use.
+
+Training goes through :func:`lib.train.fit` with a checkpoint folder (default
+``_build/cache/full_scale/<run>``, outside git): after every epoch it holds the model, the
+optimiser (with its current learning rate), the best weights, the early-stopping and plateau
+counters, the random states and the history, written atomically. Started again, a run continues
+after its last finished epoch and ends with the same weights as an uninterrupted one (on the
+CPU). ``run.json`` in the folder records the data recipe; a checkpoint of another recipe is refused.
+
+A finished run writes ``<out>/<run>.json`` (``<run>`` is ``<model>-s<seed>``, or
+``<model>-fresh-s<seed>``; ``-bf16`` marks bfloat16 runs): the settings, epochs, best epoch,
+seconds, machine, PyTorch version, the history and ``test_pred`` — the predicted class of every
+test spectrum in the order of ``y_test`` — but no weights. :func:`load_runs` reads a folder of
+them and recomputes the test errors from ``test_pred`` and the regenerated ``y_test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from lib import io
+from lib.paths import BUILD, shared_file
+from lib.synthetic import benchmark_runs
+from lib.synthetic import generator as synthetic
+
+CLASSES_FILE = "synthetic_benchmark_classes.json"
+FORMAT = 1
+
+#: Fields every result file has, with their types (``test_pred`` and ``history`` are lists).
+REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "format": int,
+    "model": str,
+    "seed": int,
+    "data_seed": int,
+    "fresh": bool,
+    "bf16": bool,
+    "rules": str,
+    "n_classes": int,
+    "points": int,
+    "n_test": int,
+    "epochs": int,
+    "best_epoch": int,
+    "seconds": (int, float),
+    "machine": str,
+    "torch": str,
+    "test_errors": int,
+    "test_pred": list,
+    "history": list,
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One full-scale run: network, seeds and data recipe (``rules``: a key of ``generator.RULES``).
+
+    ``bf16``: the network computes under bfloat16 autocast (:class:`Autocast`), not S23's float32.
+    """
+
+    model: str
+    seed: int = 0
+    data_seed: int = 0
+    fresh: bool = False
+    bf16: bool = False
+    n_train: int = 50
+    n_val: int = 10
+    rules: str = "benchmark"
+
+    def __post_init__(self):
+        if self.rules not in synthetic.RULES:
+            raise ValueError(f"rules must be one of {list(synthetic.RULES)}, got {self.rules!r}")
+        for name in ("seed", "data_seed", "n_train", "n_val"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"Run.{name} must be a non-negative integer, got {value!r}")
+
+    @property
+    def name(self) -> str:
+        """File stem of the run: ``Lite-s0``, ``Lite-fresh-s0``, ``Lite-bf16-s0``, ``Lite-fresh-bf16-s0``."""
+        return f"{self.model}{'-fresh' if self.fresh else ''}{'-bf16' if self.bf16 else ''}-s{self.seed}"
+
+    def study(self, classes: synthetic.ClassSet) -> benchmark_runs.Study:
+        """The data recipe as a study of every class at full resolution."""
+        return benchmark_runs.Study(
+            tuple(range(len(classes))), self.data_seed, 1, self.n_train, self.n_val, self.rules
+        )  # fmt: skip
+
+
+class Autocast(nn.Module):
+    """``net`` computed under ``torch.autocast`` to bfloat16 (weights stay float32); float32 outputs.
+
+    On a CPU with native bfloat16 instructions a network trains about twice as fast this way
+    (``lib.synthetic.speed``); the arithmetic is no longer S23's float32.
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+        self.name, self.input_len = getattr(net, "name", None), getattr(net, "input_len", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            out = self.net(x)
+        return out.float()
+
+
+class _Paused(Exception):
+    """Raised after an epoch to stop a run whose time is up (its checkpoint is written)."""
+
+    def __init__(self, epoch: int):
+        super().__init__(f"paused after epoch {epoch}")
+        self.epoch = epoch
+
+
+def default_classes() -> Path:
+    """S23's 500 class definitions in the shared data folder (:func:`lib.paths.shared_file`)."""
+    return shared_file(CLASSES_FILE)
+
+
+def default_checkpoints() -> Path:
+    """``_build/cache/full_scale``: where checkpoint folders go unless told otherwise."""
+    return BUILD / "cache" / "full_scale"
+
+
+def classes_digest(classes: synthetic.ClassSet) -> str:
+    """A short SHA-256 of the class definitions (positions, heights, points), to tell class files apart."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(classes.positions, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(np.round(classes.heights, 6), dtype=np.float64).tobytes())
+    digest.update(str(classes.datapoints).encode())
+    return digest.hexdigest()[:16]
+
+
+def test_labels(n_classes: int, rules: str = "benchmark") -> np.ndarray:
+    """``y_test`` of the deterministic test set: every class's test spectra in class order."""
+    if rules not in synthetic.RULES:
+        raise ValueError(f"rules must be one of {list(synthetic.RULES)}, got {rules!r}")
+    return np.repeat(np.arange(n_classes), synthetic.RULES[rules].per_class())
+
+
+# --------------------------------------------------------------------------- one run
+def run(
+    spec: Run,
+    classes: synthetic.ClassSet,
+    out: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike | None = None,
+    max_epochs: int = 500,
+    device: str = "auto",
+    progress: bool = True,
+    config=None,
+    hours: float | None = None,
+    log=print,
+) -> dict[str, Any] | None:
+    """Train (or continue) one run and write its result file; a finished run is read back, not retrained.
+
+    ``config`` defaults to :data:`lib.train.S23` (``max_epochs`` replaces its epoch limit).
+    ``hours``: stop after the first epoch that ends past this much time of this call, checkpoint
+    kept, and return ``None`` (start again to continue). Returns the result record.
+    """
+    from lib import train
+    from lib.models import benchmark
+
+    out = Path(out)
+    path = out / f"{spec.name}.json"
+    if path.is_file():
+        log(f"{path} exists: the run is finished")
+        return json.loads(path.read_text())
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else default_checkpoints() / spec.name
+    digest = classes_digest(classes)
+    recipe = {**asdict(spec), "classes": digest, "points": classes.datapoints, "n_classes": len(classes)}
+    _check_recipe(folder, recipe)
+
+    study = spec.study(classes)
+    start = time.perf_counter()
+    data = study.dataset(classes)
+    data_s = time.perf_counter() - start
+    n_classes, input_len = len(classes), data["x_val"].shape[-1]
+    if spec.fresh:
+        fresh = benchmark_runs.fresh_variations(study, classes)
+        train_data = fresh
+        del data["x_train"], data["y_train"]
+    else:
+        train_data = (data["x_train"], data["y_train"])
+    config = replace(config or train.S23, max_epochs=max_epochs)
+
+    def build() -> nn.Module:
+        net = benchmark.build(spec.model, input_len, n_classes)
+        return Autocast(net) if spec.bf16 else net
+
+    def pause(logs: dict) -> None:
+        if hours is not None and time.perf_counter() - start > hours * 3600:
+            raise _Paused(logs["epoch"])
+
+    try:
+        result = train.fit(
+            build,
+            train_data,
+            (data["x_val"], data["y_val"]),
+            config,
+            seed=spec.seed,
+            device=device,
+            checkpoint=folder,
+            progress=progress,
+            desc=spec.name,
+            on_epoch_end=pause,
+        )
+    except _Paused as paused:
+        log(f"{spec.name}: paused after epoch {paused.epoch}; checkpoint in {folder}")
+        return None
+    net = result.model
+    test = train.evaluate(net, data["x_test"], data["y_test"])
+    record = {
+        "format": FORMAT,
+        "model": spec.model,
+        "seed": spec.seed,
+        "data_seed": spec.data_seed,
+        "fresh": spec.fresh,
+        "bf16": spec.bf16,
+        "rules": spec.rules,
+        "classes": digest,
+        "n_classes": n_classes,
+        "points": input_len,
+        "n_train": spec.n_train,
+        "n_val": spec.n_val,
+        "n_test": int(test["n"]),
+        "config": config.to_dict(),
+        "parameters": benchmark.count_parameters(net),
+        "macs": benchmark.count_macs(net.cpu().eval(), input_len),
+        "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        "best_val_loss": result.best_val_loss,
+        "stopped_early": result.stopped_early,
+        "seconds": result.seconds,
+        "data_seconds": data_s,
+        "resumed_from": result.resumed_from,
+        "machine": result.device_name,
+        "device": result.device,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "test_errors": int(test["n_wrong"]),
+        "test_accuracy": test["accuracy"],
+        "test_pred": test["pred"].astype(int).tolist(),
+        "history": result.history,
+    }
+    io.write_json(path, record)
+    log(f"{path}: {record['test_errors']}/{record['n_test']} test errors, {result.epochs} epochs, "
+        f"best {result.best_epoch}, {result.seconds / 3600:.2f} h of training")  # fmt: skip
+    return record
+
+
+def _check_recipe(folder: Path, recipe: dict) -> None:
+    """Write ``run.json`` into a new checkpoint folder, or check that an existing one has the same recipe."""
+    path = folder / "run.json"
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        changed = sorted(k for k in set(saved) | set(recipe) if saved.get(k) != recipe.get(k))
+        if changed:
+            raise ValueError(
+                f"checkpoint {folder} belongs to another run (differs in {', '.join(changed)}); "
+                "use another --checkpoint-dir or delete it"
+            )
+    else:
+        io.write_json(path, recipe)
+
+
+# --------------------------------------------------------------------------- reading results
+def read_run(path: str | os.PathLike) -> dict[str, Any]:
+    """One result file, checked field by field (a clear error names the file and the field)."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(record).__name__}")
+    for name, kind in REQUIRED.items():
+        if name not in record:
+            raise ValueError(f"{path}: field {name!r} is missing")
+        value = record[name]
+        if not isinstance(value, kind) or (kind in (int, (int, float)) and isinstance(value, bool)):
+            raise ValueError(f"{path}: field {name!r} has type {type(value).__name__}, expected {_kind(kind)}")
+    if record["format"] != FORMAT:
+        raise ValueError(f"{path}: field 'format' is {record['format']}, this code reads format {FORMAT}")
+    if record["rules"] not in synthetic.RULES:
+        raise ValueError(f"{path}: field 'rules' is {record['rules']!r}, expected one of {list(synthetic.RULES)}")
+    n_test = len(test_labels(record["n_classes"], record["rules"]))
+    pred = record["test_pred"]
+    if len(pred) != n_test or record["n_test"] != n_test:
+        raise ValueError(
+            f"{path}: field 'test_pred' has {len(pred)} entries and 'n_test' is {record['n_test']}; "
+            f"{record['n_classes']} classes under the {record['rules']!r} rules have {n_test} test spectra"
+        )
+    if not all(isinstance(p, int) and not isinstance(p, bool) and 0 <= p < record["n_classes"] for p in pred):
+        raise ValueError(f"{path}: field 'test_pred' must hold class numbers 0…{record['n_classes'] - 1}")
+    if not 1 <= record["best_epoch"] <= record["epochs"]:
+        raise ValueError(f"{path}: field 'best_epoch' ({record['best_epoch']}) must lie in 1…{record['epochs']}")
+    if len(record["history"]) != record["epochs"]:
+        n = len(record["history"])
+        raise ValueError(f"{path}: field 'history' has {n} epochs, 'epochs' says {record['epochs']}")
+    return record
+
+
+def _kind(kind) -> str:
+    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+
+
+def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
+    """One row per result file in ``folder``: settings, epochs, time and the test errors, recomputed.
+
+    The errors are counted from ``test_pred`` against ``y_test`` regenerated from the class count
+    and the test rules; a file whose stored ``test_errors`` disagrees is refused.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no results folder {folder}")
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        record = read_run(path)
+        y_test = test_labels(record["n_classes"], record["rules"])
+        errors = int(np.count_nonzero(np.asarray(record["test_pred"]) != y_test))
+        if errors != record["test_errors"]:
+            raise ValueError(f"{path}: field 'test_errors' is {record['test_errors']}, but 'test_pred' has {errors}")
+        rows.append(
+            {
+                "model": record["model"],
+                "seed": record["seed"],
+                "fresh": record["fresh"],
+                "bf16": record["bf16"],
+                "n_classes": record["n_classes"],
+                "points": record["points"],
+                "test_errors": errors,
+                "n_test": len(y_test),
+                "test_accuracy": 1 - errors / len(y_test),
+                "epochs": record["epochs"],
+                "best_epoch": record["best_epoch"],
+                "hours": record["seconds"] / 3600,
+                "machine": record["machine"],
+                "torch": record["torch"],
+                "file": path.name,
+            }
+        )
+    columns = ["model", "seed", "fresh", "bf16", "n_classes", "points", "test_errors", "n_test", "test_accuracy"]
+    columns += ["epochs", "best_epoch", "hours", "machine", "torch", "file"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --------------------------------------------------------------------------- command line
+def add_parser(sub) -> argparse.ArgumentParser:
+    """``full-scale`` under ``python -m lib synthetic``."""
+    p = sub.add_parser("full-scale", help="train one network on the whole S23 benchmark (resumable)")
+    p.add_argument("--model", required=True, help="a name of lib.models.benchmark.build, e.g. Lite, CNN6, VGG")
+    p.add_argument("--seed", type=int, default=0, help="training seed (initial weights, dropout, batch order)")
+    p.add_argument("--out", type=Path, default=Path("book/synthetic/results/full"), help="folder for the result")
+    p.add_argument("--classes", type=Path, help=f"class definitions (default: {CLASSES_FILE} in the shared data)")
+    p.add_argument("--data-seed", type=int, default=0, help="seed of the training/validation spectra")
+    p.add_argument("--fresh", action="store_true", help="draw new training spectra every epoch (not S23's protocol)")
+    p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="compute under bfloat16 autocast (faster on CPUs with AVX512-BF16/AMX; not S23's float32)",
+    )
+    p.add_argument("--max-epochs", type=int, default=500)
+    p.add_argument("--checkpoint-dir", type=Path, help="checkpoint folder (default _build/cache/full_scale/RUN)")
+    p.add_argument("--hours", type=float, help="stop (resumably) after the first epoch past this many hours")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="PyTorch CPU threads (default 1: on the shared 2-core machine one thread trained 1.1-2.6 times "
+        "faster than two, book/synthetic/results/speed_cpu.json)",
+    )
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run :func:`run` from the parsed command line."""
+    from lib.models import benchmark
+
+    if args.model not in benchmark.SPECS and args.model not in benchmark.MODIFIED:
+        raise ValueError(f"--model {args.model!r} is not a benchmark network; choose from {list(benchmark.SPECS)}")
+    if args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    classes = synthetic.load_classes(args.classes or default_classes())
+    spec = Run(args.model, args.seed, args.data_seed, args.fresh, args.bf16)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        run(spec, classes, args.out, args.checkpoint_dir, args.max_epochs, args.device, not args.no_progress,
+            hours=args.hours)  # fmt: skip
+    finally:
+        torch.set_num_threads(previous)
+    return 0

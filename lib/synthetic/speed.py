@@ -1,0 +1,402 @@
+"""Training speed of the S23 networks on the CPU, beside the machine's measured peak.
+
+For each network, batch size and option, a few Adam steps (forward, backward, update) on random
+max-normalised spectra of S23's shape (5,000 points, 500 classes) are timed; the result is in
+training spectra per second and in achieved GFLOP/s. The FLOPs of one training step are analytic
+(:func:`training_flops`): the forward pass costs two FLOPs per multiply-add of the convolutions and
+dense layers (:func:`lib.models.benchmark.layer_macs`), the backward pass twice that (gradients
+of the weights and of the layer inputs), less the input gradient of the first layer, which
+nobody needs. Pooling, activations, dropout, the loss and the optimiser are not counted, so the
+GFLOP/s are a slight underestimate of the work done. The peak is the best of a few large float32
+matrix products (:func:`peak_gflops`).
+
+Options (:data:`OPTIONS`): ``eager`` (PyTorch's default), ``bf16`` (``torch.autocast`` to
+bfloat16 on the CPU; the weights and Adam stay float32), ``no-mkldnn`` (PyTorch's own
+convolutions instead of oneDNN's), ``compile`` (``torch.compile`` of the model, its compile time
+reported separately and run in a child process with a time limit) and ``background`` (a thread
+draws fresh training spectra, as :func:`lib.synthetic.benchmark_runs.fresh_variations` does,
+while the network trains). PyTorch's ``channels_last`` memory format exists only for 4-D
+tensors; a 1-D network has no such switch.
+
+The machine may be shared: every row records the one-minute load average when it was measured.
+
+Command line: ``python -m lib.synthetic.speed --out book/synthetic/results/speed_cpu.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lib import io
+from lib.models import benchmark
+from lib.synthetic import benchmark_runs
+from lib.synthetic import generator as synthetic
+
+OPTIONS = ("eager", "bf16", "no-mkldnn", "compile", "background")
+INPUT_LEN, N_CLASSES = 5000, 500
+
+
+# --------------------------------------------------------------------------- counting
+def training_flops(model: nn.Module, input_len: int | None = None) -> dict[str, int]:
+    """FLOPs per spectrum: ``forward`` (2 × multiply-adds) and ``train`` (forward + backward).
+
+    The backward pass of a layer computes the gradient of its weights and of its input, each as
+    many multiply-adds as the forward pass; the first layer's input gradient is not computed.
+    """
+    rows = benchmark.layer_macs(model, input_len)
+    macs = sum(r["macs"] for r in rows)
+    first = rows[0]["macs"] if rows else 0
+    return {"forward": 2 * macs, "train": 2 * (3 * macs - first)}
+
+
+def peak_gflops(size: int = 2048, repeats: int = 5, dtype: torch.dtype = torch.float32) -> float:
+    """Best GFLOP/s of ``repeats`` products of two ``size × size`` matrices (``2 size³`` FLOPs each)."""
+    gen = torch.Generator().manual_seed(0)
+    a = torch.rand(size, size, generator=gen).to(dtype)
+    b = torch.rand(size, size, generator=gen).to(dtype)
+    torch.matmul(a, b)  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def load_average() -> float:
+    """The one-minute load average (``nan`` where the system has none)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return float("nan")
+
+
+def bf16_supported() -> bool:
+    """Whether the CPU has native bfloat16 instructions (AVX512-BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+# --------------------------------------------------------------------------- data in the background
+class BackgroundSpectra:
+    """A thread drawing S23-like training spectra (``per_round`` random classes' variations) until stopped.
+
+    Its :attr:`count` is the number of spectra rendered; the draws stand for
+    :func:`lib.synthetic.benchmark_runs.fresh_variations` of the full benchmark.
+    """
+
+    def __init__(self, per_round: int = 100, input_len: int = INPUT_LEN, seed: int = 0):
+        self.classes = synthetic.generate_classes(n_classes=per_round, seed=seed, datapoints=input_len)
+        self.input_len, self.seed = input_len, seed
+        self.count = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        rng = np.random.default_rng(self.seed)
+        while not self._stop.is_set():
+            peaks = synthetic.vary_peaks(self.classes, 1, rng)
+            benchmark_runs.prepare(peaks.render(self.input_len))
+            self.count += len(peaks.labels)
+
+    def __enter__(self) -> BackgroundSpectra:
+        self._start = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.seconds = time.perf_counter() - self._start
+
+
+def generation_rate(n: int = 2000, input_len: int = INPUT_LEN, seed: int = 0) -> float:
+    """Spectra per second of drawing and rendering fresh training spectra (one thread of numpy)."""
+    classes = synthetic.generate_classes(n_classes=n, seed=seed, datapoints=input_len)
+    rng = np.random.default_rng(seed)
+    benchmark_runs.prepare(synthetic.vary_peaks(classes, 1, rng).render(input_len)[:10])  # warm-up (imports)
+    start = time.perf_counter()
+    peaks = synthetic.vary_peaks(classes, 1, rng)
+    benchmark_runs.prepare(peaks.render(input_len))
+    return n / (time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- one measurement
+def measure(
+    name: str,
+    batch_size: int = 128,
+    threads: int = 1,
+    option: str = "eager",
+    n_batches: int = 3,
+    warmup: int = 1,
+    input_len: int = INPUT_LEN,
+    n_classes: int = N_CLASSES,
+) -> dict[str, Any]:
+    """Training (and inference) spectra per second of one network under one option (see the module docstring)."""
+    if option not in OPTIONS:
+        raise ValueError(f"option must be one of {OPTIONS}, got {option!r}")
+    if option == "bf16" and not bf16_supported():
+        raise ValueError("option 'bf16' needs a CPU with AVX512-BF16 or AMX")
+    previous_threads, previous_mkldnn = torch.get_num_threads(), torch.backends.mkldnn.enabled
+    torch.set_num_threads(threads)
+    torch.backends.mkldnn.enabled = option != "no-mkldnn"
+    try:
+        torch.manual_seed(0)
+        net = benchmark.build(name, input_len, n_classes)
+        flops = training_flops(net, input_len)
+        gen = torch.Generator().manual_seed(0)
+        x = torch.rand(batch_size, 1, input_len, generator=gen)
+        x = x / x.amax(dim=-1, keepdim=True)
+        y = torch.randint(0, n_classes, (batch_size,), generator=gen)
+        optimiser = torch.optim.Adam(net.parameters(), lr=3e-4, eps=1e-7)
+        model = net
+        compile_s = None
+        if option == "compile":
+            model = torch.compile(net)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if option == "bf16" else nullcontext()
+
+        def step() -> None:
+            optimiser.zero_grad(set_to_none=True)
+            with autocast:
+                out = model(x)
+            nn.functional.cross_entropy(out.float(), y).backward()
+            optimiser.step()
+
+        model.train()
+        start = time.perf_counter()
+        step()
+        if option == "compile":
+            compile_s = time.perf_counter() - start
+        for _ in range(warmup - 1):
+            step()
+        background = BackgroundSpectra() if option == "background" else nullcontext()
+        with background:
+            start = time.perf_counter()
+            for _ in range(n_batches):
+                step()
+            train_s = time.perf_counter() - start
+        model.eval()
+        with torch.inference_mode(), autocast:
+            model(x)
+            start = time.perf_counter()
+            for _ in range(n_batches):
+                model(x)
+            infer_s = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(previous_threads)
+        torch.backends.mkldnn.enabled = previous_mkldnn
+    rate = batch_size * n_batches / train_s
+    row = {
+        "model": name,
+        "batch_size": batch_size,
+        "threads": threads,
+        "option": option,
+        "train_spectra_per_s": round(rate, 2),
+        "infer_spectra_per_s": round(batch_size * n_batches / infer_s, 2),
+        "train_gflops": round(rate * flops["train"] / 1e9, 2),
+        "train_gflop_per_spectrum": round(flops["train"] / 1e9, 4),
+        "forward_gflop_per_spectrum": round(flops["forward"] / 1e9, 4),
+        "n_batches": n_batches,
+        "load_1min": load_average(),
+    }
+    if compile_s is not None:
+        row["compile_s"] = round(compile_s, 1)
+    if option == "background":
+        row["background_spectra_per_s"] = round(background.count / background.seconds, 1)
+    return row
+
+
+def measure_in_child(timeout: float, **kwargs: Any) -> dict[str, Any]:
+    """:func:`measure` in a fresh Python process, given up after ``timeout`` seconds (for ``torch.compile``)."""
+    cmd = [sys.executable, "-m", "lib.synthetic.speed", "--single", json.dumps(kwargs)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {**kwargs, "error": f"gave up after {timeout:.0f} s", "load_1min": load_average()}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return {**kwargs, "error": last[:300], "load_1min": load_average()}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- the table
+def speed_table(
+    models: Sequence[str] = ("Lite", "VGG", "CNN-BN", "CNN2", "CNN6"),
+    batch_sizes: Sequence[int] = (128, 256, 512),
+    threads: Sequence[int] = (1, 2),
+    options: Sequence[str] = ("bf16", "no-mkldnn", "background", "compile"),
+    option_models: Sequence[str] = ("Lite", "VGG"),
+    compile_models: Sequence[str] = ("Lite",),
+    n_batches: int = 2,
+    max_batch_gflop: float = 120.0,
+    compile_timeout: float = 300.0,
+    out: str | os.PathLike | None = None,
+    log=print,
+) -> dict[str, Any]:
+    """Eager speed of every model × batch size × thread count; for ``option_models`` also each option
+    at the smallest batch with the faster thread count (``compile`` only for ``compile_models``).
+
+    Every row carries the peak (:func:`peak_gflops` at its thread count) and the load average
+    measured just before it, so its share of the peak compares like with like on a shared machine.
+    A batch that would exceed ``max_batch_gflop`` GFLOP of training work is skipped, except at the
+    smallest batch size, which is measured with one batch (CNN6 needs minutes per batch on two
+    cores). With ``out`` the table so far is written (atomically) after every row. At the end,
+    ``estimates`` gives the hours of a full-scale run (:func:`run_estimates`).
+    """
+    from lib.train import device_name
+
+    rows: list[dict[str, Any]] = []
+    table = {
+        "machine": device_name("cpu"),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "bf16_native": bf16_supported(),
+        "generation_spectra_per_s": round(generation_rate(), 1),
+        "rows": rows,
+    }
+
+    def add(row: dict) -> None:
+        rows.append(row)
+        log(_line(row))
+        if out is not None:
+            io.write_json(out, table)
+
+    smallest = min(batch_sizes)
+    for name in models:
+        per_spectrum = training_flops(benchmark.build(name, INPUT_LEN, N_CLASSES).to("meta"))["train"] / 1e9
+        for batch in batch_sizes:
+            if batch * per_spectrum > max_batch_gflop and batch != smallest:
+                continue
+            for t in threads:
+                nb = n_batches if batch * per_spectrum <= max_batch_gflop else 1
+                peak = _peak_at(t)
+                add({**measure(name, batch, t, "eager", n_batches=nb), "peak_gflops": peak})
+        if name not in option_models:
+            continue
+        eager = [r for r in rows if r["model"] == name and r["batch_size"] == smallest and r["option"] == "eager"]
+        best = max(eager, key=lambda r: r["train_spectra_per_s"])["threads"] if eager else max(threads)
+        for option in options:
+            if (option == "bf16" and not bf16_supported()) or (option == "compile" and name not in compile_models):
+                continue
+            kwargs = {"name": name, "batch_size": smallest, "threads": best, "option": option,
+                      "n_batches": n_batches, "warmup": 2 if option == "compile" else 1}  # fmt: skip
+            peak = _peak_at(best)
+            row = measure_in_child(compile_timeout, **kwargs) if option == "compile" else measure(**kwargs)
+            if "error" in row:
+                row = {"model": name, "batch_size": smallest, "threads": best, "option": option,
+                       "error": row["error"], "load_1min": row["load_1min"]}  # fmt: skip
+            add({**row, "peak_gflops": peak})
+    table["estimates"] = run_estimates(table)
+    if out is not None:
+        io.write_json(out, table)
+    return table
+
+
+def _peak_at(threads: int) -> float:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return round(peak_gflops(), 1)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _line(row: dict) -> str:
+    if "error" in row:
+        return f"{row['model']:7s} b{row['batch_size']:<4d} t{row['threads']} {row['option']:10s} error: {row['error']}"
+    return (
+        f"{row['model']:7s} b{row['batch_size']:<4d} t{row['threads']} {row['option']:10s} "
+        f"{row['train_spectra_per_s']:8.1f} spectra/s  {row['train_gflops']:6.1f} GFLOP/s  load {row['load_1min']}"
+    )
+
+
+def epoch_seconds(train_per_s: float, infer_per_s: float, n_train: int = 25_000, n_val: int = 5_000) -> float:
+    """Seconds of one S23 epoch: ``n_train`` training spectra and ``n_val`` validation spectra (inference)."""
+    if train_per_s <= 0 or infer_per_s <= 0:
+        raise ValueError(f"speeds must be positive, got {train_per_s} and {infer_per_s} spectra/s")
+    return n_train / train_per_s + n_val / infer_per_s
+
+
+def run_estimates(table: dict, epochs: Sequence[int] = (100, 200, 500), batch_size: int = 128) -> list[dict]:
+    """Hours of a full-scale run per model and epoch count, from the fastest float32 row at ``batch_size``.
+
+    Only ``eager`` and ``no-mkldnn`` rows count (bf16 changes the arithmetic, compiling takes its
+    own time); the 4,500 test spectra once at the end are negligible.
+    """
+    best: dict[str, dict] = {}
+    for row in table["rows"]:
+        if row.get("batch_size") != batch_size or row.get("option") not in ("eager", "no-mkldnn") or "error" in row:
+            continue
+        if row["model"] not in best or row["train_spectra_per_s"] > best[row["model"]]["train_spectra_per_s"]:
+            best[row["model"]] = row
+    out = []
+    for model, row in best.items():
+        seconds = epoch_seconds(row["train_spectra_per_s"], row["infer_spectra_per_s"])
+        for n in epochs:
+            out.append({"model": model, "threads": row["threads"], "option": row["option"], "epochs": n,
+                        "epoch_minutes": round(seconds / 60, 1), "hours": round(n * seconds / 3600, 1),
+                        "load_1min": row["load_1min"]})  # fmt: skip
+    return out
+
+
+def rows_frame(table: dict):
+    """The measured rows as a ``pandas.DataFrame``, with the share of the peak at the same thread count."""
+    import pandas as pd
+
+    df = pd.DataFrame(table["rows"])
+    if "train_gflops" in df:
+        df["share_of_peak"] = (df["train_gflops"] / df["peak_gflops"]).round(3)
+    return df
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.synthetic.speed", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, help="JSON file for the table")
+    parser.add_argument("--models", nargs="+", default=["Lite", "VGG", "CNN-BN", "CNN2", "CNN6"])
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[128, 256, 512])
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--options", nargs="*", default=["bf16", "no-mkldnn", "background", "compile"])
+    parser.add_argument("--option-models", nargs="*", default=["Lite", "VGG"])
+    parser.add_argument("--compile-models", nargs="*", default=["Lite"])
+    parser.add_argument("--n-batches", type=int, default=2)
+    parser.add_argument("--max-batch-gflop", type=float, default=120.0)
+    parser.add_argument("--single", help=argparse.SUPPRESS)  # one measure(**json) for measure_in_child
+    args = parser.parse_args(argv)
+    if args.single:
+        print(json.dumps(measure(**json.loads(args.single))))
+        return 0
+    speed_table(
+        models=args.models,
+        batch_sizes=args.batch_sizes,
+        threads=args.threads,
+        options=args.options,
+        option_models=args.option_models,
+        compile_models=args.compile_models,
+        n_batches=args.n_batches,
+        max_batch_gflop=args.max_batch_gflop,
+        out=args.out,
+    )
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Full-scale runs: result files, error recomputation, and a killed run that resumes to the same end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lib import __main__ as cli
+from lib.paths import REPO
+from lib.synthetic import full_scale
+from lib.synthetic import generator as synthetic
+
+SPEC = full_scale.Run("Lite", seed=3, data_seed=1, n_train=6, n_val=2)
+EPOCHS = 3
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, one_thread):
+    """Four classes of 400 points; one uninterrupted 3-epoch Lite run (checkpoint and result file)."""
+    root = tmp_path_factory.mktemp("full")
+    classes = synthetic.generate_classes(n_classes=4, datapoints=400, seed=7)
+    classes.to_json(root / "classes.json")
+    record = full_scale.run(SPEC, classes, root / "out", root / "ckpt", EPOCHS, "cpu", progress=False, log=quiet)
+    return {"root": root, "classes": classes, "record": record}
+
+
+def test_test_labels_are_those_of_generate(benchmark_classes):
+    y = full_scale.test_labels(500)
+    assert len(y) == 4500 and y[:10].tolist() == [0] * 9 + [1]
+    np.testing.assert_array_equal(y, synthetic.deterministic_peaks(benchmark_classes).labels)
+    assert len(full_scale.test_labels(27, "challenge")) == 27 * 6
+
+
+def test_result_file_format(tiny):
+    path = tiny["root"] / "out" / "Lite-s3.json"
+    record = json.loads(path.read_text())
+    assert record == tiny["record"]
+    assert (record["model"], record["seed"], record["data_seed"], record["fresh"], record["bf16"]) == (
+        "Lite", 3, 1, False, False
+    )  # fmt: skip
+    assert (record["n_classes"], record["points"], record["n_test"]) == (4, 400, 36)
+    assert record["epochs"] == EPOCHS == len(record["history"]) and 1 <= record["best_epoch"] <= EPOCHS
+    assert record["config"]["lr"] == 3e-4 and record["config"]["batch_size"] == 128
+    assert record["config"]["patience"] == 25 and record["config"]["max_epochs"] == EPOCHS
+    assert record["torch"] == torch.__version__ and record["seconds"] > 0 and record["machine"]
+    assert len(record["test_pred"]) == 36 and all(isinstance(p, int) for p in record["test_pred"])
+    assert path.stat().st_size < 20_000  # no weights
+    assert set(full_scale.REQUIRED) <= set(record)
+    # the checkpoint folder holds the recipe and fit's files
+    ckpt = tiny["root"] / "ckpt"
+    assert {"run.json", "state.pt", "history.json", "model.pt"} <= {p.name for p in ckpt.iterdir()}
+    assert json.loads((ckpt / "run.json").read_text())["classes"] == full_scale.classes_digest(tiny["classes"])
+
+
+def test_load_runs_recomputes_errors(tiny, tmp_path):
+    record = dict(tiny["record"])
+    y = np.repeat(np.arange(4), 9)
+    pred = y.copy()
+    pred[[0, 5, 20]] = [1, 2, 3]  # three wrong predictions
+    record.update(seed=11, test_pred=pred.tolist(), test_errors=3)
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "Lite-s11.json").write_text(json.dumps(record))
+    (full / "Lite-s3.json").write_text(json.dumps(tiny["record"]))
+    df = full_scale.load_runs(full)
+    assert df["seed"].tolist() == [11, 3]  # sorted by file name
+    assert df["test_errors"].tolist() == [3, int(np.count_nonzero(np.array(tiny["record"]["test_pred"]) != y))]
+    assert df.loc[0, "test_accuracy"] == pytest.approx(1 - 3 / 36)
+    assert df.loc[0, "n_test"] == 36 and df.loc[0, "file"] == "Lite-s11.json"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r.pop("test_pred"), r"Lite-s3\.json: field 'test_pred' is missing"),
+        (lambda r: r.update(seed="0"), r"field 'seed' has type str, expected int"),
+        (lambda r: r.update(epochs=True), r"field 'epochs' has type bool"),
+        (lambda r: r.update(test_pred=r["test_pred"][:-1]), r"field 'test_pred' has 35 entries"),
+        (lambda r: r.update(test_pred=[9] * 36), r"field 'test_pred' must hold class numbers 0…3"),
+        (lambda r: r.update(test_errors=r["test_errors"] + 1), r"field 'test_errors' is \d+, but 'test_pred' has"),
+        (lambda r: r.update(best_epoch=0), r"field 'best_epoch' \(0\) must lie in 1…3"),
+        (lambda r: r.update(history=[]), r"field 'history' has 0 epochs"),
+        (lambda r: r.update(format=99), r"field 'format' is 99"),
+    ],
+)
+def test_load_runs_names_file_and_field(tiny, tmp_path, change, message):
+    record = json.loads(json.dumps(tiny["record"]))
+    change(record)
+    (tmp_path / "Lite-s3.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=message):
+        full_scale.load_runs(tmp_path)
+
+
+def test_killed_run_resumes_to_the_same_end(tiny, tmp_path):
+    """A process killed (SIGKILL) right after epoch 1's checkpoint, then resumed, ends as the uninterrupted run."""
+    classes_path, ckpt, out = tiny["root"] / "classes.json", tmp_path / "ckpt", tmp_path / "out"
+    script = textwrap.dedent(f"""
+        import os, signal, torch
+        torch.set_num_threads(1)
+        from lib import train
+        from lib.synthetic import full_scale, generator
+        fit = train.fit
+        def killing_fit(*args, on_epoch_end=None, **kwargs):
+            def hook(logs):
+                if logs["epoch"] == 1:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return fit(*args, on_epoch_end=hook, **kwargs)
+        train.fit = killing_fit
+        spec = full_scale.Run("Lite", seed=3, data_seed=1, n_train=6, n_val=2)
+        full_scale.run(spec, generator.load_classes({str(classes_path)!r}), {str(out)!r}, {str(ckpt)!r}, {EPOCHS},
+                       "cpu", progress=False)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == -9, done.stderr[-2000:]
+    assert not (out / "Lite-s3.json").exists()
+    saved = torch.load(ckpt / "state.pt", weights_only=True)
+    assert saved["trainer"]["epoch"] == 1 and len(saved["trainer"]["history"]) == 1
+
+    record = full_scale.run(SPEC, tiny["classes"], out, ckpt, EPOCHS, "cpu", progress=False, log=quiet)
+    first = tiny["record"]
+    assert record["resumed_from"] == 1 and first["resumed_from"] == 0
+    assert record["test_pred"] == first["test_pred"]
+    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h]  # noqa: E731
+    assert strip(record["history"]) == strip(first["history"])
+    a = torch.load(ckpt / "model.pt", weights_only=True)
+    b = torch.load(tiny["root"] / "ckpt" / "model.pt", weights_only=True)
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_checkpoint_of_another_recipe_is_refused(tiny, tmp_path):
+    other = full_scale.Run("Lite", seed=3, data_seed=2, n_train=6, n_val=2)
+    with pytest.raises(ValueError, match=r"belongs to another run \(differs in data_seed\)"):
+        full_scale.run(other, tiny["classes"], tmp_path, tiny["root"] / "ckpt", EPOCHS, "cpu", progress=False)
+
+
+def test_command_line_pauses_and_skips_finished_runs(tiny, tmp_path, capsys):
+    classes = str(tiny["root"] / "classes.json")
+    args = ["synthetic", "full-scale", "--model", "Lite", "--seed", "3", "--classes", classes,
+            "--max-epochs", "3", "--no-progress", "--device", "cpu"]  # fmt: skip
+    # finished: the result file is there, nothing is trained
+    assert cli.main([*args, "--data-seed", "1", "--out", str(tiny["root"] / "out")]) == 0
+    assert "the run is finished" in capsys.readouterr().out
+    # --hours 0 stops after the first epoch, checkpoint kept, no result yet (another data seed: a new run)
+    out, ckpt = tmp_path / "out", tmp_path / "ckpt"
+    assert cli.main([*args, "--out", str(out), "--checkpoint-dir", str(ckpt), "--hours", "0"]) == 0
+    assert "paused after epoch 1" in capsys.readouterr().out
+    assert not out.exists() or not list(out.iterdir())
+    assert json.loads((ckpt / "history.json").read_text())["history"][0]["epoch"] == 1
+    assert cli.main(["synthetic", "full-scale", "--model", "CNN7", "--out", str(out)]) == 2
+    assert "not a benchmark network" in capsys.readouterr().err
+
+
+def test_bf16_run_under_autocast(tiny, tmp_path):
+    spec = full_scale.Run("Lite", seed=3, data_seed=1, bf16=True, n_train=6, n_val=2)
+    record = full_scale.run(spec, tiny["classes"], tmp_path / "out", tmp_path / "ckpt", 1, "cpu", False, log=quiet)
+    assert record["bf16"] is True and (tmp_path / "out" / "Lite-bf16-s3.json").is_file()
+    assert record["parameters"] == tiny["record"]["parameters"] and record["macs"] == tiny["record"]["macs"]
+    df = full_scale.load_runs(tmp_path / "out")
+    assert df["bf16"].tolist() == [True] and df["n_test"].tolist() == [36]
+    net = full_scale.Autocast(torch.nn.Linear(3, 2))
+    assert net(torch.ones(1, 3)).dtype == torch.float32 and net.net.weight.dtype == torch.float32
+
+
+def test_run_rejects_bad_settings():
+    with pytest.raises(ValueError, match="rules"):
+        full_scale.Run("Lite", rules="hard")
+    with pytest.raises(ValueError, match="Run.seed"):
+        full_scale.Run("Lite", seed=-1)
+    assert full_scale.Run("VGG", seed=2, fresh=True).name == "VGG-fresh-s2"
+    assert full_scale.Run("VGG", seed=2, fresh=True, bf16=True).name == "VGG-fresh-bf16-s2"
+    assert full_scale.default_checkpoints() == REPO / "_build" / "cache" / "full_scale"
+    assert isinstance(full_scale.default_classes(), Path)

@@ -1,0 +1,71 @@
+"""CPU training speed: analytic FLOPs of a training step, the peak and one short measurement."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from lib.models import benchmark as bm
+from lib.synthetic import speed
+
+
+def test_training_flops_small_case_by_hand():
+    # conv(3 filters, kernel 4, stride 2) on 10 points -> 5 points: 60 multiply-adds; dense 15 -> 2: 30
+    net = nn.Sequential(bm.SameConv1d(1, 3, 4, 2), nn.ReLU(), nn.Flatten(), nn.Linear(15, 2))
+    flops = speed.training_flops(net, 10)
+    assert flops["forward"] == 2 * (60 + 30)
+    # backward: weight gradients of both layers (60 + 30), input gradient of the dense layer only (30)
+    assert flops["train"] == flops["forward"] + 2 * ((60 + 30) + 30) == 420
+
+
+def test_training_flops_of_cnn2_follow_its_macs():
+    net = bm.build("CNN2").to("meta")
+    macs, first = 69_742_800, 2500 * 64 * 50  # tests/test_models_benchmark.py: CNN2 by hand
+    assert speed.training_flops(net) == {"forward": 2 * macs, "train": 2 * (3 * macs - first)}
+
+
+def test_peak_gflops_counts_two_n_cubed(monkeypatch):
+    ticks = iter([0.0, 0.5, 1.0, 1.25, 2.0, 3.0])  # durations 0.5, 0.25, 1.0: best 0.25 s
+    monkeypatch.setattr(speed.time, "perf_counter", lambda: next(ticks))
+    assert speed.peak_gflops(size=64, repeats=3) == pytest.approx(2 * 64**3 / 0.25 / 1e9)
+
+
+def test_measure_one_short_configuration(one_thread):
+    row = speed.measure("Lite", batch_size=8, threads=1, n_batches=1, input_len=400, n_classes=5)
+    per_spectrum = speed.training_flops(bm.build("Lite", 400, 5).to("meta"))["train"]
+    assert row["model"] == "Lite" and row["option"] == "eager" and row["threads"] == 1
+    assert row["train_spectra_per_s"] > 0 and row["infer_spectra_per_s"] > 0
+    assert row["train_gflops"] == pytest.approx(row["train_spectra_per_s"] * per_spectrum / 1e9, rel=0.01, abs=0.01)
+    assert torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="option must be one of"):
+        speed.measure("Lite", option="fast")
+
+
+def test_background_spectra_are_counted():
+    deadline = time.monotonic() + 60
+    with speed.BackgroundSpectra(per_round=5, input_len=300) as background:
+        while background.count < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert background.count >= 10 and background.count % 5 == 0 and background.seconds > 0
+
+
+def test_run_estimates_from_the_fastest_float32_row():
+    assert speed.epoch_seconds(100.0, 500.0) == 25_000 / 100 + 5_000 / 500 == 260.0
+    rows = [
+        {"model": "Lite", "batch_size": 128, "threads": 1, "option": "eager", "train_spectra_per_s": 100.0,
+         "infer_spectra_per_s": 500.0, "load_1min": 2.0},
+        {"model": "Lite", "batch_size": 128, "threads": 2, "option": "eager", "train_spectra_per_s": 50.0,
+         "infer_spectra_per_s": 500.0, "load_1min": 2.0},
+        {"model": "Lite", "batch_size": 128, "threads": 1, "option": "bf16", "train_spectra_per_s": 900.0,
+         "infer_spectra_per_s": 900.0, "load_1min": 2.0},
+        {"model": "Lite", "batch_size": 256, "threads": 1, "option": "eager", "train_spectra_per_s": 800.0,
+         "infer_spectra_per_s": 900.0, "load_1min": 2.0},
+    ]  # fmt: skip
+    (est,) = speed.run_estimates({"rows": rows}, epochs=(100,))
+    assert est == {"model": "Lite", "threads": 1, "option": "eager", "epochs": 100, "epoch_minutes": 4.3,
+                   "hours": 7.2, "load_1min": 2.0}  # fmt: skip
+    with pytest.raises(ValueError, match="speeds must be positive"):
+        speed.epoch_seconds(0.0, 1.0)
