@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from lib import io
-from lib.paths import BUILD, shared_file
+from lib.paths import BUILD, data_file
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
 
@@ -133,8 +133,8 @@ class _Paused(Exception):
 
 
 def default_classes() -> Path:
-    """S23's 500 class definitions in the shared data folder (:func:`lib.paths.shared_file`)."""
-    return shared_file(CLASSES_FILE)
+    """S23's 500 class definitions (:func:`lib.paths.data_file`)."""
+    return data_file(CLASSES_FILE)
 
 
 def default_checkpoints() -> Path:
