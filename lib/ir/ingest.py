@@ -137,7 +137,7 @@ def _prescan(text: str, name: str) -> list[str]:
             labels.append(key)
             if key == "title" and value.lower().startswith("spectrum not found"):
                 raise JcampError(name, "TITLE", "the WebBook's 'Spectrum not found' answer")
-            if key == "npoints" and value.isdigit() and not 2 <= int(value) <= MAX_POINTS:
+            if key == "npoints" and value.isascii() and value.isdigit() and not 2 <= int(value) <= MAX_POINTS:
                 raise JcampError(name, "NPOINTS", f"{value} is not between 2 and {MAX_POINTS}")
     if not labels or labels[-1] != "end":
         raise JcampError(name, "END", "no ##END= at the end (truncated file?)")
