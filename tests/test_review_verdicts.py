@@ -109,3 +109,12 @@ def test_table_and_counts():
         table.loc[0, "numbers used"]
         == "CNN3 validation 95.0 %; CNN3 test 95.0 %; forest test 80.0 %; difference 15.0 %"
     )
+
+
+def test_running_average_note():
+    assert rv.running_average_note("ResNet", 0.75, 0.5, margin=0.25).endswith(
+        "the running averages alone cost 25.0 points."
+    )
+    assert rv.running_average_note("ResNet", 0.75, 0.5 + EPS, margin=0.25).endswith("differ by less than 25.0 points.")
+    note = rv.running_average_note("CNN2", 0.5, 0.75, margin=0.25)
+    assert note.startswith("CNN2 scores 50.0 % on the test spectra") and note.endswith("score 25.0 points higher.")

@@ -506,10 +506,12 @@ def position_experiment(
     near: int = 5,
     far: int = 25,
     bin_width: int = 5,
+    precise: bool = True,
 ) -> tuple[list[dict], dict[str, dict]]:
     """Train every network of ``factories`` on the position task and score it by distance to the border.
 
-    Networks with batch norm are evaluated with :class:`PreciseBatchNorm`. Rows: ``model``,
+    Networks with batch norm are evaluated with :class:`PreciseBatchNorm` (``precise=False``:
+    with Keras' running statistics). Rows: ``model``,
     ``parameters``, ``total stride``, ``val accuracy``, test ``accuracy``, ``near`` (accuracy for
     peaks fewer than ``near`` points from the border), ``far`` (``far`` points or more). Curves:
     :func:`accuracy_by_distance` per network.
@@ -517,9 +519,11 @@ def position_experiment(
     te = pdata["test"]
     rows, curves = [], {}
     for name, factory in factories.items():
-        res = fit_model(
-            lambda factory=factory: with_precise_batch_norm(factory(), pdata["train"]["x"]), pdata, config, seed
-        )
+
+        def build_net(factory=factory):
+            return with_precise_batch_norm(factory(), pdata["train"]["x"]) if precise else factory()
+
+        res = fit_model(build_net, pdata, config, seed)
         ev = train.evaluate(res.model, te["x"], te["y"])
         correct = ev["pred"] == te["y"]
         curves[name] = accuracy_by_distance(correct, te["distance"], bin_width)
@@ -626,8 +630,9 @@ def batch_norm_experiment(
     config: train.TrainConfig,
     seeds: Sequence[int] = (0,),
     precise: bool = True,
+    variants: Sequence[bool] = (False, True),
 ) -> tuple[list[dict], list[dict]]:
-    """Train benchmark network ``model`` on toy ``data`` with and without batch norm for every seed.
+    """Train benchmark network ``model`` on toy ``data`` without and with batch norm (``variants``) for every seed.
 
     ``precise``: evaluate the batch-norm network with :class:`PreciseBatchNorm` (else with the
     running statistics of Keras' momentum 0.99). Rows: ``batch norm``, ``seed``, ``stability``
@@ -637,7 +642,7 @@ def batch_norm_experiment(
     rows, curves = [], []
     x_train = data["train"]["x"]
     n_classes, length = int(data["train"]["y"].max()) + 1, x_train.shape[1]
-    for batch_norm in (False, True):
+    for batch_norm in variants:
         for s in seeds:
 
             def factory(batch_norm=batch_norm):

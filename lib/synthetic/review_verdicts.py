@@ -86,9 +86,9 @@ def _pts(x: float) -> str:
     return f"{100 * x:.1f} points"
 
 
-def _untrained(name: str, value: float, competence: float, what: str = "validation") -> str:
+def _untrained(name: str, value: float, competence: float, what: str = "the validation spectra") -> str:
     return (
-        f"{name} reaches only {100 * value:.1f} % on the {what} data (at least {100 * competence:.0f} % needed): "
+        f"{name} reaches only {100 * value:.1f} % on {what} (at least {100 * competence:.0f} % needed): "
         "the network did not learn the task, so the claim was not tested."
     )
 
@@ -235,7 +235,7 @@ def border_hurts_resnet(
     if min(resnet_far, shallow_far) < competence:
         name, value = ("ResNet", resnet_far) if resnet_far < competence else ("The shallow CNN", shallow_far)
         outcome = NOT_TESTED
-        reason = _untrained(name, value, competence, f"test spectra at least {far} points from the border")
+        reason = _untrained(name, value, competence, f"the test spectra at least {far} points from the border")
     elif drop and lead:
         outcome = CONFIRMED
         reason = (
@@ -314,3 +314,20 @@ def verdict_table(verdicts: Sequence[Verdict]) -> pd.DataFrame:
 def count_outcomes(verdicts: Sequence[Verdict]) -> dict[str, int]:
     """How many verdicts have each outcome (every outcome listed, zeros included)."""
     return {o: sum(v.outcome == o for v in verdicts) for o in OUTCOMES}
+
+
+def running_average_note(name: str, recomputed: float, running: float, margin: float = BN_ACCURACY_MARGIN) -> str:
+    """One sentence comparing a batch-norm network's test accuracy with recomputed statistics and with running averages.
+
+    The difference counts when it reaches ``margin`` (``>=``) in either direction.
+    """
+    diff = recomputed - running
+    head = (
+        f"{name} scores {100 * recomputed:.1f} % on the test spectra with recomputed batch-norm statistics "
+        f"and {100 * running:.1f} % with Keras' running averages"
+    )
+    if diff >= margin:
+        return f"{head}: the running averages alone cost {_pts(diff)}."
+    if -diff >= margin:
+        return f"{head}: here the running averages score {_pts(-diff)} higher."
+    return f"{head}: the two differ by less than {_pts(margin)}."
