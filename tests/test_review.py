@@ -165,7 +165,7 @@ def test_calibrate_batch_norm_gives_exact_statistics():
 
 
 def test_precise_batch_norm_fixes_lagging_statistics():
-    """A batch-norm network evaluated with Keras' lagging statistics predicts one class; calibrated, it does not."""
+    """Switching the wrapper to eval mode replaces the lagging running statistics by the exact ones on x."""
     torch.manual_seed(0)
     net = build("CNN3", 120, 2, batch_norm=True)
     x = review.toy_spectra(64, toy=review.Toy(length=120, shift=20))["x"] + 5.0  # far from the initial mean 0
