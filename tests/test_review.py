@@ -101,6 +101,12 @@ def test_helpers():
     assert review.peak_contrast(np.r_[np.ones(10), 5 * np.ones(3), np.ones(10)], 11, 1) == pytest.approx(15 / 35)
     assert review.peak_contrast(np.zeros(5), 2, 1) == 0.0
     assert review.TALK_CNN_ACCURACY > review.TALK_RF_POOL2_ACCURACY > review.TALK_RF_POOL1_ACCURACY > 0.8
+    x = review.toy_spectra(3, toy=review.Toy(length=300, background=0.0, noise=0.0))
+    shares = review.peak_shares(build("CNN3", 300, 2), x["x"], x["position"], x["sigma"], 300)
+    assert shares["input"].shape == (3,) and shares["blocks"].shape == (3, 3)
+    assert shares["input"][0] == pytest.approx(
+        review.peak_contrast(x["x"][0], x["position"][0], int(2 * x["sigma"][0]))
+    )
 
 
 def test_tiny_end_to_end():
@@ -108,9 +114,90 @@ def test_tiny_end_to_end():
     data = review.splits(review.toy_spectra, {"train": 60, "val": 20, "test": 40}, seed=0, toy=toy)
     assert not np.array_equal(data["train"]["x"][:20], data["val"]["x"])
     config = train.TrainConfig(lr=1e-3, batch_size=32, max_epochs=1, patience=None)
-    out = review.cnn_vs_forest(data, config, pool_size=4, n_estimators=5)
-    assert set(out["accuracy"]) == {"cnn", "rf_raw", "rf_pool1", "rf_pool2", "rf_conv"}
-    assert all(0 <= v <= 1 for v in out["accuracy"].values())
+    out = review.cnn_vs_forest(data, config, n_estimators=5)
+    assert set(out["accuracy"]) == {"cnn", "cnn_val", "rf_raw", "rf_conv"}
+    assert out["accuracy"]["cnn_val"] == out["fit"].history[0]["val_accuracy"]
     assert out["fit"].epochs == 1
     rows = review.forest_pool_sweep(data, [2, 20], n_estimators=3)
     assert [(r["size"], r["steps"]) for r in rows] == [(2, 1), (2, 2), (20, 1)]  # 20 × 20 > 200 points
+    assert rows[0]["test"] == review.forest(
+        review.max_pool(data["train"]["x"], 2), data["train"]["y"], review.max_pool(data["test"]["x"], 2),
+        data["test"]["y"], 3,
+    )  # fmt: skip
+
+
+def test_choose_window_uses_validation_accuracy():
+    rows = [
+        {"size": 2, "steps": 1, "val": 0.7, "test": 0.95},
+        {"size": 2, "steps": 2, "val": 0.7, "test": 0.96},
+        {"size": 5, "steps": 1, "val": 0.8, "test": 0.6},
+        {"size": 10, "steps": 1, "val": 0.8, "test": 0.9},
+    ]
+    chosen = review.choose_window(rows)  # best validation; the smaller window on ties; test never looked at
+    assert chosen["size"] == 5 and chosen["one"]["test"] == 0.6 and chosen["two"] is None
+    assert review.choose_window(rows[:2])["two"]["test"] == 0.96
+    with pytest.raises(ValueError):
+        review.choose_window(rows[1:2])
+
+
+def test_max_threshold():
+    x = np.array([[0.9, 0.1], [0.8, 0.0], [0.6, 0.2], [0.5, 0.1]])
+    y = np.array([0, 0, 1, 1])
+    out = review.max_threshold(x, y, x[[0, 3]], np.array([1, 1]))
+    assert out["threshold"] == 0.8 and out["accuracy"] == 0.5  # 0.9 -> class 0 (wrong), 0.5 -> class 1
+
+
+def test_calibrate_batch_norm_gives_exact_statistics():
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm1d(2, momentum=0.01)
+    model = torch.nn.Sequential(torch.nn.Dropout(0.5), bn)  # dropout must stay off while calibrating
+    x = np.random.default_rng(0).normal(3.0, 2.0, (64, 2, 5)).astype(np.float32)
+    review.calibrate_batch_norm(model, x, batch_size=16)
+    expected_mean = x.mean(axis=(0, 2))
+    np.testing.assert_allclose(bn.running_mean.numpy(), expected_mean, rtol=1e-5)
+    # the average of the four batches' unbiased variances
+    batch_vars = [x[k : k + 16].transpose(1, 0, 2).reshape(2, -1).var(axis=1, ddof=1) for k in range(0, 64, 16)]
+    np.testing.assert_allclose(bn.running_var.numpy(), np.mean(batch_vars, axis=0), rtol=1e-4)
+    assert bn.momentum == 0.01 and not model.training
+    plain = torch.nn.Linear(2, 2)
+    assert review.calibrate_batch_norm(plain, x[:, :, 0]) is plain
+    assert review.with_precise_batch_norm(plain, x) is plain
+
+
+def test_precise_batch_norm_fixes_lagging_statistics():
+    """Switching the wrapper to eval mode replaces the lagging running statistics by the exact ones on x."""
+    torch.manual_seed(0)
+    net = build("CNN3", 120, 2, batch_norm=True)
+    x = review.toy_spectra(64, toy=review.Toy(length=120, shift=20))["x"] + 5.0  # far from the initial mean 0
+    wrapped = review.PreciseBatchNorm(net, x, batch_size=32)
+    wrapped.train()
+    with torch.no_grad():
+        wrapped(torch.as_tensor(x[:32]))  # one training step's statistics: running mean still ≈ 0
+    first_bn = review.batch_norm_layers(net)[0]
+    lagging = first_bn.running_mean.clone()
+    wrapped.eval()  # switching to eval recomputes the statistics on x
+    exact = first_bn.running_mean.clone()
+    assert not torch.allclose(lagging, exact, atol=1e-2)
+    review.calibrate_batch_norm(net, x, 32)
+    torch.testing.assert_close(first_bn.running_mean, exact)
+    assert wrapped(torch.as_tensor(x[:3])).shape == (3, 2)
+    wrapped.eval()  # eval -> eval: no recalculation needed, the statistics stay
+    torch.testing.assert_close(first_bn.running_mean, exact)
+
+
+def test_batch_norm_and_position_experiments_run():
+    toy = review.Toy(length=120, shift=20)
+    data = review.splits(review.toy_spectra, {"train": 40, "val": 20, "test": 20}, seed=0, toy=toy)
+    config = train.TrainConfig(lr=1e-3, batch_size=20, max_epochs=2, patience=None)
+    rows, curves = review.batch_norm_experiment("CNN3", data, config, seeds=[0])
+    assert [r["batch norm"] for r in rows] == [False, True] and len(curves[1]["val_loss"]) == 2
+    assert rows[0]["stability"] == review.stability(curves[0]["val_loss"])
+    pdata = review.splits(review.position_spectra, {"train": 20, "val": 10, "test": 30}, seed=0, length=256, start=872)
+    factories = {"shallow CNN": lambda: review.shallow_cnn(256, filters=2)}
+    prow, pcurves = review.position_experiment(pdata, factories, config)
+    assert prow[0]["total stride"] == 1 and set(pcurves) == {"shallow CNN"}
+    near = pdata["test"]["distance"] < 5
+    assert 0 <= prow[0]["near"] <= 1 and near.any()
+    single = review.train_single_filters(data, config, seeds=[0])
+    assert [r["init"] for r in single] == ["glorot", "positive"]
+    assert review.pct(0.9154) == "91.5 %"

@@ -1,4 +1,4 @@
-"""The critical-review experiments of Schuetzke et al.'s ECM 2022 talk (S22; REFERENCE.md §3).
+"""The critical-review experiments of Schuetzke et al.'s ECM 2022 talk (S22, ``schuetzke2022``).
 
 Toy data and small experiments that explain *why* CNNs work on spectra:
 
@@ -15,7 +15,12 @@ Toy data and small experiments that explain *why* CNNs work on spectra:
   the time, ReLU makes the output empty and no gradient flows; ``init="positive"`` fixes it.
 * :func:`accuracy_by_distance` — accuracy on the position task against the distance to the
   class border; :func:`shallow_cnn` — a CNN without pooling for that comparison.
-* :func:`stability` — how much a validation-loss curve jumps (batch norm on/off).
+* :func:`stability` — how much a validation-loss curve jumps (batch norm on/off);
+  :class:`PreciseBatchNorm` — evaluation with batch-norm statistics computed on the training
+  data (:func:`calibrate_batch_norm`) instead of Keras' slowly moving averages.
+
+The rules that turn these measurements into verdicts on the talk's claims are in
+:mod:`lib.synthetic.review_verdicts`.
 
 All data are drawn from ``numpy.random.default_rng(seed)`` in a few vectorised steps; training
 uses :func:`lib.train.fit`. The toy spectra are *not* divided by their maximum: the classes
@@ -24,7 +29,7 @@ differ only in intensity.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,12 +37,11 @@ import torch
 from torch import nn
 
 from lib import train
-from lib.models.benchmark import SameConv1d, build, keras_init
+from lib.models.benchmark import SameConv1d, build, count_parameters, keras_init
 from lib.synthetic.generator import render
 
 # The talk's numbers (Schuetzke, Szymanski, Ceder, Reischl: "A Critical Review of Neural Networks for the
-# Use with Spectroscopic Data", ECM 2022, Versailles; seed 002, REFERENCE.md §3). Kept here, not in
-# lib/reference.py, which this chapter must not edit.
+# Use with Spectroscopic Data", ECM 2022, Versailles; slides "Evaluation Dataset").
 TALK_CNN_ACCURACY = 0.96  # Lee-style 3-layer CNN on the single-peak toy task
 TALK_RF_ACCURACY = 0.80  # random forest on the raw spectra
 TALK_RF_POOL1_ACCURACY = 0.92  # random forest on max-pooled spectra
@@ -245,41 +249,66 @@ def fit_model(name_or_model, data: dict, config: train.TrainConfig, seed: int = 
     )
 
 
-def forest(x_train, y_train, x_test, y_test, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1) -> float:
-    """Test accuracy of a scikit-learn random forest trained on flattened inputs."""
+def forest_scores(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    evaluate_on: dict[str, tuple[np.ndarray, np.ndarray]],
+    n_estimators: int = 100,
+    seed: int = 0,
+    n_jobs: int = 1,
+) -> dict[str, float]:
+    """Accuracy of one random forest, trained on flattened inputs, on every ``(x, y)`` of ``evaluate_on``."""
     from sklearn.ensemble import RandomForestClassifier
 
     rf = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs)
     rf.fit(np.asarray(x_train).reshape(len(x_train), -1), y_train)
-    return float(rf.score(np.asarray(x_test).reshape(len(x_test), -1), y_test))
+    return {name: float(rf.score(np.asarray(x).reshape(len(x), -1), y)) for name, (x, y) in evaluate_on.items()}
+
+
+def forest(x_train, y_train, x_test, y_test, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1) -> float:
+    """Test accuracy of a scikit-learn random forest trained on flattened inputs."""
+    return forest_scores(x_train, y_train, {"test": (x_test, y_test)}, n_estimators, seed, n_jobs)["test"]
+
+
+def max_threshold(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+    """The simplest rule for the toy task: class 1 when a spectrum's largest value lies below a threshold.
+
+    The threshold is the training spectrum maximum with the best training accuracy (first one on
+    ties). Returns ``threshold`` and the ``accuracy`` on the test spectra.
+    """
+    peak_train, peak_test = np.asarray(x_train).max(axis=1), np.asarray(x_test).max(axis=1)
+    grid = np.sort(peak_train)
+    train_acc = [((peak_train < t) == np.asarray(y_train)).mean() for t in grid]
+    threshold = float(grid[int(np.argmax(train_acc))])
+    return {"threshold": threshold, "accuracy": float(((peak_test < threshold) == np.asarray(y_test)).mean())}
+
+
+def val_accuracy(result: train.FitResult) -> float:
+    """Validation accuracy of the epoch whose weights a run kept (its best epoch; else the last)."""
+    epoch = result.best_epoch or result.epochs
+    return float(result.history[epoch - 1]["val_accuracy"])
 
 
 def cnn_vs_forest(
     data: dict,
     config: train.TrainConfig,
     seed: int = 0,
-    pool_size: int = 3,
     n_estimators: int = 100,
     model: str = "CNN3",
 ) -> dict:
     """The talk's comparison on toy data with ``train``/``val``/``test`` splits.
 
-    Returns the accuracies (``cnn``, ``rf_raw``, ``rf_pool1``, ``rf_pool2``, ``rf_conv``: the
-    forest on the flattened last convolution block of the trained CNN) and the fit result.
+    Returns ``accuracy`` (``cnn``: test accuracy of the network, ``cnn_val``: its validation
+    accuracy at the kept epoch, ``rf_raw``: the forest on the raw spectra, ``rf_conv``: the
+    forest on the flattened last convolution block of the trained network) and the ``fit`` result.
     """
     result = fit_model(model, data, config, seed)
     tr, te = data["train"], data["test"]
-    acc = {"cnn": train.evaluate(result.model, te["x"], te["y"])["accuracy"]}
-    acc["rf_raw"] = forest(tr["x"], tr["y"], te["x"], te["y"], n_estimators, seed)
-    for steps in (1, 2):
-        acc[f"rf_pool{steps}"] = forest(
-            max_pool(tr["x"], pool_size, steps),
-            tr["y"],
-            max_pool(te["x"], pool_size, steps),
-            te["y"],
-            n_estimators,
-            seed,
-        )
+    acc = {
+        "cnn": train.evaluate(result.model, te["x"], te["y"])["accuracy"],
+        "cnn_val": val_accuracy(result),
+        "rf_raw": forest(tr["x"], tr["y"], te["x"], te["y"], n_estimators, seed),
+    }
     f_train = conv_feature_maps(result.model, tr["x"])[-1]
     f_test = conv_feature_maps(result.model, te["x"])[-1]
     acc["rf_conv"] = forest(f_train, tr["y"], f_test, te["y"], n_estimators, seed)
@@ -287,20 +316,62 @@ def cnn_vs_forest(
 
 
 def forest_pool_sweep(data: dict, sizes: Sequence[int], n_estimators: int = 100, seed: int = 0) -> list[dict]:
-    """Random-forest test accuracy on inputs max-pooled with every window of ``sizes``, one and two steps.
+    """Random-forest accuracy on inputs max-pooled with every window of ``sizes``, one and two steps.
 
-    Sizes whose second step would not fit are skipped. Rows: ``size``, ``steps``, ``accuracy``.
+    Every forest is trained on ``train`` and scored on ``val`` and ``test``. Sizes whose second
+    step would not fit are skipped. Rows: ``size``, ``steps``, ``val``, ``test``.
     """
-    tr, te = data["train"], data["test"]
+    tr = data["train"]
     rows = []
     for size in sizes:
         for steps in (1, 2):
             if tr["x"].shape[1] < size**steps:
                 continue
-            pooled_train, pooled_test = max_pool(tr["x"], size, steps), max_pool(te["x"], size, steps)
-            acc = forest(pooled_train, tr["y"], pooled_test, te["y"], n_estimators, seed)
-            rows.append({"size": int(size), "steps": steps, "accuracy": acc})
+            pooled = {s: (max_pool(data[s]["x"], size, steps), data[s]["y"]) for s in ("val", "test")}
+            scores = forest_scores(max_pool(tr["x"], size, steps), tr["y"], pooled, n_estimators, seed)
+            rows.append({"size": int(size), "steps": steps, **scores})
     return rows
+
+
+def choose_window(rows: Sequence[dict]) -> dict:
+    """The pooling window chosen on validation data from :func:`forest_pool_sweep` rows.
+
+    The window whose single pooling step has the highest ``val`` accuracy (the smallest window on
+    ties). Returns ``size``, the one-step row ``one`` and the two-step row ``two`` of that window
+    (``None`` when a second step does not fit).
+    """
+    one_step = [r for r in rows if r["steps"] == 1]
+    if not one_step:
+        raise ValueError("rows hold no single-step pooling result")
+    best = max(one_step, key=lambda r: (r["val"], -r["size"]))
+    two = next((r for r in rows if r["steps"] == 2 and r["size"] == best["size"]), None)
+    return {"size": best["size"], "one": best, "two": two}
+
+
+def peak_shares(
+    model: nn.Module, x: np.ndarray, positions: np.ndarray, sigmas: np.ndarray, length: int
+) -> dict[str, np.ndarray]:
+    """:func:`peak_contrast` of every spectrum of ``x``: ``input`` ``(n,)`` and ``blocks`` ``(n, blocks)``.
+
+    The input's share uses the window ``position ± 2 sigma``; every block's value is its best
+    channel (:func:`block_contrast`).
+    """
+    maps = conv_feature_maps(model, x)
+    inputs = np.array(
+        [peak_contrast(x[r], int(p), int(2 * s)) for r, (p, s) in enumerate(zip(positions, sigmas, strict=True))]
+    )
+    blocks = np.array(
+        [
+            [c for c, _ in block_contrast(maps, int(p), float(s), length, row=r)]
+            for r, (p, s) in enumerate(zip(positions, sigmas, strict=True))
+        ]
+    )
+    return {"input": inputs, "blocks": blocks}
+
+
+def pct(x: float) -> str:
+    """A share as a percentage with one decimal: ``0.915`` → ``"91.5 %"``."""
+    return f"{100 * x:.1f} %"
 
 
 # --------------------------------------------------------------------------- single filter
@@ -354,6 +425,36 @@ def dead_fraction(
     return dead / n_inits
 
 
+def train_single_filters(
+    data: dict,
+    config: train.TrainConfig,
+    inits: Sequence[str] = ("glorot", "positive"),
+    seeds: Sequence[int] = (0,),
+) -> list[dict]:
+    """Train :class:`SingleFilterNet` for every ``init`` and seed on toy ``data``.
+
+    Rows: ``init``, ``seed``, test ``accuracy`` and ``blind`` (the trained filter's ReLU output
+    is zero at the peak centre of most test spectra).
+    """
+    te = data["test"]
+    rows = []
+    for init in inits:
+        for s in seeds:
+            res = fit_model(lambda init=init: SingleFilterNet(init=init), data, config, seed=s)
+            with torch.no_grad():
+                out = res.model.response(torch.as_tensor(te["x"]))
+            at_peak = out[np.arange(len(out)), te["position"]].numpy()
+            rows.append(
+                {
+                    "init": init,
+                    "seed": s,
+                    "accuracy": train.evaluate(res.model, te["x"], te["y"])["accuracy"],
+                    "blind": bool((at_peak <= 0).mean() > 0.5),
+                }
+            )
+    return rows
+
+
 # --------------------------------------------------------------------------- position task
 def shallow_cnn(input_len: int, n_classes: int = 2, filters: int = 8, kernel: int = 21) -> nn.Module:
     """A shallow CNN without pooling: conv(filters, kernel, "same") → ReLU → flatten → linear (Keras init)."""
@@ -397,6 +498,49 @@ def accuracy_by_distance(correct: np.ndarray, distance: np.ndarray, bin_width: i
     }
 
 
+def position_experiment(
+    pdata: dict,
+    factories: dict[str, Callable[[], nn.Module]],
+    config: train.TrainConfig,
+    seed: int = 0,
+    near: int = 5,
+    far: int = 25,
+    bin_width: int = 5,
+    precise: bool = True,
+) -> tuple[list[dict], dict[str, dict]]:
+    """Train every network of ``factories`` on the position task and score it by distance to the border.
+
+    Networks with batch norm are evaluated with :class:`PreciseBatchNorm` (``precise=False``:
+    with Keras' running statistics). Rows: ``model``,
+    ``parameters``, ``total stride``, ``val accuracy``, test ``accuracy``, ``near`` (accuracy for
+    peaks fewer than ``near`` points from the border), ``far`` (``far`` points or more). Curves:
+    :func:`accuracy_by_distance` per network.
+    """
+    te = pdata["test"]
+    rows, curves = [], {}
+    for name, factory in factories.items():
+
+        def build_net(factory=factory):
+            return with_precise_batch_norm(factory(), pdata["train"]["x"]) if precise else factory()
+
+        res = fit_model(build_net, pdata, config, seed)
+        ev = train.evaluate(res.model, te["x"], te["y"])
+        correct = ev["pred"] == te["y"]
+        curves[name] = accuracy_by_distance(correct, te["distance"], bin_width)
+        rows.append(
+            {
+                "model": name,
+                "parameters": count_parameters(res.model),
+                "total stride": total_stride(res.model),
+                "val accuracy": val_accuracy(res),
+                "accuracy": ev["accuracy"],
+                "near": float(correct[te["distance"] < near].mean()),
+                "far": float(correct[te["distance"] >= far].mean()),
+            }
+        )
+    return rows, curves
+
+
 # --------------------------------------------------------------------------- batch norm
 def stability(val_loss: Sequence[float]) -> float:
     """Mean absolute epoch-to-epoch change of a validation-loss curve divided by its median (0: smooth)."""
@@ -409,3 +553,119 @@ def stability(val_loss: Sequence[float]) -> float:
 def splits(make, sizes: dict[str, int], seed: int = 0, **kwargs) -> dict[str, dict]:
     """``{split: make(n, seed + k, **kwargs)}`` with a different seed per split (train, val, test …)."""
     return {name: make(n, seed=seed * 1000 + k, **kwargs) for k, (name, n) in enumerate(sizes.items())}
+
+
+# --------------------------------------------------------------------------- batch-norm statistics
+def batch_norm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """Every batch-norm layer of ``model``."""
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def calibrate_batch_norm(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> nn.Module:
+    """Replace every batch-norm layer's running statistics by their exact averages over ``x``.
+
+    The layers see ``x`` in mini-batches of ``batch_size`` with the current weights (every
+    other layer in eval mode, so dropout stays off); the running mean and variance become the
+    plain averages of the batch statistics (PyTorch's ``momentum=None``). Afterwards the model
+    is in eval mode and the layers' momentum is what it was. A model without batch norm is
+    returned unchanged.
+    """
+    layers = batch_norm_layers(model)
+    if not layers:
+        return model
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    momenta = [layer.momentum for layer in layers]
+    model.eval()
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None
+        layer.train()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(xt), batch_size):
+                model(xt[start : start + batch_size])
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+            layer.eval()
+    return model
+
+
+class PreciseBatchNorm(nn.Module):
+    """A model whose batch-norm statistics are recomputed on ``x`` every time it switches to eval mode.
+
+    Keras' batch norm (momentum 0.99) averages its running statistics over the last ~100
+    training steps; after a few short epochs they still lag behind the weights, and a network
+    that trains well can predict one class in eval mode. Wrapped in this module, every
+    validation (and every later evaluation) uses :func:`calibrate_batch_norm` on the training
+    inputs ``x`` instead. The wrapped network is :attr:`model`; calls pass through.
+    """
+
+    def __init__(self, model: nn.Module, x: np.ndarray, batch_size: int = 256):
+        super().__init__()
+        self.model = model
+        self.calibration = np.asarray(x, dtype=np.float32)
+        self.batch_size = batch_size
+
+    def train(self, mode: bool = True) -> PreciseBatchNorm:
+        """Set the mode; a switch from training to eval recomputes the batch-norm statistics."""
+        was_training = self.training
+        super().train(mode)
+        if was_training and not mode:
+            calibrate_batch_norm(self.model, self.calibration, self.batch_size)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+def with_precise_batch_norm(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> nn.Module:
+    """``model`` wrapped in :class:`PreciseBatchNorm` when it has batch-norm layers, else ``model`` itself."""
+    return PreciseBatchNorm(model, x, batch_size) if batch_norm_layers(model) else model
+
+
+def batch_norm_experiment(
+    model: str,
+    data: dict,
+    config: train.TrainConfig,
+    seeds: Sequence[int] = (0,),
+    precise: bool = True,
+    variants: Sequence[bool] = (False, True),
+) -> tuple[list[dict], list[dict]]:
+    """Train benchmark network ``model`` on toy ``data`` without and with batch norm (``variants``) for every seed.
+
+    ``precise``: evaluate the batch-norm network with :class:`PreciseBatchNorm` (else with the
+    running statistics of Keras' momentum 0.99). Rows: ``batch norm``, ``seed``, ``stability``
+    (:func:`stability` of the validation loss), ``val accuracy`` (kept epoch), ``test accuracy``;
+    curves: ``batch norm``, ``seed``, ``val_loss``, ``val_accuracy`` per epoch.
+    """
+    rows, curves = [], []
+    x_train = data["train"]["x"]
+    n_classes, length = int(data["train"]["y"].max()) + 1, x_train.shape[1]
+    for batch_norm in variants:
+        for s in seeds:
+
+            def factory(batch_norm=batch_norm):
+                net = build(model, length, n_classes, batch_norm=batch_norm)
+                return with_precise_batch_norm(net, x_train) if precise else net
+
+            res = fit_model(factory, data, config, seed=s)
+            val = [h["val_loss"] for h in res.history]
+            curves.append(
+                {
+                    "batch norm": batch_norm,
+                    "seed": s,
+                    "val_loss": val,
+                    "val_accuracy": [h["val_accuracy"] for h in res.history],
+                }
+            )
+            rows.append(
+                {
+                    "batch norm": batch_norm,
+                    "seed": s,
+                    "stability": stability(val),
+                    "val accuracy": val_accuracy(res),
+                    "test accuracy": train.evaluate(res.model, data["test"]["x"], data["test"]["y"])["accuracy"],
+                }
+            )
+    return rows, curves
