@@ -167,3 +167,31 @@ def test_simulate_command_spreads_molecules_over_a_local_dask_cluster(tmp_path):
     assert len(records[1]["wavenumbers"]) == 9  # methane: 3n - 6
     assert len({r["worker"] for r in records}) == 2  # both worker processes simulated molecules
     assert all(r["worker"].split(":")[1] != str(os.getpid()) for r in records)  # none ran in this process
+
+
+def test_cost_counts_cpu_and_single_points_and_both_starts_agree():
+    from lib.ir import validation
+
+    settings = {"identity": simulate.Settings(initial_hessian="identity"), "force field": simulate.Settings()}
+    runs = validation.cost(["O", "CC=O"], settings)
+    assert list(runs["setting"]) == ["identity", "identity", "force field", "force field"]
+    assert list(runs["atoms"]) == [3, 7, 3, 7] and (runs["status"] == "ok").all()
+    assert (runs["cpu seconds"] > 0).all()
+    # a Hessian alone takes 6 single points per atom; the optimisation adds more
+    assert (runs["single points"] > 6 * runs["atoms"]).all()
+    records = list(runs["record"])
+    shifts = validation.line_differences(records[:2], records[2:])
+    assert list(shifts["molecule"]) == ["O", "CC=O"]
+    assert (shifts["max shift (cm⁻¹)"] < 2.0).all() and (shifts["cosine"] > 0.999).all()
+
+
+def test_line_differences_measure_the_largest_shift_above_the_cutoff():
+    from lib.ir import validation
+
+    a = {"input": "X", "status": "ok", "wavenumbers": [50.0, 1000.0, 3000.0], "intensities": [1.0, 1.0, 1.0]}
+    b = {"input": "X", "status": "ok", "wavenumbers": [80.0, 1004.0, 2999.0], "intensities": [1.0, 1.0, 1.0]}
+    failed = {"input": "Y", "status": "failed"}
+    table = validation.line_differences([a, failed], [b, a])
+    assert list(table["molecule"]) == ["X"] and table["max shift (cm⁻¹)"].iloc[0] == 4.0  # 50→80 is below 100
+    assert 0.9 < table["cosine"].iloc[0] < 1.0
+    assert validation.line_differences([a], [a])["cosine"].iloc[0] == pytest.approx(1.0)

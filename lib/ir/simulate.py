@@ -105,6 +105,7 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
             positions_bohr=line.positions.round(6).tolist(),
             energy=line.energy,
             notes=line.notes,
+            calls=line.calls,
         )
     except Exception as err:  # recorded, never raised: one bad molecule must not stop a batch
         record["error"] = f"{type(err).__name__}: {err}"
@@ -318,6 +319,7 @@ def seed_cache(path: str | os.PathLike, out: str | os.PathLike, settings: Settin
 
 
 # --------------------------------------------------------------------------- shards
+SHARD_SIZE = 500  # molecules per shard
 SHARD_DECIMALS = {"wavenumbers": 1, "intensities": 3}  # cm⁻¹, km/mol
 
 
@@ -349,7 +351,7 @@ class ShardReport:
     missing: int  # molecules without a record in the incomplete shards
 
 
-def export_shards(molecules: list[str], cache: Cache, folder: str | os.PathLike, size: int = 500) -> ShardReport:
+def export_shards(molecules: list[str], cache: Cache, folder: str | os.PathLike, size: int = SHARD_SIZE) -> ShardReport:
     """Write the cached records of ``molecules`` in fixed chunks of ``size``, in input order.
 
     Shard ``k`` holds molecules ``k*size`` to ``(k+1)*size - 1`` (duplicates removed first,

@@ -1,10 +1,10 @@
 """Harmonic IR spectra of one molecule with GFN2-xTB (the ``tblite`` package).
 
 SMILES or InChI → RDKit 3-D structure (seeded embedding, MMFF pre-optimisation) → GFN2-xTB
-geometry optimisation (BFGS started from the MMFF Hessian) → Hessian by central differences of analytic gradients, dipole
-derivatives by central differences of the dipole → normal modes in mass-weighted coordinates
-with translations and rotations removed exactly → wavenumbers (cm⁻¹) and IR intensities
-(km/mol).
+geometry optimisation (BFGS started from the MMFF Hessian) → Hessian by central differences of
+analytic gradients, dipole derivatives by central differences of the dipole → normal modes in
+mass-weighted coordinates with translations and rotations removed exactly → wavenumbers (cm⁻¹)
+and IR intensities (km/mol).
 
 Atomic units inside (Hartree, Bohr, elementary charge), masses in unified atomic mass units.
 """
