@@ -287,7 +287,8 @@ shards = simulate.load_shards(shards_dir) if os.path.isdir(shards_dir) else []
 statuses = Counter(r["status"] for r in shards)
 reasons = pd.Series([str(r.get("reason")).split(" (")[0] for r in shards if r["status"] != "ok"], dtype=str)
 reason_table = reasons.value_counts().rename_axis("reason").rename("molecules").to_frame()
-display(reason_table)
+if len(reason_table):
+    display(reason_table)
 glue("shard_size", simulate.SHARD_SIZE, display=False)
 glue("cov_shards", len(list(Path(shards_dir).glob("part-*.json.gz"))), display=False)
 glue("cov_molecules", len(shards), display=False)
@@ -302,7 +303,8 @@ glue("cov_ok_share", 100 * statuses["ok"] / max(1, len(shards)), display=False)
 # {glue:text}`cov_share:.1f` % of the {glue:text}`index_unique:,` distinct molecules of the index:
 # {glue:text}`cov_ok:,` usable spectra ({glue:text}`cov_ok_share:.1f` %),
 # {glue:text}`cov_imaginary:,` with an imaginary mode left after re-optimisation and
-# {glue:text}`cov_failed:,` failures. The table above lists the reasons of the last two kinds.
+# {glue:text}`cov_failed:,` failures; the reasons of the last two kinds are tabulated above when
+# there are any.
 # Later runs add shards; the spectra of the index are not used for training in this book yet.
 
 # %% [markdown]
