@@ -259,10 +259,11 @@ glue("cores", os.cpu_count(), display=False)
 # Starting from the force-field Hessian, a molecule needs {glue:text}`cost_median_after:.1f` CPU
 # seconds (median of {glue:text}`cost_n`) instead of {glue:text}`cost_median_before:.1f`; over
 # the sample, the identity start takes {glue:text}`cost_speedup:.1f` times the CPU time and
-# {glue:text}`calls_ratio:.1f` times the single points of the force-field start. Two worker processes on two cores, each busy all the time, would
-# do about {glue:text}`per_hour_after:,.0f` molecules per hour (before:
-# {glue:text}`per_hour_before:,.0f`), the {glue:text}`index_unique:,` molecules of the index in
-# about {glue:text}`index_hours:.1f` hours. The spectra stay the same within the optimiser's
+# {glue:text}`calls_ratio:.1f` times the single points of the force-field start. Two worker
+# processes on two cores, each busy all the time, would do about
+# {glue:text}`per_hour_after:,.0f` molecules per hour (before: {glue:text}`per_hour_before:,.0f`),
+# the {glue:text}`index_unique:,` molecules of the index in about {glue:text}`index_hours:.1f`
+# hours. The spectra stay the same within the optimiser's
 # convergence: the largest shift of a mode above 100 cm⁻¹ is {glue:text}`shift_max:.1f` cm⁻¹
 # (median over molecules {glue:text}`shift_median:.2f` cm⁻¹), and the broadened spectra have a
 # cosine similarity of at least {glue:text}`shift_cosine:.4f`. The machine's one-minute load
