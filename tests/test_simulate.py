@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
@@ -74,3 +77,121 @@ def test_other_settings_use_another_cache_folder(tmp_path):
     a = simulate.Cache(tmp_path, simulate.Settings())
     b = simulate.Cache(tmp_path, simulate.Settings(step=1e-2))
     assert a.folder != b.folder and a.path("O").name == b.path("O").name
+
+
+def test_cache_reads_records_of_the_settings_before_the_initial_hessian_field(tmp_path):
+    settings = simulate.Settings()
+    # the key of the settings as they were before ``initial_hessian`` existed (the first NIST run's folder)
+    assert settings.accepted_keys()[:2] == [settings.key(), "f275ef21d8"]
+    assert simulate.Settings(step=1e-2).accepted_keys()[1] != "f275ef21d8"
+    old = tmp_path / "f275ef21d8"
+    old.mkdir()
+    (old / "XLYOFNOQVPJJNP-UHFFFAOYSA-N.json").write_text('{"input": "O", "status": "ok", "old": true}')
+    cache = simulate.Cache(tmp_path, settings)
+    assert cache.get("O") == {"input": "O", "status": "ok", "old": True}
+    assert cache.get("C") is None and cache.path("O").parent.name == settings.key()
+    records = simulate.run_batch(["O"], tmp_path, settings, progress=False)
+    assert records[0]["old"] is True  # reused, not recomputed
+    assert not cache.path("O").exists()
+
+
+def _record(text: str, status: str, n: int = 2) -> dict:
+    record = {"input": text, "inchikey": simulate.inchikey(text), "status": status, "error": None, "notes": []}
+    if status == "failed":
+        record["error"] = "SimulationError: optimisation: not converged"
+    else:
+        record.update(
+            wavenumbers=[1234.5678, -45.04][:n], intensities=[12.34567, 0.00049][:n], positions_bohr=[[0, 0, 0]]
+        )
+    if status == "imaginary":
+        record["notes"] = ["1 imaginary mode(s) after 2 re-optimisations"]
+    return record
+
+
+def test_shards_are_fixed_chunks_written_once_when_complete(tmp_path):
+    texts = ["O", "C", "N", "CC", "CO"]
+    cache = simulate.Cache(tmp_path / "cache")
+    for text, status in zip(["O", "C", "N", "CO"], ["ok", "imaginary", "failed", "ok"], strict=True):
+        cache.put(text, _record(text, status))
+    folder = tmp_path / "shards"
+    report = simulate.export_shards(texts + ["O"], cache, folder, size=2)  # the duplicate "O" is dropped
+    assert (report.written, report.existing, report.incomplete, report.missing) == ([0, 2], [], [1], 1)
+    assert sorted(p.name for p in folder.iterdir()) == ["part-000.json.gz", "part-002.json.gz"]
+    first = simulate.load_shard(folder / "part-000.json.gz")
+    assert (first["first"], first["count"], first["settings"]) == (0, 2, asdict(simulate.Settings()))
+    ok, imaginary = first["records"]
+    assert ok == {"input": "O", "inchikey": "XLYOFNOQVPJJNP-UHFFFAOYSA-N", "status": "ok",
+                  "wavenumbers": [1234.6, -45.0], "intensities": [12.346, 0.0]}  # fmt: skip
+    assert imaginary["reason"] == "1 imaginary mode(s) after 2 re-optimisations"
+    before = (folder / "part-000.json.gz").read_bytes()
+    cache.put("CC", _record("CC", "ok"))
+    report = simulate.export_shards(texts, cache, folder, size=2)
+    assert (report.written, report.existing, report.incomplete) == ([1], [0, 2], [])
+    assert (folder / "part-000.json.gz").read_bytes() == before  # never rewritten
+    records = simulate.load_shards(folder)
+    assert [r["position"] for r in records] == [0, 1, 2, 3, 4]
+    assert [r["status"] for r in records] == ["ok", "imaginary", "failed", "ok", "ok"]
+    assert records[2]["reason"] == "SimulationError: optimisation: not converged" and "wavenumbers" not in records[2]
+    with pytest.raises(ValueError, match="part-000.json.gz: holds other molecules than positions 0-1"):
+        simulate.export_shards(["C", "O", "N", "CC", "CO"], cache, folder, size=2)
+
+
+def test_simulate_export_command_writes_the_complete_shards(tmp_path, capsys):
+    from lib.__main__ import main
+
+    cache = simulate.Cache(tmp_path / "cache")
+    for text in ("O", "C"):
+        cache.put(text, _record(text, "ok"))
+    index = tmp_path / "index.csv"
+    index.write_text("ID,Inchi\nC1,1S/H2O/h1H2\nC2,1S/CH4/h1H4\nC3,1S/H3N/h1H3\n")
+    args = ["simulate-export", "--molecules", str(index), "--out", str(tmp_path / "cache")]
+    assert main([*args, "--shards", str(tmp_path / "shards"), "--shard-size", "2"]) == 0
+    assert "wrote 1 shards [0], 0 already there, 1 incomplete (1 molecules without a record)" in capsys.readouterr().out
+    assert [r["inchikey"] for r in simulate.load_shards(tmp_path / "shards")] == [
+        "XLYOFNOQVPJJNP-UHFFFAOYSA-N",
+        "VNWKTOKETHGBQD-UHFFFAOYSA-N",
+    ]
+
+
+def test_simulate_command_spreads_molecules_over_a_local_dask_cluster(tmp_path):
+    pytest.importorskip("dask.distributed")
+    from lib.__main__ import main
+
+    molecules = tmp_path / "molecules.csv"
+    molecules.write_text("smiles\nO\nC\nN\nC#C\n")
+    out = tmp_path / "cache"
+    assert main(["simulate", "--molecules", str(molecules), "--out", str(out), "--scheduler", "local",
+                 "--workers", "2", "--quiet"]) == 0  # fmt: skip
+    records = [simulate.Cache(out).get(s) for s in ("O", "C", "N", "C#C")]
+    assert [r["status"] for r in records] == ["ok"] * 4
+    assert len(records[1]["wavenumbers"]) == 9  # methane: 3n - 6
+    assert len({r["worker"] for r in records}) == 2  # both worker processes simulated molecules
+    assert all(r["worker"].split(":")[1] != str(os.getpid()) for r in records)  # none ran in this process
+
+
+def test_cost_counts_cpu_and_single_points_and_both_starts_agree():
+    from lib.ir import validation
+
+    settings = {"identity": simulate.Settings(initial_hessian="identity"), "force field": simulate.Settings()}
+    runs = validation.cost(["O", "CC=O"], settings)
+    assert list(runs["setting"]) == ["identity", "identity", "force field", "force field"]
+    assert list(runs["atoms"]) == [3, 7, 3, 7] and (runs["status"] == "ok").all()
+    assert (runs["cpu seconds"] > 0).all()
+    # a Hessian alone takes 6 single points per atom; the optimisation adds more
+    assert (runs["single points"] > 6 * runs["atoms"]).all()
+    records = list(runs["record"])
+    shifts = validation.line_differences(records[:2], records[2:])
+    assert list(shifts["molecule"]) == ["O", "CC=O"]
+    assert (shifts["max shift (cm⁻¹)"] < 2.0).all() and (shifts["cosine"] > 0.999).all()
+
+
+def test_line_differences_measure_the_largest_shift_above_the_cutoff():
+    from lib.ir import validation
+
+    a = {"input": "X", "status": "ok", "wavenumbers": [50.0, 1000.0, 3000.0], "intensities": [1.0, 1.0, 1.0]}
+    b = {"input": "X", "status": "ok", "wavenumbers": [80.0, 1004.0, 2999.0], "intensities": [1.0, 1.0, 1.0]}
+    failed = {"input": "Y", "status": "failed"}
+    table = validation.line_differences([a, failed], [b, a])
+    assert list(table["molecule"]) == ["X"] and table["max shift (cm⁻¹)"].iloc[0] == 4.0  # 50→80 is below 100
+    assert 0.9 < table["cosine"].iloc[0] < 1.0
+    assert validation.line_differences([a], [a])["cosine"].iloc[0] == pytest.approx(1.0)

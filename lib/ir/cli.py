@@ -1,4 +1,4 @@
-"""Command line of the IR data pipeline: ``python -m lib {nist,ingest,label} ...``.
+"""Command line of the IR data pipeline: ``python -m lib {nist,simulate,simulate-export,ingest,label} ...``.
 
 :func:`register` adds the commands to ``python -m lib``'s sub-parsers. Heavy imports wait
 until a command runs. Errors print one line and exit 2; ``nist fetch`` exits 1 when some
@@ -162,14 +162,32 @@ def _label(args: argparse.Namespace) -> int:
     return 0
 
 
+def _molecule_texts(path: Path) -> list[str]:
+    from lib.ir import molecules
+
+    rows = molecules.read_csv(path)
+    return [r.get("smiles") or r.get("inchi") or ("InChI=" + r["Inchi"].removeprefix("InChI=")) for r in rows]
+
+
+def _export_shards(texts: list[str], cache_root: Path, folder: Path, size: int) -> None:
+    from lib.ir import simulate
+
+    report = simulate.export_shards(texts, simulate.Cache(cache_root), folder, size)
+    print(
+        f"{folder}: wrote {len(report.written)} shards {report.written}, {len(report.existing)} already there, "
+        f"{len(report.incomplete)} incomplete ({report.missing} molecules without a record)"
+    )
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from lib.ir import molecules, simulate
+    from lib.ir import simulate
 
-    rows = molecules.read_csv(args.molecules)
-    texts = [r.get("smiles") or r.get("inchi") or ("InChI=" + r["Inchi"].removeprefix("InChI=")) for r in rows]
-    records = simulate.run_batch(texts, args.out, workers=args.workers, scheduler=args.scheduler)
+    texts = _molecule_texts(args.molecules)
+    records = simulate.run_batch(
+        texts, args.out, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+    )
     counts = Counter(r["status"] for r in records)
     print(f"{args.out}: {len(records)} molecules; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for r in records:
@@ -177,12 +195,19 @@ def _simulate(args: argparse.Namespace) -> int:
             print(f"  failed {r['input']}: {r['error']}", file=sys.stderr)
     if args.export:
         print(f"line spectra: {simulate.export_records(records, args.export)}")
+    if args.export_shards:
+        _export_shards(texts, args.out, args.export_shards, args.shard_size)
+    return 0
+
+
+def _simulate_export(args: argparse.Namespace) -> int:
+    _export_shards(_molecule_texts(args.molecules), args.out, args.shards, args.shard_size)
     return 0
 
 
 # --------------------------------------------------------------------------- parsers
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``nist``, ``simulate``, ``ingest`` and ``label`` to the sub-parsers of ``python -m lib``."""
+    """Add ``nist``, ``simulate``, ``simulate-export``, ``ingest`` and ``label`` to ``python -m lib``'s sub-parsers."""
     p_nist = sub.add_parser("nist", help="NIST WebBook: fetch spectra and InChIs, or serve a local replay")
     nist_sub = p_nist.add_subparsers(dest="action", required=True)
     p_fetch = nist_sub.add_parser("fetch", help="download IR spectra and InChIs into a resumable cache")
@@ -212,7 +237,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_sim.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
     p_sim.add_argument("--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster")
     p_sim.add_argument("--export", type=Path, help="also write all line spectra as one .json.gz")
+    p_sim.add_argument("--export-shards", type=Path, metavar="DIR", help="also write the complete shards (part-NNN)")
+    p_sim.add_argument("--shard-size", type=int, default=500, help="molecules per shard (default 500)")
+    p_sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_sim.set_defaults(func=_one_line_errors(_simulate))
+    p_exp = sub.add_parser(
+        "simulate-export", help="write cached line spectra in fixed shards of the molecule list (no computation)"
+    )
+    p_exp.add_argument("--molecules", type=Path, required=True, help="CSV with a smiles or inchi column")
+    p_exp.add_argument("--out", type=Path, required=True, help="the simulate cache folder")
+    p_exp.add_argument("--shards", type=Path, required=True, help="folder of part-NNN.json.gz files")
+    p_exp.add_argument("--shard-size", type=int, default=500, help="molecules per shard (default 500)")
+    p_exp.set_defaults(func=_one_line_errors(_simulate_export))
 
     p_ing = sub.add_parser("ingest", help="JCAMP-DX files -> spectra on a common grid (.npz)")
     p_ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders of .jdx files")

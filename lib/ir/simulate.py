@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -33,10 +34,27 @@ class Settings:
     step: float = 5e-3  # finite-difference step, Bohr
     retries: int = 2  # re-optimisations away from an imaginary mode
     optimiser: str = "BFGS"  # scipy.optimize.minimize method for the geometry
+    initial_hessian: str = "force-field"  # BFGS starts from the MMFF/UFF Hessian ("identity": plain BFGS)
 
     def key(self) -> str:
         """Short stable hash of the settings."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+        return _hash(asdict(self))
+
+    def accepted_keys(self) -> list[str]:
+        """Cache keys whose records count as these settings: own key first, then equivalent earlier ones.
+
+        The starting Hessian of the optimiser changes the path, not the minimum: records made
+        before this field existed (plain BFGS from the identity) agree with the force-field
+        start within the optimiser's convergence (largest wavenumber difference of the real
+        modes above 100 cm⁻¹ ≲ 2 cm⁻¹ on a NIST sample), so they are reused, not recomputed.
+        """
+        earlier = {k: v for k, v in asdict(self).items() if k != "initial_hessian"}
+        keys = [self.key(), _hash(earlier), Settings(**{**asdict(self), "initial_hessian": "identity"}).key()]
+        return list(dict.fromkeys(keys))
+
+
+def _hash(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def inchikey(text: str) -> str:
@@ -52,16 +70,26 @@ def inchikey(text: str) -> str:
 
 
 def simulate_record(text: str, settings: Settings = Settings()) -> dict:
-    """Simulate one molecule; always returns a record (``status`` ok / imaginary / failed)."""
+    """Simulate one molecule; always returns a record (``status`` ok / imaginary / failed).
+
+    The record also says how long it took (wall and CPU seconds of this process) and which
+    process ran it (``host:pid``).
+    """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from lib.ir import xtb
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     record = {"input": text, "settings": asdict(settings), "status": "failed", "error": None}
     try:
         record["inchikey"] = inchikey(text)
         line = xtb.simulate(
-            text, settings.seed, settings.method, settings.step, settings.retries, optimiser=settings.optimiser
+            text,
+            settings.seed,
+            settings.method,
+            settings.step,
+            settings.retries,
+            optimiser=settings.optimiser,
+            initial_hessian=settings.initial_hessian,
         )
         record.update(
             status="imaginary" if line.n_imaginary else "ok",
@@ -71,34 +99,50 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
             positions_bohr=line.positions.round(6).tolist(),
             energy=line.energy,
             notes=line.notes,
+            calls=line.calls,
         )
     except Exception as err:  # recorded, never raised: one bad molecule must not stop a batch
         record["error"] = f"{type(err).__name__}: {err}"
     record["seconds"] = round(time.perf_counter() - start, 3)
+    record["cpu_seconds"] = round(time.process_time() - cpu_start, 3)
+    record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return record
 
 
 class Cache:
-    """One JSON file per molecule under ``root/<settings key>/``."""
+    """One JSON file per molecule under ``root/<settings key>/``.
+
+    New records go to the folder of ``settings``; lookups also read the folders of the
+    equivalent earlier settings (:meth:`Settings.accepted_keys`).
+    """
 
     def __init__(self, root: str | os.PathLike, settings: Settings = Settings()):
         self.settings = settings
         self.folder = Path(root) / settings.key()
         self.folder.mkdir(parents=True, exist_ok=True)
         io.write_json(self.folder / "settings.json", asdict(settings))
+        self.folders = [Path(root) / key for key in settings.accepted_keys()]
 
-    def path(self, text: str) -> Path:
-        """Where the record of a molecule lives (named by InChIKey, or a hash if unparseable)."""
+    def name(self, text: str) -> str:
+        """File name of a molecule's record: its InChIKey, or a hash if RDKit cannot parse it."""
         try:
             name = inchikey(text)
         except ValueError:
             name = "unparseable-" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        return self.folder / f"{name}.json"
+        return f"{name}.json"
+
+    def path(self, text: str) -> Path:
+        """Where a new record of a molecule is written."""
+        return self.folder / self.name(text)
 
     def get(self, text: str) -> dict | None:
-        """The cached record, or None."""
-        path = self.path(text)
-        return json.loads(path.read_text()) if path.is_file() else None
+        """The cached record (current settings first, then accepted earlier ones), or None."""
+        name = self.name(text)
+        for folder in self.folders:
+            path = folder / name
+            if path.is_file():
+                return json.loads(path.read_text())
+        return None
 
     def put(self, text: str, record: dict) -> None:
         """Store a record atomically."""
@@ -266,3 +310,100 @@ def seed_cache(path: str | os.PathLike, out: str | os.PathLike, settings: Settin
             cache.put(record["input"], record)
             added += 1
     return added
+
+
+# --------------------------------------------------------------------------- shards
+SHARD_SIZE = 500  # molecules per shard
+SHARD_DECIMALS = {"wavenumbers": 1, "intensities": 3}  # cm⁻¹, km/mol
+
+
+def shard_record(record: dict) -> dict:
+    """The compact form of a cache record kept in a shard: identity, status, reason, rounded lines."""
+    slim = {"input": record["input"], "inchikey": record.get("inchikey"), "status": record["status"]}
+    if record["status"] == "failed":
+        slim["reason"] = record.get("error")
+    elif record["status"] == "imaginary":
+        slim["reason"] = "; ".join(record.get("notes") or []) or "imaginary mode"
+    if record["status"] != "failed":
+        for key, decimals in SHARD_DECIMALS.items():
+            slim[key] = [round(float(v), decimals) for v in record[key]]
+    return slim
+
+
+def shard_path(folder: str | os.PathLike, number: int) -> Path:
+    """``folder/part-NNN.json.gz``."""
+    return Path(folder) / f"part-{number:03d}.json.gz"
+
+
+@dataclass
+class ShardReport:
+    """What :func:`export_shards` did: shard numbers written, already there, and still incomplete."""
+
+    written: list[int]
+    existing: list[int]
+    incomplete: list[int]
+    missing: int  # molecules without a record in the incomplete shards
+
+
+def export_shards(molecules: list[str], cache: Cache, folder: str | os.PathLike, size: int = SHARD_SIZE) -> ShardReport:
+    """Write the cached records of ``molecules`` in fixed chunks of ``size``, in input order.
+
+    Shard ``k`` holds molecules ``k*size`` to ``(k+1)*size - 1`` (duplicates removed first,
+    as :func:`run_batch` does). It is written (gzip JSON, atomically) only when every molecule
+    of the chunk has a record, and never rewritten: an existing shard is checked to hold the
+    same molecules, so a changed molecule list raises instead of mixing two orders.
+    """
+    import gzip
+
+    if size < 1:
+        raise ValueError(f"shard size must be at least 1, got {size}")
+    molecules = list(dict.fromkeys(m.strip() for m in molecules if m and m.strip()))
+    report = ShardReport([], [], [], 0)
+    for number, first in enumerate(range(0, len(molecules), size)):
+        chunk = molecules[first : first + size]
+        path = shard_path(folder, number)
+        if path.is_file():
+            inputs = [r["input"] for r in load_shard(path)["records"]]
+            if inputs != chunk:
+                raise ValueError(f"{path}: holds other molecules than positions {first}-{first + len(chunk) - 1}")
+            report.existing.append(number)
+            continue
+        records = [cache.get(text) for text in chunk]
+        if any(r is None for r in records):
+            report.incomplete.append(number)
+            report.missing += sum(r is None for r in records)
+            continue
+        shard = {"first": first, "count": len(chunk), "settings": asdict(cache.settings),
+                 "records": [shard_record(r) for r in records]}  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with io.atomic_open(path, "wb") as handle, gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) as gz:
+            gz.write(json.dumps(shard, separators=(",", ":")).encode())
+        report.written.append(number)
+    return report
+
+
+def load_shard(path: str | os.PathLike) -> dict:
+    """One shard: ``first``, ``count``, ``settings`` and ``records``."""
+    import gzip
+
+    with gzip.open(path, "rt") as handle:
+        shard = json.load(handle)
+    held = len(shard.get("records", []))
+    if held != shard.get("count"):
+        raise ValueError(f"{path}: 'count' is {shard.get('count')} but it holds {held} records")
+    return shard
+
+
+def load_shards(folder: str | os.PathLike) -> list[dict]:
+    """All records of the shards in ``folder``, in molecule order, each with its ``position``.
+
+    Shards need not be contiguous (a later one may be finished before an earlier one);
+    ``position`` is the molecule's place in the full list.
+    """
+    paths = sorted(Path(folder).glob("part-*.json.gz"))
+    records = []
+    for path in paths:
+        shard = load_shard(path)
+        for offset, record in enumerate(shard["records"]):
+            records.append({"position": shard["first"] + offset, **record})
+    return records

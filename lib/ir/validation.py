@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 
@@ -63,18 +61,38 @@ def band_errors(
     return pd.DataFrame(rows)
 
 
-def throughput(smiles: list[str], workers_list: list[int], settings: simulate.Settings | None = None) -> pd.DataFrame:
-    """Molecules per hour simulating ``smiles`` from scratch with each number of local workers."""
-    import tempfile
+def cost(texts: list[str], settings: dict[str, simulate.Settings]) -> pd.DataFrame:
+    """CPU seconds and GFN2-xTB single points per molecule for each named setting.
 
-    settings = settings or simulate.Settings()
+    Molecules run one after another in this process (no cache), so ``cpu seconds`` is this
+    process's CPU time for the molecule: unlike wall time it does not grow with other jobs on
+    the machine. One row per molecule and setting, with the record for comparisons.
+    """
     rows = []
-    for workers in workers_list:
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            records = simulate.run_batch(smiles, tmp, settings, workers=workers, progress=False)
-            seconds = time.perf_counter() - start
-        ok = sum(r["status"] != "failed" for r in records)
-        rows.append({"workers": workers, "molecules": len(records), "simulated": ok, "seconds": seconds,
-                     "molecules per hour": len(records) / seconds * 3600})  # fmt: skip
-    return pd.DataFrame(rows).set_index("workers")
+    for name, setting in settings.items():
+        for text in texts:
+            record = simulate.simulate_record(text, setting)
+            rows.append({"setting": name, "molecule": text, "atoms": len(record.get("numbers", [])),
+                         "status": record["status"], "cpu seconds": record["cpu_seconds"],
+                         "single points": record.get("calls"), "record": record})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def line_differences(a: list[dict], b: list[dict], above: float = 100.0, fwhm: float = 30.0) -> pd.DataFrame:
+    """How far two simulations of the same molecules differ, per molecule simulated by both.
+
+    ``max shift`` is the largest wavenumber difference (cm⁻¹) between the sorted modes above
+    ``above`` cm⁻¹; ``cosine`` compares the spectra broadened with ``fwhm`` on R23's grid.
+    """
+    rows = []
+    for x, y in zip(a, b, strict=True):
+        if x["status"] == "failed" or y["status"] == "failed":
+            continue
+        nu_x, nu_y = np.asarray(x["wavenumbers"]), np.asarray(y["wavenumbers"])
+        order_x, order_y = np.argsort(nu_x), np.argsort(nu_y)
+        keep = nu_x[order_x] > above
+        shift = np.abs(nu_x[order_x] - nu_y[order_y])[keep]
+        spectra = [simulate.broaden(r["wavenumbers"], r["intensities"], fwhm=fwhm) for r in (x, y)]
+        rows.append({"molecule": x["input"], "max shift (cm⁻¹)": float(shift.max()) if shift.size else 0.0,
+                     "cosine": float(cosine(*spectra)[0])})  # fmt: skip
+    return pd.DataFrame(rows)
