@@ -150,6 +150,14 @@ S23_CHALLENGE_CNN6_ACCURACY = 0.90  # "close to 90%" with ReLU dense layers (Fig
 S23_CHALLENGE_TEST_SIZE = 162  # 27 classes x 6
 
 
+# --- S22: Schuetzke, Szymanski, Ceder, Reischl, "A Critical Review of Neural Networks for the Use with
+# Spectroscopic Data", ECM 2022 talk (slides "Evaluation Dataset")
+S22_CNN_ACCURACY = 0.96  # Lee-style 3-layer CNN on the single-peak toy task
+S22_RF_ACCURACY = 0.80  # random forest on the raw spectra
+S22_RF_POOL1_ACCURACY = 0.92  # random forest on max-pooled spectra
+S22_RF_POOL2_ACCURACY = 0.94  # ... after a second pooling step
+
+
 # --- V24: Vorozhtsov & Kitina, Mendeleev Commun. (2024), doi 10.1016/j.mencom.2024.10.006 (REFERENCE.md §4)
 # Block added with the "Learning a metric" chapter.
 V24_ACCURACY = (0.9903, 0.0027)  # S23 benchmark, triplet encoder + k-NN: mean, std

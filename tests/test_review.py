@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib import train
+from lib import reference, train
 from lib.models.benchmark import build
 from lib.synthetic import review
 
@@ -100,7 +100,7 @@ def test_helpers():
     assert curve["low"].tolist() == [0, 5, 10] and curve["accuracy"].tolist() == [0.5, 1.0, 1.0]
     assert review.peak_contrast(np.r_[np.ones(10), 5 * np.ones(3), np.ones(10)], 11, 1) == pytest.approx(15 / 35)
     assert review.peak_contrast(np.zeros(5), 2, 1) == 0.0
-    assert review.TALK_CNN_ACCURACY > review.TALK_RF_POOL2_ACCURACY > review.TALK_RF_POOL1_ACCURACY > 0.8
+    assert reference.S22_CNN_ACCURACY > reference.S22_RF_POOL2_ACCURACY > reference.S22_RF_POOL1_ACCURACY > 0.8
     x = review.toy_spectra(3, toy=review.Toy(length=300, background=0.0, noise=0.0))
     shares = review.peak_shares(build("CNN3", 300, 2), x["x"], x["position"], x["sigma"], 300)
     assert shares["input"].shape == (3,) and shares["blocks"].shape == (3, 3)

@@ -46,7 +46,7 @@ from IPython.display import display
 from myst_nb import glue
 from plotly.subplots import make_subplots
 
-from lib import notebook, train
+from lib import notebook, reference, train
 from lib.models.benchmark import build, count_parameters
 from lib.synthetic import review
 from lib.synthetic import review_verdicts as rv
@@ -57,10 +57,10 @@ config = train.TrainConfig(lr=lr, batch_size=batch_size, max_epochs=epochs, pati
 toy = review.Toy(length=toy_length)
 bn_momentum = review.batch_norm_layers(build(bn_model, toy_length, 2, batch_norm=True))[0].momentum
 facts = {
-    "talk_cnn": pct(review.TALK_CNN_ACCURACY),
-    "talk_rf": pct(review.TALK_RF_ACCURACY),
-    "talk_pool1": pct(review.TALK_RF_POOL1_ACCURACY),
-    "talk_pool2": pct(review.TALK_RF_POOL2_ACCURACY),
+    "talk_cnn": pct(reference.S22_CNN_ACCURACY),
+    "talk_rf": pct(reference.S22_RF_ACCURACY),
+    "talk_pool1": pct(reference.S22_RF_POOL1_ACCURACY),
+    "talk_pool2": pct(reference.S22_RF_POOL2_ACCURACY),
     "max_a": toy.maxima[0],
     "max_b": toy.maxima[1],
     "intensity": toy.intensity,

@@ -40,13 +40,6 @@ from lib import train
 from lib.models.benchmark import SameConv1d, build, count_parameters, keras_init
 from lib.synthetic.generator import render
 
-# The talk's numbers (Schuetzke, Szymanski, Ceder, Reischl: "A Critical Review of Neural Networks for the
-# Use with Spectroscopic Data", ECM 2022, Versailles; slides "Evaluation Dataset").
-TALK_CNN_ACCURACY = 0.96  # Lee-style 3-layer CNN on the single-peak toy task
-TALK_RF_ACCURACY = 0.80  # random forest on the raw spectra
-TALK_RF_POOL1_ACCURACY = 0.92  # random forest on max-pooled spectra
-TALK_RF_POOL2_ACCURACY = 0.94  # … after a second pooling step
-
 #: The position task's class limits (inclusive): class A (label 0) 950–999, class B (label 1) 1000–1050.
 POSITION_A = (950, 999)
 POSITION_B = (1000, 1050)
