@@ -45,7 +45,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from lib.ir import explain
+from lib.ir.explain.attribution import BASELINES, METHODS, centred_copy, method_kwargs, relevance
+from lib.ir.explain.faithfulness import ranking
 from lib.models.fga import FGANet
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
@@ -109,7 +110,7 @@ def pointing_scores(rel: np.ndarray, windows: Windows, k: int = 5, seed: int = 0
     """
     rel = np.asarray(rel, dtype=float)
     n, p = rel.shape
-    order = explain.ranking(rel, seed)[:, : min(k, p)]
+    order = ranking(rel, seed)[:, : min(k, p)]
     mask = window_mask(windows, p)
     rows = []
     for i in range(n):
@@ -175,7 +176,7 @@ def pointing_study(
     x: np.ndarray,
     y: np.ndarray,
     windows: dict[str, Windows],
-    methods: Sequence[str] = explain.METHODS + explain.BASELINES,
+    methods: Sequence[str] = METHODS + BASELINES,
     k: int = 5,
     ig_steps: int = 32,
     seed: int = 0,
@@ -183,14 +184,14 @@ def pointing_study(
     """Every method on every spectrum, scored against each set of ``windows`` (e.g. ``{"distinctive": …,
     "own": …}``). Long table: ``spectrum``, ``label``, ``method``, ``peaks`` (the key of ``windows``) and
     the columns of :func:`pointing_scores`. The score explained is the centred logit of the label."""
-    centred = explain.centred_copy(model)
+    centred = centred_copy(model)
     x, y = np.asarray(x, dtype=float), np.asarray(y)
     frames = []
     for label in np.unique(y):
         idx = np.flatnonzero(y == label)
         for method in methods:
-            kwargs = explain.method_kwargs(centred, method, ig_steps, 0.0, seed + int(label))
-            rel = explain.relevance(centred, x[idx], int(label), method, **kwargs)
+            kwargs = method_kwargs(centred, method, ig_steps, 0.0, seed + int(label))
+            rel = relevance(centred, x[idx], int(label), method, **kwargs)
             for name, win in windows.items():
                 scores = pointing_scores(rel, [win[i] for i in idx], k, seed)
                 frames.append(scores.assign(spectrum=idx, label=int(label), method=method, peaks=name))
