@@ -44,6 +44,18 @@ FINE2020_MOLECULAR = {"perfection": 0.63, "molecular F1": 0.905}
 R23_COUNTS = {"database": 14_346, "gas with InChI": 8_125, "train": 5_687, "val": 1_218, "test": 1_220}
 R23_PROPORTION_DECIMALS = 2  # R23 Table 1 prints the proportions rounded to two decimals
 R23_PROPORTION_TOLERANCE = 0.01  # issue: our index proportions should agree within this, amides excepted
+# R23 explainability (§2.4, Figs. 3-7)
+R23_EXPLAIN = {
+    "seeds": 10,  # networks whose weights Fig. 6 averages
+    "top_k": 100,  # strongest activations per channel (Fig. 3)
+    "channels": 8,  # latent channels
+    "receptive_field_cm": 67,  # "the size of the receptive field of each dense layer input, 67 cm-1"
+    "zoom_group": "alkene",  # Fig. 4
+    "zoom_region": (1350.0, 1950.0),
+    "alkene_peak": 1620.0,  # "ca. 1620 cm-1, a single peak - without any neighbors"
+    "region": (2400.0, 2700.0),  # Fig. 7: anharmonic bands used by the nitro and ketone classifiers
+    "region_groups": ("nitro", "ketones"),
+}
 
 
 def r23_table1():

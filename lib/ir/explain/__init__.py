@@ -41,22 +41,26 @@ from lib.ir.explain.attribution import (
     random_relevance,
     relevance,
 )
-from lib.ir.explain.explorer import Explorer
-from lib.ir.explain.faithfulness import Curves, compare_methods, deletion_insertion, ranking
+from lib.ir.explain.explorer import Explorer, pick_molecules, static_explorer
+from lib.ir.explain.faithfulness import Curves, compare_methods, compare_models, deletion_insertion, ranking
 from lib.ir.explain.frequencies import (
     GROUP_FREQUENCIES,
     RegionStudy,
     band_position,
     group_frequency_table,
     in_ranges,
+    ranges_text,
+    region_level,
     region_share,
     region_study,
+    share_table,
     textbook_share,
 )
 from lib.ir.explain.patterns import (
     ChannelPatterns,
     channel_patterns,
     overlay,
+    pattern_spread,
     top_activations,
     zoom_channels,
     zoom_figure,
@@ -81,6 +85,13 @@ from lib.ir.explain.weights import (
 )
 
 __all__ = [
+    "compare_models",
+    "pattern_spread",
+    "share_table",
+    "region_level",
+    "ranges_text",
+    "static_explorer",
+    "pick_molecules",
     "BASELINES",
     "GROUP_FREQUENCIES",
     "METHODS",

@@ -120,3 +120,26 @@ def compare_methods(
                 row.update(deletion_curve=curves.deletion.mean(axis=0), insertion_curve=curves.insertion.mean(axis=0))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def compare_models(
+    entries: Sequence[tuple[str, str, FGANet, np.ndarray, np.ndarray]],
+    methods: Sequence[str] = METHODS,
+    **kwargs,
+) -> pd.DataFrame:
+    """:func:`compare_methods` (with ``keep_curves=True`` and ``kwargs``) for several models, one table.
+
+    ``entries``: ``(models, model, net, spectra, labels)``, where ``models`` names the set (e.g.
+    ``ours``) and ``model`` the member; both become columns of the result.
+    """
+    tables = [
+        compare_methods(net, x, y, methods=methods, keep_curves=True, **kwargs).assign(models=label, model=name)
+        for label, name, net, x, y in entries
+    ]
+    return pd.concat(tables, ignore_index=True)
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean deletion area, insertion area and their difference per model set and method (order kept)."""
+    cols = ["deletion_auc", "insertion_auc", "difference"]
+    return table.groupby(["models", "method"], sort=False)[cols].mean()

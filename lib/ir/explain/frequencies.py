@@ -175,3 +175,36 @@ def region_study(
         return np.median(a, axis=0) if len(a) else np.full(cols.sum(), np.nan)
 
     return RegionStudy(grid[cols], present, absent, med(present), med(absent))
+
+
+def share_table(
+    profiles: np.ndarray,
+    centres: np.ndarray,
+    groups: Sequence[str] = R23_GROUPS,
+    table: Mapping[str, Sequence[tuple[float, float]]] = GROUP_FREQUENCIES,
+) -> pd.DataFrame:
+    """:func:`textbook_share` of the seed mean of ``(n_models, n_groups, L)`` (or ``(n_groups, L)``) profiles,
+    with the ``strongest column (cm⁻¹)`` of each group and whether it lies in the group's ranges."""
+    p = np.asarray(profiles, dtype=float)
+    mean = p.mean(axis=0) if p.ndim == 3 else p
+    out = textbook_share(mean, centres, groups, table)
+    peak = np.asarray(centres, dtype=float)[mean.argmax(axis=1)]
+    out["strongest column (cm⁻¹)"] = peak.round(0)
+    out["strongest in range"] = [
+        bool(in_ranges([c], table.get(g, ()))[0]) for c, g in zip(peak, out.index, strict=True)
+    ]
+    return out
+
+
+def region_level(spectra: np.ndarray, grid: np.ndarray, region: tuple[float, float]) -> float:
+    """Median over spectra of each spectrum's maximum inside ``region`` (NaN if no grid point is inside)."""
+    cols = in_ranges(grid, [region])
+    if not cols.any() or len(spectra) == 0:
+        return float("nan")
+    return float(np.median(np.asarray(spectra, dtype=float)[:, cols].max(axis=1)))
+
+
+def ranges_text(table: Mapping[str, Sequence[tuple[float, float]]] = GROUP_FREQUENCIES) -> pd.DataFrame:
+    """The textbook ranges one row per group, as text (``lo–hi, lo–hi`` cm⁻¹)."""
+    rows = {g: ", ".join(f"{lo:.0f}–{hi:.0f}" for lo, hi in r) for g, r in table.items()}
+    return pd.Series(rows, name="textbook ranges (cm⁻¹)").rename_axis("group").to_frame()

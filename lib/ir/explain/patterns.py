@@ -219,3 +219,23 @@ def zoom_summary(
                      "median_window_centre": float(np.median(centre)),
                      "towards_target": float(facing.mean())})  # fmt: skip
     return pd.DataFrame(rows).set_index("channel")
+
+
+def pattern_spread(patterns: ChannelPatterns, latent: np.ndarray) -> tuple[pd.DataFrame, list[int]]:
+    """Where each channel's top windows lie and whether any channel is dead.
+
+    Per channel: quantiles (``min``, ``25%``, ``50%``, ``75%``, ``max``) of the window centres (cm⁻¹),
+    their interquartile range ``iqr`` and the median position of the maximum inside the window
+    (``peak inside window``: 0 = low-wavenumber end, 1 = high end). Also the channels whose
+    activation is constant over ``latent`` ``(N, C, L)`` (dead).
+    """
+    table = patterns.table
+    centre = (table["wn_lo"] + table["wn_hi"]) / 2
+    spread = centre.groupby(table["channel"]).describe()[["min", "25%", "50%", "75%", "max"]]
+    spread["iqr"] = spread["75%"] - spread["25%"]
+    size = patterns.windows.shape[1]
+    peak = pd.Series(np.nanargmax(patterns.windows, axis=1) / max(size - 1, 1), index=table.index)
+    spread["peak inside window"] = peak.groupby(table["channel"]).median()
+    latent = np.asarray(latent)
+    dead = [c for c in range(latent.shape[1]) if np.ptp(latent[:, c]) < 1e-6]
+    return spread, dead
