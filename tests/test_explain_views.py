@@ -149,6 +149,9 @@ def test_figures_have_the_expected_traces():
     patterns = explain.channel_patterns(model, x, k=6, grid=grid)
     fig = figures.patterns_figure(patterns, 8, n_examples=2, seed=0)
     assert len(fig.data) == 8 * (1 + 2)
+    y = np.asarray(fig.data[0].y, dtype=float)  # the overlay of channel 0, rounded to keep the page small
+    _, windows = patterns.channel(0)
+    np.testing.assert_allclose(y[~np.isnan(y)], np.round(windows, figures.DECIMALS).ravel())
     w = explain.weight_map(model, clip_negative=True)
     assert len(figures.weights_figure(w, centres).data) == len(fga.R23_GROUPS)
     profiles = {"ours": explain.seed_profiles([model, _model(1)], clip_negative=True)}

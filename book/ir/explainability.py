@@ -72,22 +72,27 @@ GROUPS = list(fga.R23_GROUPS)
 chapter_start = time.perf_counter()
 for key in ("seeds", "top_k", "receptive_field_cm", "alkene_peak"):
     glue(f"r23_{key}", R23_EXPLAIN[key], display=False)
+for key, value in {"zoom_lo": R23_EXPLAIN["zoom_region"][0], "zoom_hi": R23_EXPLAIN["zoom_region"][1],
+                   "region_lo": R23_EXPLAIN["region"][0], "region_hi": R23_EXPLAIN["region"][1],
+                   "latent_c": fga.FGANet().latent_shape[0], "latent_l": fga.FGANet().latent_shape[1]}.items():
+    glue(f"r23_{key}", value, display=False)
 
 # %% [markdown]
 # ## Background
 #
-# The FGA net is four small convolutions and two poolings followed by **one** linear layer on an
-# 8 × 209 latent matrix ({doc}`fg_training`). Each latent column sees only a short window of the
-# spectrum (its receptive field, {glue:text}`r23_receptive_field_cm` cm⁻¹ in R23), and the linear
-# layer gives every (channel, column) pair its own weight per group. R23 (§2.4) use this
-# bottleneck for a two-step explanation: (1) for each channel, the input windows behind its
-# {glue:text}`r23_top_k` strongest activations show *what* it detects (their Fig. 3); (2) the
-# classifier weights, mapped back to the wavenumbers of the windows, show *where* each group's
-# classifier looks (Figs. 4, 5). They conclude that their {glue:text}`r23_seeds` seeds agree on
-# the important regions (Fig. 6), that most groups are read at their characteristic group
-# frequencies, that the alkene classifier looks for an isolated peak near
-# {glue:text}`r23_alkene_peak:.0f` cm⁻¹, and that the nitro and ketone classifiers also use weak
-# anharmonic bands between 2,400 and 2,700 cm⁻¹ (Fig. 7).
+# The FGA net is four small convolutions and two poolings followed by **one** linear layer on a
+# {glue:text}`r23_latent_c` × {glue:text}`r23_latent_l` latent matrix ({doc}`fg_training`). Each
+# latent column sees only a short window of the spectrum (its receptive field,
+# {glue:text}`r23_receptive_field_cm` cm⁻¹ in R23), and the linear layer gives every (channel,
+# column) pair its own weight per group. R23 (§2.4) use this bottleneck for a two-step
+# explanation: (1) for each channel, the input windows behind its {glue:text}`r23_top_k` strongest
+# activations show *what* it detects (their Fig. 3); (2) the classifier weights, mapped back to
+# the wavenumbers of the windows, show *where* each group's classifier looks (Figs. 4, 5). They
+# conclude that their {glue:text}`r23_seeds` seeds agree on the important regions (Fig. 6), that
+# most groups are read at their characteristic group frequencies, that the alkene classifier looks
+# for an isolated peak near {glue:text}`r23_alkene_peak:.0f` cm⁻¹, and that the nitro and ketone
+# classifiers also use weak anharmonic bands between {glue:text}`r23_region_lo:.0f` and
+# {glue:text}`r23_region_hi:.0f` cm⁻¹ (Fig. 7).
 #
 # Two things R23 did not test. Whether such an explanation is *faithful*: removing the points it
 # calls most relevant should change the prediction most (deletion and insertion curves). And
@@ -97,8 +102,8 @@ for key in ("seeds", "top_k", "receptive_field_cm", "alkene_peak"):
 # ## Method
 #
 # - **Models**: our FGA nets of {doc}`fg_training` (same data, same settings, hence the same cache
-#   folder; `lib.ir.fg.ensure_ensemble` trains the seeds that are missing), and R23's ten
-#   published models (`lib.models.fga.load_ensemble`).
+#   folder; `lib.ir.fg.ensure_ensemble` trains the seeds that are missing), and R23's
+#   {glue:text}`r23_seeds` published models (`lib.models.fga.load_ensemble`).
 # - **Spectra**: channel patterns are searched over all our simulated spectra and the real NIST
 #   spectra of the `jcamp` package; explanations and faithfulness use *held-out* spectra: the
 #   model's own test split plus the real spectra, on which none of our models was trained (R23's
@@ -202,10 +207,11 @@ figures.weights_figure(explain.weight_map(model, clip_negative=True), centres, G
 # %% [markdown]
 # ### The alkene zoom (R23 Fig. 4)
 #
-# R23 crop the alkene weights to 1,350–1,950 cm⁻¹ and three channels and put the channels'
-# patterns beside them. We take the channels with the largest alkene weights in that region and,
-# for each, its strongest windows *inside* the region. `towards_target` is the share of a
-# channel's top windows whose maximum lies on the side facing the C=C band.
+# R23 crop the alkene weights to {glue:text}`r23_zoom_lo:.0f`–{glue:text}`r23_zoom_hi:.0f` cm⁻¹
+# and three channels and put the channels' patterns beside them. We take the channels with the
+# largest alkene weights in that region and, for each, its strongest windows *inside* the region.
+# `towards_target` is the share of a channel's top windows whose maximum lies on the side facing
+# the C=C band.
 
 # %%
 fig, zoom_ch, zoom_patterns = explain.zoom_figure(model, spectra, zoom_group, tuple(zoom_region), zoom_channels,
@@ -262,7 +268,7 @@ glue("band_md", Markdown(band.sentence), display=False)
 # Nitriles, a group R23 single out (one characteristic band, poorly classified):
 # {glue:md}`band_md`
 #
-# ### The 2400–2700 cm⁻¹ region (R23 Fig. 7)
+# ### R23's region of weak bands (Fig. 7)
 
 # %% tags=["hide-input"]
 figures.region_figure(sim.x, sim.y, grid, region_groups, tuple(region))

@@ -16,6 +16,9 @@ from lib.ir.explain.weights import profile_mean_std
 from lib.models.fga import R23_GROUPS
 from lib.notebook import PALETTE
 
+#: Decimals kept in the figures' data (the page stays small; the plots do not change visibly).
+DECIMALS = 4
+
 
 def patterns_figure(patterns: ChannelPatterns, n_channels: int, n_examples: int = 4, seed: int = 0) -> go.Figure:
     """R23 Fig. 3: per channel (columns) the top windows overlaid (first row) and ``n_examples`` of them,
@@ -27,12 +30,13 @@ def patterns_figure(patterns: ChannelPatterns, n_channels: int, n_examples: int 
     for c in range(n_channels):
         _, windows = patterns.channel(c)
         k = max(k, len(windows))
-        x, y = overlay(patterns.offsets, windows)
+        x, y = overlay(patterns.offsets, np.round(windows, DECIMALS))
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line={"width": 0.5, "color": "grey"}, opacity=0.3,
                                  showlegend=False), 1, c + 1)  # fmt: skip
         for r, i in enumerate(rng.choice(len(windows), min(n_examples, len(windows)), replace=False)):
-            fig.add_trace(go.Scatter(x=patterns.offsets, y=windows[i], mode="lines", showlegend=False,
-                                     line={"color": PALETTE[c % len(PALETTE)]}), r + 2, c + 1)  # fmt: skip
+            line = {"color": PALETTE[c % len(PALETTE)]}
+            fig.add_trace(go.Scatter(x=patterns.offsets, y=np.round(windows[i], DECIMALS), mode="lines", line=line,
+                                     showlegend=False), r + 2, c + 1)  # fmt: skip
     fig.update_xaxes(autorange="reversed", showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(height=150 * (1 + n_examples), title=f"Top {k} input windows per channel, then random examples")
@@ -46,7 +50,8 @@ def weights_figure(
     rows = -(-len(groups) // 3)
     fig = make_subplots(rows=rows, cols=3, subplot_titles=list(groups), shared_xaxes=True, vertical_spacing=0.03)
     for g in range(len(groups)):
-        fig.add_trace(go.Heatmap(z=weights[g], x=centres, coloraxis="coloraxis"), g // 3 + 1, g % 3 + 1)
+        heat = go.Heatmap(z=np.round(weights[g], DECIMALS), x=centres, coloraxis="coloraxis")
+        fig.add_trace(heat, g // 3 + 1, g % 3 + 1)
     fig.update_xaxes(autorange="reversed")
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(height=180 * rows + 20, coloraxis={"colorscale": "Viridis"}, title=title)
@@ -116,7 +121,7 @@ def region_figure(
     for r, name in enumerate(names):
         study = region_study(spectra, labels, name, grid, tuple(region))
         for c, (subset, med) in enumerate(((study.absent, study.median_absent), (study.present, study.median_present))):
-            x, y = overlay(study.wavenumbers, subset[:max_lines])
+            x, y = overlay(study.wavenumbers, np.round(subset[:max_lines], DECIMALS))
             fig.add_trace(go.Scatter(x=x, y=y, line={"width": 0.4, "color": "grey"}, opacity=0.4, showlegend=False),
                           r + 1, c + 1)  # fmt: skip
             fig.add_trace(go.Scatter(x=study.wavenumbers, y=med, line={"color": "black", "dash": "dot"},
