@@ -92,6 +92,18 @@ def r23_interval(value: float, decimals: int = R23_TABLE1_DECIMALS) -> tuple[flo
     step = 10.0**-decimals
     lo = round(float(value), decimals)
     return lo, round(lo + step, decimals)
+# R23 explainability (§2.4, Figs. 3-7)
+R23_EXPLAIN = {
+    "seeds": 10,  # networks whose weights Fig. 6 averages
+    "top_k": 100,  # strongest activations per channel (Fig. 3)
+    "channels": 8,  # latent channels
+    "receptive_field_cm": 67,  # "the size of the receptive field of each dense layer input, 67 cm-1"
+    "zoom_group": "alkene",  # Fig. 4
+    "zoom_region": (1350.0, 1950.0),
+    "alkene_peak": 1620.0,  # "ca. 1620 cm-1, a single peak - without any neighbors"
+    "region": (2400.0, 2700.0),  # Fig. 7: anharmonic bands used by the nitro and ketone classifiers
+    "region_groups": ("nitro", "ketones"),
+}
 
 
 def r23_table1():

@@ -40,12 +40,13 @@ most positive first (evidence *for* the class), ties broken at random.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from lib.ir import explain
+from lib.ir.explain.attribution import BASELINES, METHODS, centred_copy, method_kwargs, relevance
+from lib.ir.explain.faithfulness import ranking
 from lib.models.fga import FGANet
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
@@ -109,7 +110,7 @@ def pointing_scores(rel: np.ndarray, windows: Windows, k: int = 5, seed: int = 0
     """
     rel = np.asarray(rel, dtype=float)
     n, p = rel.shape
-    order = explain.ranking(rel, seed)[:, : min(k, p)]
+    order = ranking(rel, seed)[:, : min(k, p)]
     mask = window_mask(windows, p)
     rows = []
     for i in range(n):
@@ -175,7 +176,7 @@ def pointing_study(
     x: np.ndarray,
     y: np.ndarray,
     windows: dict[str, Windows],
-    methods: Sequence[str] = explain.METHODS + explain.BASELINES,
+    methods: Sequence[str] = METHODS + BASELINES,
     k: int = 5,
     ig_steps: int = 32,
     seed: int = 0,
@@ -183,14 +184,14 @@ def pointing_study(
     """Every method on every spectrum, scored against each set of ``windows`` (e.g. ``{"distinctive": …,
     "own": …}``). Long table: ``spectrum``, ``label``, ``method``, ``peaks`` (the key of ``windows``) and
     the columns of :func:`pointing_scores`. The score explained is the centred logit of the label."""
-    centred = explain.centred_copy(model)
+    centred = centred_copy(model)
     x, y = np.asarray(x, dtype=float), np.asarray(y)
     frames = []
     for label in np.unique(y):
         idx = np.flatnonzero(y == label)
         for method in methods:
-            kwargs = explain.method_kwargs(centred, method, ig_steps, 0.0, seed + int(label))
-            rel = explain.relevance(centred, x[idx], int(label), method, **kwargs)
+            kwargs = method_kwargs(centred, method, ig_steps, 0.0, seed + int(label))
+            rel = relevance(centred, x[idx], int(label), method, **kwargs)
             for name, win in windows.items():
                 scores = pointing_scores(rel, [win[i] for i in idx], k, seed)
                 frames.append(scores.assign(spectrum=idx, label=int(label), method=method, peaks=name))
@@ -204,3 +205,101 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     agg = valid.groupby(["peaks", "method"])[["hit_at_1", "precision_at_k", "peaks_found", "chance"]].mean()
     agg["n"] = valid.groupby(["peaks", "method"]).size()
     return agg
+
+
+@dataclass
+class PointingRuns:
+    """Pointing scores of trained and untrained nets over seeds and tolerances.
+
+    ``table``: :func:`pointing_study` rows with ``model`` (``trained``/``untrained``), ``model_seed`` and
+    ``tolerance``; ``accuracy``: test accuracy of each trained net; ``models``: the trained nets.
+    """
+
+    table: pd.DataFrame
+    accuracy: list[float]
+    models: list[FGANet]
+
+    def precision(self, tolerance: int, score: str = "precision_at_k") -> pd.DataFrame:
+        """Mean ``score`` over spectra with peaks: rows (model, peaks), columns the methods."""
+        valid = self.table[(self.table["n_peaks"] > 0) & (self.table["tolerance"] == tolerance)]
+        return valid.groupby(["model", "peaks", "method"])[score].mean().unstack("method")
+
+    def chance(self, tolerance: int, peaks: str = "distinctive") -> float:
+        """Mean chance precision (share of points on the peaks) of the trained nets' rows."""
+        t = self.table
+        rows = t[(t["n_peaks"] > 0) & (t["tolerance"] == tolerance) & (t["model"] == "trained") & (t["peaks"] == peaks)]
+        return float(rows["chance"].mean())
+
+
+def pointing_runs(
+    study: br.Study,
+    classes: synthetic.ClassSet,
+    data: dict,
+    windows: dict[int, dict[str, Windows]],
+    seeds: Sequence[int],
+    max_epochs: int,
+    k: int = 5,
+    ig_steps: int = 32,
+    seed: int = 0,
+) -> PointingRuns:
+    """Train an FGA net per seed on ``data`` (:func:`study_data`) and score every method on it and on an
+    untrained net of the same seed, for each tolerance of ``windows`` (tolerance → peak set → windows)."""
+    from lib.models.fga import predict_proba
+
+    tables, accuracy, models = [], [], []
+    n_in = data["x_test"].shape[1]
+    for s in seeds:
+        result = train_fga(study, classes, s, max_epochs, data=data)
+        accuracy.append(float((predict_proba(result.model, data["x_test"]).argmax(axis=1) == data["y_test"]).mean()))
+        models.append(result.model)
+        for kind, net in (("trained", result.model), ("untrained", untrained_fga(n_in, len(study.labels), s))):
+            for tol, win in windows.items():
+                table = pointing_study(net, data["x_test"], data["y_test"], win, k=k, ig_steps=ig_steps, seed=seed)
+                tables.append(table.assign(model=kind, model_seed=s, tolerance=tol))
+    return PointingRuns(pd.concat(tables, ignore_index=True), accuracy, models)
+
+
+def relevance_figure(
+    model: FGANet,
+    spectrum: np.ndarray,
+    label: int,
+    positions: np.ndarray,
+    heights: np.ndarray,
+    distinctive: np.ndarray,
+    downsample: int,
+    k: int = 5,
+    ig_steps: int = 32,
+    seed: int = 0,
+    methods: Sequence[str] = METHODS + BASELINES,
+):
+    """One test spectrum (top; dotted: its peaks, green distinctive, red shared) and below it the
+    relevance of every method for its class's centred logit, scaled to a maximum of 1 (black: top ``k``)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from lib.notebook import PALETTE
+
+    centred = centred_copy(model)
+    x0 = np.asarray(spectrum, dtype=float)[None]
+    n_in = x0.shape[1]
+    points = np.arange(n_in) * downsample + (downsample - 1) / 2
+    fig = make_subplots(rows=len(methods) + 1, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                        subplot_titles=[f"test spectrum (class {label}); green: distinctive peaks, red: shared"]
+                        + list(methods))  # fmt: skip
+    fig.add_trace(go.Scatter(x=points, y=x0[0], line={"color": "black", "width": 1}, showlegend=False), 1, 1)
+    for j, (p, h) in enumerate(zip(positions, heights, strict=True)):  # tables are padded with p = -1
+        if p >= 0 and h > 0:
+            colour = "#2ca02c" if distinctive[j] else "#d62728"
+            fig.add_vline(x=int(p), line_dash="dot", line_color=colour, row=1, col=1)
+    for j, method in enumerate(methods):
+        rel = relevance(centred, x0, label, method, **method_kwargs(centred, method, ig_steps, 0.0, seed))[0]
+        rel = rel / (np.abs(rel).max() or 1.0)
+        top = ranking(rel[None], seed)[0, :k]
+        fig.add_trace(go.Scatter(x=points, y=rel, line={"color": PALETTE[j % len(PALETTE)], "width": 1},
+                                 showlegend=False), j + 2, 1)  # fmt: skip
+        fig.add_trace(go.Scatter(x=points[top], y=rel[top], mode="markers", marker={"color": "black", "size": 6},
+                                 showlegend=False), j + 2, 1)  # fmt: skip
+    fig.update_xaxes(title_text="position (original points)", row=len(methods) + 1, col=1)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(height=150 * (len(methods) + 1), title=f"Relevance per method for a trained net (black: top {k})")
+    return fig
