@@ -32,6 +32,13 @@ from lib import io
 from lib.synthetic import generator as synthetic
 
 CAUSES = ("minor peak", "overlapping positions", "overlapping intensities", "other")
+#: S23's name of each cause (``lib.reference.S23_HARD_PAIRS``) -> the name :func:`pair_cause` gives it
+S23_CAUSE_NAMES = {
+    "overlooked minor peak": "minor peak",
+    "overlapping positions": "overlapping positions",
+    "overlapping intensities": "overlapping intensities",
+}
+MINOR = 0.1  # the highest peak :func:`pair_cause` still calls minor
 
 
 # --------------------------------------------------------------------------- data
@@ -315,7 +322,7 @@ def pair_cause(
     a: int,
     b: int,
     variation: synthetic.Variation | None = None,
-    minor: float = 0.1,
+    minor: float = MINOR,
 ) -> dict:
     """Attribute the confusion of classes ``a`` and ``b`` to one of S23's three causes.
 
@@ -371,7 +378,7 @@ def attribute(pairs: pd.DataFrame, classes: synthetic.ClassSet, **kwargs) -> pd.
 
 
 def confusable_pairs(
-    classes: synthetic.ClassSet, variation: synthetic.Variation | None = None, minor: float = 0.1
+    classes: synthetic.ClassSet, variation: synthetic.Variation | None = None, minor: float = MINOR
 ) -> pd.DataFrame:
     """Every class pair of ``classes`` to which :func:`pair_cause` gives one of S23's three causes.
 
