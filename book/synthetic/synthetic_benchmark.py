@@ -140,8 +140,8 @@ glue(
 # {glue:text}`pairs_subset` class pairs are confusable ({glue:text}`share_subset:.1%`), against
 # {glue:text}`confusable_full` of the {glue:text}`pairs_full` pairs of the full set
 # ({glue:text}`share_full:.3%`): the subset is **{glue:text}`enrichment` times richer in hard
-# pairs**. Its error counts are therefore not a scaled-down version of S23's: a small subset made
-# of hard pairs can be harder per test spectrum than the full benchmark, not easier.
+# pairs**. Its error counts are therefore not a scaled-down version of S23's, and the chapter draws
+# no scaled comparison with them.
 
 # %%
 summary = br.run_study(
@@ -245,8 +245,8 @@ glue("s23_train_size", f"{reference.S23_TRAIN_SIZE:,}", display=False)
 # ones: {glue:text}`s23_order` ({glue:text}`tau`). For scale: S23's CNN6 got
 # {glue:text}`s23_cnn6` of 4,500 test spectra wrong on average (range
 # {glue:text}`s23_cnn6_range`), and {glue:text}`s23_cnn6_train` of its
-# {glue:text}`s23_train_size` training spectra, the most of any model, because of its dropout
-# of 0.7.
+# {glue:text}`s23_train_size` training spectra, the most of any model, which S23 attribute to
+# its dropout of 0.7.
 #
 # ### Validation loss during training (S23 Fig. 3)
 #
