@@ -379,25 +379,26 @@ beyond["share of CNN6's macs"] = beyond["macs (S23 input, 500 classes)"] / full_
 display(beyond.round(3))
 has_cnn6 = "CNN6" in per_model.index
 cnn6_total = per_model.loc["CNN6", "test_mean"] * n_runs_each if has_cnn6 else np.nan
+verdicts = [
+    f"{m} {per_model.loc[m, 'test_mean']:.1f} ("
+    + br.count_difference(per_model.loc[m, "test_mean"] * n_runs_each, cnn6_total)
+    + ")"
+    for m in ours_rows
+    if m != "CNN6"
+]
 glue(
-    "lite_verdicts",
-    "; ".join(
-        f"**{m}** {per_model.loc[m, 'test_mean']:.1f} — "
-        + br.count_difference(per_model.loc[m, "test_mean"] * n_runs_each, cnn6_total)
-        for m in ours_rows
-        if m != "CNN6"
-    )
+    "lite_sentence",
+    f"Mean wrong test spectra of {len(data['x_test']):,}, each compared with CNN6's "
+    f"{per_model.loc['CNN6', 'test_mean']:.1f} by the count rule above: " + "; ".join(verdicts) + "."
     if has_cnn6
-    else "CNN6 was not trained in this run (parameter `models`), so the bar cannot be checked",
+    else "CNN6 was not trained in this run (parameter `models`), so the bar cannot be checked here.",
     display=False,
 )
-glue("cnn6_errors", f"{per_model.loc['CNN6', 'test_mean']:.1f}" if has_cnn6 else "not trained", display=False)
 glue("lite_macs_share", full_macs[ours[0]] / full_macs["CNN6"] if ours else np.nan, display=False)
 glue("ours_first", ours[0] if ours else "none", display=False)
 
 # %% [markdown]
-# Mean wrong test spectra of {glue:text}`n_test`, each against CNN6's {glue:text}`cnn6_errors`
-# by the count rule above: {glue:text}`lite_verdicts`. {glue:text}`ours_first` needs
+# {glue:text}`lite_sentence` {glue:text}`ours_first` needs
 # {glue:text}`lite_macs_share:.1%` of CNN6's multiply-adds at S23's input size.
 #
 # ### Throughput of every architecture on this machine
