@@ -213,3 +213,48 @@ def test_closest_peaks_picks_the_pair_that_overlaps():
     )
     # (100, 0.2) vs (105, 0.9) is close in position but far in height; (3000, 0.5) vs (3010, 0.52) wins
     assert synthetic.closest_peaks(classes, 0, 1) == (2, 2)
+
+
+def test_closest_peak_table_of_the_published_pairs(benchmark_classes):
+    pairs = {"minor": (246, 382), "positions": (8, 318), "far": (0, 1)}
+    table = synthetic.closest_peak_table(benchmark_classes, pairs).set_index("pair")
+    for name, (a, b) in pairs.items():
+        ia, ib = synthetic.closest_peaks(benchmark_classes, a, b)
+        (pa, ha), (pb, hb) = benchmark_classes.peaks(a), benchmark_classes.peaks(b)
+        assert table.loc[name, "Δ position"] == pb[ib] - pa[ia]
+        assert table.loc[name, "Δ height"] == pytest.approx(hb[ib] - ha[ia], abs=5e-4)
+    assert table.loc["positions", "Δ position"] == -38  # 8/318: closest peaks 38 points apart (< 2 x 50)
+    assert table["overlap"].tolist() == [True, True, False]
+
+
+def test_block_max_keeps_peak_heights():
+    from lib.synthetic import explorers
+
+    x = np.array([[0.0, 3.0, 1.0, 0.0, 0.0, 2.0, 9.0]])
+    np.testing.assert_array_equal(explorers.block_max(x, 3), [[3.0, 2.0]])
+    assert explorers.block_max(x, 1) is x
+
+
+def test_class_explorer_slider_shows_one_class_per_step(benchmark_classes):
+    from lib.synthetic import explorers
+
+    data = synthetic.make_dataset(benchmark_classes, seed=0, n_train=4, n_val=0)
+    fig = explorers.class_explorer(benchmark_classes, data, [17, 246], n_train_shown=2, block=10)
+    per_class = 2 + 9 + 1  # training, test, clean
+    assert len(fig.data) == 2 * per_class
+    steps = fig.layout.sliders[0].steps
+    assert [s.label for s in steps] == ["17", "246"]
+    assert steps[0].args[0]["visible"] == [True] * per_class + [False] * per_class
+    assert steps[1].args[0]["visible"] == [False] * per_class + [True] * per_class
+    assert steps[1].args[1]["title"] == (
+        "Class 246 (3 peaks; position: height 1684: 0.042, 4311: 0.716, 4637: 1.000): clean, 2 training, 9 test"
+    )
+    clean_246 = fig.data[-1]
+    want = explorers.block_max(synthetic.normalise(benchmark_classes.ideal([246]))[0], 10).round(3)
+    np.testing.assert_array_equal(clean_246.y, want)
+    assert (clean_246.x0, clean_246.dx, clean_246.visible) == (4.5, 10, False)
+    test_0 = fig.data[per_class + 2]  # class 246's first test spectrum: the exact class with sigma = 2
+    np.testing.assert_array_equal(test_0.y, want)
+    assert len(fig.to_json()) < 300_000  # 24 traces of 500 points
+    with pytest.raises(ValueError, match="no class"):
+        explorers.class_explorer(benchmark_classes, data, [])

@@ -12,17 +12,23 @@ seed = 0  # random variations of the training and validation spectra
 n_train = 50  # training spectra per class (S23: 50)
 n_val = 10  # validation spectra per class (S23: 10)
 example_class = 17  # the class drawn in the first figure
-benchmark_repeats = 3  # timed repetitions of the full generation
+benchmark_repeats = 5  # timed repetitions of the full generation
+explorer_classes = 30  # classes in the class explorer (S23's hard pairs first)
+explorer_train = 3  # training spectra per class in the class explorer
+explorer_block = 10  # the explorer draws the maximum of every this many points
 
 # %%
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from IPython.display import Markdown, display
+from IPython.display import display
+from myst_nb import glue
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference
 from lib.paths import data_file
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import explorers
 from lib.synthetic import generator as synthetic
 
 notebook.setup(seed)
@@ -49,24 +55,28 @@ notebook.setup(seed)
 #
 # ## Method
 #
-# The class definitions are S23's released file. The authors drew them from a recipe with a
-# fixed seed; `lib.synthetic.generator.generate_classes` implements that recipe, so regenerating with the
-# authors' seed must give back the file exactly:
+# The class definitions are S23's released file {cite}`synthetic_dataset`. The authors drew them
+# from a recipe with a fixed seed; `lib.synthetic.generator.generate_classes` implements that
+# recipe, so regenerating with the authors' seed must give back the file exactly.
 
 # %%
 classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
 regenerated = synthetic.generate_classes(n_classes=len(classes), seed=reference.S23_RELEASE_SEED)
 same = np.array_equal(regenerated.positions, classes.positions) and np.allclose(regenerated.heights, classes.heights)
-Markdown(
-    f"Loaded **{len(classes)} classes** of {classes.datapoints:,} points. Regenerating them with seed "
-    f"{reference.S23_RELEASE_SEED} gives {'**the same**' if same else '**different**'} peak positions and heights."
-)
+glue("n_classes", len(classes), display=False)
+glue("datapoints", f"{classes.datapoints:,}", display=False)
+glue("release_seed", reference.S23_RELEASE_SEED, display=False)
+glue("regenerated", "the same" if same else "different", display=False)
 
 # %% [markdown]
+# The released file holds **{glue:text}`n_classes` classes** of {glue:text}`datapoints` points.
+# Regenerating them with seed {glue:text}`release_seed` gives **{glue:text}`regenerated`** peak
+# positions and heights.
+#
 # The spectra themselves are rendered in one vectorised step for all rows
-# (`lib.synthetic.generator.render`): each peak adds its Gaussian kernel, the same discrete kernel that
-# `scipy.ndimage.gaussian_filter1d` uses, directly into a float32 array. The test suite checks
-# the result against `gaussian_filter1d` applied to each spectrum.
+# (`lib.synthetic.generator.render`): each peak adds its Gaussian kernel, the same discrete kernel
+# that `scipy.ndimage.gaussian_filter1d` uses, directly into a float32 array. The test suite
+# checks the result against `gaussian_filter1d` applied to each spectrum.
 
 # %%
 peaks = synthetic.sample_peaks(classes, seed=seed, n_train=n_train, n_val=n_val)
@@ -121,18 +131,43 @@ fig.update_layout(
 )
 fig
 
+# %%
+rules, variation = synthetic.BENCHMARK_RULES, synthetic.Variation()
+glue("test_shift", rules.shift, display=False)
+glue("test_height", rules.height, display=False)
+glue("train_shift", variation.shift, display=False)
+glue("train_height", variation.height, display=False)
+glue(
+    "test_inside",
+    "inside" if rules.shift < variation.shift and rules.height < variation.height else "outside",
+    display=False,
+)
+
 # %% [markdown]
-# The training samples scatter over the full square of shifts and height changes, while the test
-# samples sit on a 3 × 3 grid well inside it: as S23 intended, every test spectrum lies where
-# training data exist.
+# The training samples scatter over the full square of shifts and height changes
+# (±{glue:text}`train_shift` points, ±{glue:text}`train_height`), while the test samples sit on a
+# 3 × 3 grid of ±{glue:text}`test_shift` points and ±{glue:text}`test_height`, **{glue:text}`test_inside`**
+# that square: as S23 intended, every test spectrum lies where training data exist.
 #
+# ### Browse the classes
+#
+# The explorer below steps through a subset of the classes (S23's hard pairs first, then a fixed
+# random choice): the clean spectrum (black), the first training spectra (blue) and the nine test
+# spectra (red) of each, every spectrum divided by its maximum. To keep the page light, each
+# trace shows the maximum of every `explorer_block` points, which keeps the peak heights.
+
+# %% tags=["hide-input"]
+hard = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair]
+shown = sorted(br.choose_classes(len(classes), explorer_classes, must=hard, seed=seed))
+explorers.class_explorer(classes, data, shown, n_train_shown=explorer_train, block=explorer_block)
+
+# %% [markdown]
 # ### The deterministic test set, exceptions included
 #
-# The nine test variants of every class, with the per-class exceptions of the released data
+# The nine test variants of every class, and the per-class exceptions of the released data
 # (`lib.synthetic.generator.BENCHMARK_RULES`):
 
 # %%
-rules = synthetic.BENCHMARK_RULES
 variants = pd.DataFrame(
     [
         {"variant": i, "positions": {-1: "−s", 0: "exact", 1: "+s"}[ps], "heights": {-1: "−h", 0: "exact", 1: "+h"}[hs]}
@@ -143,21 +178,23 @@ exceptions = pd.DataFrame(
     [{"class": c, "s": v, "h": rules.height} for c, v in rules.shift_exceptions.items()]
     + [{"class": c, "s": rules.shift, "h": v} for c, v in rules.height_exceptions.items()]
 ).set_index("class")
+glue("test_sigma", rules.sigma, display=False)
+glue("n_test", f"{len(data['x_test']):,}", display=False)
+glue("n_exceptions", len(exceptions), display=False)
 display(variants.T)
-display(
-    Markdown(
-        f"Default $s = {rules.shift}$, $h = {rules.height}$, $\\sigma = {rules.sigma}$, with these exceptions "
-        f"({len(data['x_test']):,} test spectra in all):"
-    )
-)
 exceptions
 
 # %% [markdown]
+# Default $s$ = {glue:text}`test_shift`, $h$ = {glue:text}`test_height`, $\sigma$ =
+# {glue:text}`test_sigma`; {glue:text}`n_exceptions` classes have their own $s$ or $h$
+# (table above); {glue:text}`n_test` test spectra in all.
+#
 # ### What the 500 classes look like
 #
-# S23's methods text says the patterns contain 2–7 peaks; the released classes, drawn as
-# $\mathrm{round}(\Gamma(1.2, 1.2) + 2)$, have more at the tail. Beside the released classes we
-# draw 20 fresh class sets from the same recipe (other seeds) to show the spread the recipe gives.
+# S23's methods text gives the number of peaks per pattern as a range; the released classes,
+# drawn as $\mathrm{round}(\Gamma(1.2, 1.2) + 2)$, have more at the tail. Beside the released
+# classes we draw 20 fresh class sets from the same recipe (other seeds) to show the spread the
+# recipe gives.
 
 # %% tags=["hide-input"]
 counts = pd.Series(classes.n_peaks).value_counts().sort_index()
@@ -184,33 +221,44 @@ fig
 
 # %%
 low, high = reference.S23_PEAKS_TEXT
-outside = int((classes.n_peaks > high).sum())
-Markdown(
-    f"The released classes have {classes.n_peaks.min()}–{classes.n_peaks.max()} peaks (median "
-    f"{np.median(classes.n_peaks):.0f}); {outside} of {len(classes)} classes have more than the {high} "
-    f"peaks the methods text mentions. {int((heights == 1.0).sum())} peaks have height 1.0 "
-    f"({int((classes.heights == 1.0).sum(axis=1).max())} at most in one class)."
-)
+glue("peaks_text", f"{low}–{high}", display=False)
+glue("peaks_range", f"{classes.n_peaks.min()}–{classes.n_peaks.max()}", display=False)
+glue("peaks_median", f"{np.median(classes.n_peaks):.0f}", display=False)
+glue("peaks_above", int((classes.n_peaks > high).sum()), display=False)
+glue("peaks_text_high", high, display=False)
+glue("unit_peaks", int((heights == 1.0).sum()), display=False)
+glue("unit_peaks_max", int((classes.heights == 1.0).sum(axis=1).max()), display=False)
 
 # %% [markdown]
+# The methods text says {glue:text}`peaks_text` peaks; the released classes have
+# {glue:text}`peaks_range` (median {glue:text}`peaks_median`), and {glue:text}`peaks_above` of
+# them more than {glue:text}`peaks_text_high`. {glue:text}`unit_peaks` peaks have height 1.0
+# (at most {glue:text}`unit_peaks_max` in one class).
+#
 # ### Three hard pairs
 #
 # S23 trace every misclassification of their eight networks to one of three causes, each with an
 # example pair of classes. For each pair we find the two peaks that are easiest to confuse
-# (`lib.synthetic.generator.closest_peaks`: position difference in units of the training shift plus height
-# difference in units of the training height change) and draw the ideal spectra around them (top)
-# and where the training and test samples of both classes put that peak (bottom), as S23's
-# Figs. 5 and 6a do for two of the pairs.
+# (`lib.synthetic.generator.closest_peaks`: position difference in units of the training shift
+# plus height difference in units of the training height change), list them, and draw the ideal
+# spectra around them (top) and where the training and test samples of both classes put that
+# peak (bottom), as S23's Figs. 5 and 6a do for two of the pairs.
+
+# %%
+closest = synthetic.closest_peak_table(classes, reference.S23_HARD_PAIRS, variation)
+closest
 
 # %% tags=["hide-input"]
-pair_rows = []
-causes = list(reference.S23_HARD_PAIRS)
-fig = make_subplots(rows=2, cols=3, subplot_titles=causes, vertical_spacing=0.16, horizontal_spacing=0.07)
-for col, (cause, (a, b)) in enumerate(reference.S23_HARD_PAIRS.items(), 1):
-    ia, ib = synthetic.closest_peaks(classes, a, b)
-    centre = (classes.peaks(a)[0][ia] + classes.peaks(b)[0][ib]) // 2
+fig = make_subplots(
+    rows=2, cols=3, subplot_titles=list(closest["pair"]), vertical_spacing=0.16, horizontal_spacing=0.07
+)
+for col, (_, row) in enumerate(closest.iterrows(), 1):
+    centre = (row["position a"] + row["position b"]) // 2
     lo, hi = max(0, centre - 120), min(classes.datapoints, centre + 120)
-    for label, k, colour in ((a, ia, notebook.PALETTE[0]), (b, ib, notebook.PALETTE[3])):
+    for label, k, colour in (
+        (row["a"], row["peak a"], notebook.PALETTE[0]),
+        (row["b"], row["peak b"], notebook.PALETTE[3]),
+    ):
         spectrum = classes.ideal([label])[0]
         fig.add_trace(
             go.Scatter(x=x_axis[lo:hi], y=spectrum[lo:hi] / spectrum.max(), line={"color": colour},
@@ -225,13 +273,6 @@ for col, (cause, (a, b)) in enumerate(reference.S23_HARD_PAIRS.items(), 1):
                            legendgroup=str(label)),
                 2, col,
             )  # fmt: skip
-        p, h = classes.peaks(label)
-        pair_rows.append(
-            {"cause": cause, "class": label, "closest peak": f"{p[k]}: {h[k]:.3f}",
-             "Δ position": int(classes.peaks(b)[0][ib] - classes.peaks(a)[0][ia]),
-             "Δ height": round(float(classes.peaks(b)[1][ib] - classes.peaks(a)[1][ia]), 3),
-             "all peaks (position: height)": ", ".join(f"{q}: {g:.3f}" for q, g in zip(p, h, strict=True))}
-        )  # fmt: skip
     fig.update_xaxes(title_text="point", row=2, col=col)
 fig.update_yaxes(title_text="intensity (÷ max)", row=1, col=1)
 fig.update_yaxes(title_text="peak height", row=2, col=1)
@@ -239,20 +280,17 @@ fig.update_layout(height=640, legend={"orientation": "h", "y": -0.15})
 fig
 
 # %%
-pairs = pd.DataFrame(pair_rows).set_index(["cause", "class"])
-variation = synthetic.Variation()
-overlap = (pairs.groupby("cause")["Δ position"].first().abs() < 2 * variation.shift) & (
-    pairs.groupby("cause")["Δ height"].first().abs() < 2 * variation.height
-)
-display(pairs)
-Markdown(
-    f"Two training clouds overlap when their centres are closer than the full width of the variation "
-    f"({2 * variation.shift} points, {2 * variation.height:.2f} in height). That holds for the closest peaks of "
-    f"{int(overlap.sum())} of the {len(overlap)} pairs: near their centres, only the other peaks of the class tell "
-    "the classes apart."
-)
+glue("full_shift", 2 * variation.shift, display=False)
+glue("full_height", f"{2 * variation.height:.2f}", display=False)
+glue("n_overlap", int(closest["overlap"].sum()), display=False)
+glue("n_pairs", len(closest), display=False)
 
 # %% [markdown]
+# Two training clouds overlap when their centres are closer than the full width of the variation
+# ({glue:text}`full_shift` points, {glue:text}`full_height` in height). That holds for the closest
+# peaks of {glue:text}`n_overlap` of the {glue:text}`n_pairs` pairs (column `overlap`): near their
+# centres, only the other peaks of the class tell the classes apart.
+#
 # ### The challenge set
 #
 # S23's second data set has 27 hand-made classes in triplets that differ only in a minor peak,
@@ -276,21 +314,31 @@ pd.DataFrame(
 # %% [markdown]
 # ### How fast, how much memory
 #
-# S23 generated their training and validation spectra in under 15 seconds on a desktop computer.
-# We time the whole benchmark (training, validation and test spectra) on this machine, in memory,
-# and record numpy's peak allocation.
+# S23 report how long generating their training and validation spectra took on a desktop
+# computer. We time the whole benchmark (training, validation and test spectra) on this machine,
+# in memory, and record numpy's peak allocation.
 
 # %%
 bench = synthetic.benchmark_generation(classes, repeats=benchmark_repeats, seed=seed)
-Markdown(
-    f"**{bench['spectra']:,} spectra in {bench['seconds']:.2f} s** (best of {benchmark_repeats}; the first run, "
-    f"which also maps fresh memory pages, took {bench['first_seconds']:.2f} s; {bench['spectra_per_second']:,.0f} "
-    f"spectra/s). The float32 output is {bench['output_mb']:,.0f} MiB and the "
-    f"peak allocation {bench['peak_mb']:,.0f} MiB, {bench['peak_over_output']:.2f}× the output. "
-    f"S23: {reference.S23_GENERATION_SPECTRA:,} spectra in under {reference.S23_GENERATION_SECONDS} s."
-)
+glue("gen_spectra", f"{bench['spectra']:,}", display=False)
+glue("gen_seconds", f"{bench['seconds']:.2f}", display=False)
+glue("gen_repeats", benchmark_repeats, display=False)
+glue("gen_first", f"{bench['first_seconds']:.2f}", display=False)
+glue("gen_rate", f"{bench['spectra_per_second']:,.0f}", display=False)
+glue("gen_output", f"{bench['output_mb']:,.0f}", display=False)
+glue("gen_peak", f"{bench['peak_mb']:,.0f}", display=False)
+glue("gen_ratio", f"{bench['peak_over_output']:.2f}", display=False)
+glue("s23_spectra", f"{reference.S23_GENERATION_SPECTRA:,}", display=False)
+glue("s23_seconds", reference.S23_GENERATION_SECONDS, display=False)
 
 # %% [markdown]
+# **{glue:text}`gen_spectra` spectra in {glue:text}`gen_seconds` s** (best of
+# {glue:text}`gen_repeats`; the first run, which also maps fresh memory pages, took
+# {glue:text}`gen_first` s; {glue:text}`gen_rate` spectra/s). The float32 output is
+# {glue:text}`gen_output` MiB and the peak allocation {glue:text}`gen_peak` MiB,
+# {glue:text}`gen_ratio`× the output. S23: {glue:text}`s23_spectra` spectra in under
+# {glue:text}`s23_seconds` s.
+#
 # ## Discussion
 #
 # - The class definitions are exactly reproducible from S23's recipe and seed, and the test set
@@ -303,6 +351,6 @@ Markdown(
 # - Two details of the released code are kept on purpose: where two varied peaks land on the
 #   same point the later one overwrites the earlier (no sum), and every peak of height exactly
 #   1.0 keeps its height in the test set, even when a class has two of them.
-# - The hard pairs show why the benchmark is not trivial despite its simplicity: a weak third peak,
-#   a peak position that differs by less than the training shift, and heights that differ by less
-#   than the training height variation.
+# - The hard pairs show why the benchmark is not trivial despite its simplicity: a weak extra
+#   peak, a peak position that differs by less than the training shift, and heights that differ
+#   by less than the training height variation.

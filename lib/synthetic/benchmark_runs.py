@@ -32,6 +32,13 @@ from lib import io
 from lib.synthetic import generator as synthetic
 
 CAUSES = ("minor peak", "overlapping positions", "overlapping intensities", "other")
+#: S23's name of each cause (``lib.reference.S23_HARD_PAIRS``) -> the name :func:`pair_cause` gives it
+S23_CAUSE_NAMES = {
+    "overlooked minor peak": "minor peak",
+    "overlapping positions": "overlapping positions",
+    "overlapping intensities": "overlapping intensities",
+}
+MINOR = 0.1  # the highest peak :func:`pair_cause` still calls minor
 
 
 # --------------------------------------------------------------------------- data
@@ -271,17 +278,22 @@ def histories(runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{"model": r["model"], "seed": r["seed"], **h} for r in runs for h in r["history"]])
 
 
+def wrong_predictions(runs: list[dict], labels: Sequence[int], y_test: np.ndarray) -> pd.DataFrame:
+    """One row per wrong test prediction of every run: test index, true and predicted class (original numbers)."""
+    rows = [
+        {"index": int(i), "true": int(labels[int(y_test[i])]), "pred": int(labels[p]), "model": r["model"],
+         "seed": r["seed"]}
+        for r in runs
+        for i, p in zip(r["test_wrong"], r["test_pred"], strict=True)
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["index", "true", "pred", "model", "seed"])
+
+
 def confusions(runs: list[dict], labels: Sequence[int], y_test: np.ndarray) -> pd.DataFrame:
-    """Confused test pairs, in the original class numbers: true, predicted, errors, runs and models involved."""
-    rows = []
-    for r in runs:
-        for i, p in zip(r["test_wrong"], r["test_pred"], strict=True):
-            rows.append(
-                {"true": int(labels[int(y_test[i])]), "pred": int(labels[p]), "model": r["model"], "seed": r["seed"]}
-            )
-    if not rows:
+    """Confused test pairs, in the original class numbers (``a < b``): errors, runs and models involved."""
+    df = wrong_predictions(runs, labels, y_test)
+    if df.empty:
         return pd.DataFrame(columns=["a", "b", "errors", "runs", "models"])
-    df = pd.DataFrame(rows)
     df["a"], df["b"] = df[["true", "pred"]].min(axis=1), df[["true", "pred"]].max(axis=1)
     out = df.groupby(["a", "b"]).agg(
         errors=("true", "size"),
@@ -310,16 +322,17 @@ def pair_cause(
     a: int,
     b: int,
     variation: synthetic.Variation | None = None,
-    minor: float = 0.1,
+    minor: float = MINOR,
 ) -> dict:
     """Attribute the confusion of classes ``a`` and ``b`` to one of S23's three causes.
 
     The rule, from the class definitions and the training variation (shift ``s``, height change ``h``):
 
     1. Peaks of the two classes are matched one-to-one, closest first, when their positions are
-       less than ``2 s`` apart (their training ranges overlap).
+       at most ``2 s`` apart (their training ranges touch or overlap).
     2. Some peak has no partner: **minor peak** if every unmatched peak is at most ``minor``
-       high (the two classes share their large peaks and differ by small ones), else **other**.
+       high and the matched heights differ by less than ``2 h`` (the two classes share their
+       large peaks and differ by small ones), else **other**.
     3. Every peak matched and all matched heights agree within ``h / 2`` (the random height
        change cannot tell them apart, so only positions could): **overlapping positions**.
     4. Every peak matched and the heights differ, by less than ``2 h`` (their training ranges
@@ -336,7 +349,8 @@ def pair_cause(
     dp = [int(pb[j] - pa[i]) for i, j in pairs]
     dh = [float(abs(hb[j] - ha[i])) for i, j in pairs]
     if unmatched:
-        cause = "minor peak" if max(unmatched) <= minor else "other"
+        minor_only = max(unmatched) <= minor and max(dh, default=0.0) < 2 * variation.height
+        cause = "minor peak" if minor_only else "other"
     elif max(dh, default=0.0) <= variation.height / 2:
         cause = "overlapping positions"
     elif max(dh) < 2 * variation.height:
@@ -361,6 +375,187 @@ def attribute(pairs: pd.DataFrame, classes: synthetic.ClassSet, **kwargs) -> pd.
     if causes.empty:
         return pairs.assign(cause=[], max_shift=[], max_height_diff=[], unmatched_heights=[])
     return pairs.merge(causes, on=["a", "b"], how="left")
+
+
+def confusable_pairs(
+    classes: synthetic.ClassSet, variation: synthetic.Variation | None = None, minor: float = MINOR
+) -> pd.DataFrame:
+    """Every class pair of ``classes`` to which :func:`pair_cause` gives one of S23's three causes.
+
+    A pair can only have a cause when every peak higher than ``minor`` of each class has a peak
+    of the other class within ``2 s``; that necessary condition is checked for all pairs at once,
+    and :func:`pair_cause` decides for the pairs that pass it.
+    """
+    variation = variation or synthetic.Variation()
+    reach = 2 * variation.shift
+    pos = np.where(classes.positions >= 0, classes.positions, -(10**9)).astype(float)
+    n = len(classes)
+    covered = np.ones((n, n), dtype=bool)  # covered[a, b]: every major peak of a has a peak of b in reach
+    major = (classes.positions >= 0) & (classes.heights > minor)
+    for a in range(n):
+        p = classes.positions[a][major[a]].astype(float)
+        if p.size:
+            nearest = np.abs(p[:, None, None] - pos[None]).min(axis=2)  # (peaks of a, classes)
+            covered[a] = (nearest <= reach).all(axis=0)
+    a_idx, b_idx = np.nonzero(np.triu(covered & covered.T, k=1))
+    rows = [pair_cause(classes, int(a), int(b), variation, minor) for a, b in zip(a_idx, b_idx, strict=True)]
+    table = pd.DataFrame(rows, columns=["a", "b", "cause", "unmatched_heights", "max_shift", "max_height_diff"])
+    return table[table["cause"] != "other"].reset_index(drop=True)
+
+
+def pair_enrichment(labels: Sequence[int], confusable: pd.DataFrame, n_total: int) -> dict:
+    """How much richer the class subset ``labels`` is in confusable pairs than the full set of ``n_total``.
+
+    ``confusable`` is :func:`confusable_pairs` of the full set. Returns the pairs of each (all
+    and confusable), their shares and ``enrichment``, the subset's share over the full set's.
+    """
+    chosen = set(int(c) for c in labels)
+    k = len(chosen)
+    inside = confusable[confusable["a"].isin(chosen) & confusable["b"].isin(chosen)]
+    pairs_subset, pairs_full = k * (k - 1) // 2, n_total * (n_total - 1) // 2
+    share_subset = len(inside) / pairs_subset if pairs_subset else float("nan")
+    share_full = len(confusable) / pairs_full
+    return {
+        "pairs_subset": pairs_subset,
+        "confusable_subset": len(inside),
+        "share_subset": share_subset,
+        "pairs_full": pairs_full,
+        "confusable_full": len(confusable),
+        "share_full": share_full,
+        "enrichment": share_subset / share_full if share_full else float("nan"),
+        "classes_in_confusable_subset": len(set(inside["a"]) | set(inside["b"])),
+        "classes_in_confusable_full": len(set(confusable["a"]) | set(confusable["b"])),
+    }
+
+
+def exception_classes(rules: synthetic.TestRules) -> list[int]:
+    """Classes whose test variants the released data shrink (shift or height exceptions), ascending."""
+    return sorted(set(rules.shift_exceptions) | set(rules.height_exceptions))
+
+
+# --------------------------------------------------------------------------- comparing runs
+#: Keras' ``ReduceLROnPlateau`` factor when none is given, as in S23's released ``training/benchmark.py``;
+#: the paper text says 0.5 (``lib.train.S23.lr_factor``).
+RELEASED_CODE_LR_FACTOR = 0.1
+
+
+def per_model(summary: pd.DataFrame, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per model: mean, min and max of wrong test and training spectra, mean test accuracy, runs, epochs."""
+    table = summary.groupby("model", sort=False).agg(
+        test_mean=("test_errors", "mean"),
+        test_min=("test_errors", "min"),
+        test_max=("test_errors", "max"),
+        train_mean=("train_errors", "mean"),
+        train_min=("train_errors", "min"),
+        train_max=("train_errors", "max"),
+        accuracy=("test_accuracy", "mean"),
+        runs=("seed", "size"),
+        epochs=("epochs", "mean"),
+    )
+    if order is not None:
+        table = table.reindex([m for m in order if m in table.index])
+    return table
+
+
+def count_difference(a: float, b: float, z: float = 2.0) -> str:
+    """Compare two error counts (totals over the same test spectra and runs) as Poisson counts.
+
+    The difference counts when ``|a - b| > z * sqrt(a + b)`` (the normal approximation of the
+    difference of two Poisson counts): ``"fewer"`` or ``"more"`` (``a`` against ``b``); otherwise
+    ``"within counting noise"``.
+    """
+    if abs(a - b) > z * np.sqrt(a + b):
+        return "fewer" if a < b else "more"
+    return "within counting noise"
+
+
+def rank_agreement(ours: dict[str, float], theirs: dict[str, float]) -> dict:
+    """Kendall's tau between two error rankings over the models both contain (``nan`` below 3 models)."""
+    from scipy.stats import kendalltau
+
+    common = [m for m in ours if m in theirs]
+    tau = (
+        float(kendalltau([ours[m] for m in common], [theirs[m] for m in common]).statistic)
+        if len(common) >= 3
+        else float("nan")
+    )
+    return {"models": common, "n": len(common), "tau": tau}
+
+
+def loss_rise_share(hist: pd.DataFrame) -> pd.Series:
+    """Per model: share of epochs whose validation loss went up from the previous epoch, mean over seeds."""
+    per_run = (
+        hist.sort_values("epoch")
+        .groupby(["model", "seed"])["val_loss"]
+        .apply(lambda s: float((s.diff().iloc[1:] > 0).mean()) if len(s) > 1 else float("nan"))
+    )
+    return per_run.groupby("model").mean()
+
+
+def study_hours(epoch_seconds: Sequence[float], n_seeds: int, epochs: float) -> float:
+    """Hours to train every model ``n_seeds`` times for ``epochs`` epochs, given each model's seconds per epoch."""
+    return float(np.sum(epoch_seconds)) * n_seeds * epochs / 3600
+
+
+#: S23 Table 2: each modified network and the original it is compared with (its published dense activation).
+MODIFIED_ORIGINAL = {
+    "CNN6-BN": "CNN6-relu",
+    "CNN6-ConvDO": "CNN6-relu",
+    "CNN-BN-noBN": "CNN-BN-linear",
+    "VGG-noConvDO": "VGG-linear",
+    "ResNet-dense": "ResNet-linear",
+}
+#: What each modification changes (as the authors' ``modifications.py`` builds them; ``lib.models.benchmark.MODIFIED``).
+MODIFIED_CHANGE = {
+    "CNN6-BN": "CNN6 + batch norm",
+    "CNN6-ConvDO": "CNN6 + conv. dropout (no dense dropout)",
+    "CNN-BN-noBN": "CNN-BN without batch norm, ReLU dense",
+    "VGG-noConvDO": "VGG without conv. dropout, ReLU dense",
+    "ResNet-dense": "ResNet without batch norm, ReLU dense head",
+}
+
+
+def originals_needed(modified: Sequence[str]) -> dict[str, str]:
+    """The architecture and dense activation of the original of every modified network: ``{label: model}``."""
+    unknown = [m for m in modified if m not in MODIFIED_ORIGINAL]
+    if unknown:
+        raise ValueError(f"modified: unknown network(s) {unknown}; choose from {list(MODIFIED_ORIGINAL)}")
+    return {MODIFIED_ORIGINAL[m]: MODIFIED_ORIGINAL[m].rsplit("-", 1)[0] for m in modified}
+
+
+def modified_comparison(median: pd.Series, modified: Sequence[str]) -> pd.DataFrame:
+    """S23 Table 2 from median test accuracies per run label: one row per modified network whose
+    original was trained as well (pairs with a side missing are left out)."""
+    rows = [
+        {"modified": m, "change": MODIFIED_CHANGE[m], "original": MODIFIED_ORIGINAL[m],
+         "original median": float(median[MODIFIED_ORIGINAL[m]]), "modified median": float(median[m])}
+        for m in modified
+        if m in median.index and MODIFIED_ORIGINAL.get(m) in median.index
+    ]  # fmt: skip
+    table = pd.DataFrame(rows, columns=["modified", "change", "original", "original median", "modified median"])
+    table["difference"] = table["modified median"] - table["original median"]
+    return table
+
+
+def activation_gain(mean: pd.Series, models: Sequence[str]) -> dict[str, float]:
+    """Mean accuracy with ReLU minus with linear dense layers, for every model trained with both."""
+    return {
+        m: float(mean[f"{m}-relu"] - mean[f"{m}-linear"])
+        for m in models
+        if f"{m}-relu" in mean.index and f"{m}-linear" in mean.index
+    }
+
+
+def boundary_shares(grid: np.ndarray, a: int, b: int) -> dict[str, float]:
+    """A decision map (:func:`decision_map`) in three numbers: the share of rows (fixed height) with
+    one prediction at every position (1 for a purely height-based boundary), and the shares of the
+    grid predicted as ``a`` and as ``b``."""
+    grid = np.asarray(grid)
+    return {
+        "pure_rows": float(np.mean([np.unique(row).size == 1 for row in grid])),
+        "share_a": float(np.mean(grid == a)),
+        "share_b": float(np.mean(grid == b)),
+    }
 
 
 # --------------------------------------------------------------------------- throughput and decision maps

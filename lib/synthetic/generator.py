@@ -392,6 +392,26 @@ def closest_peaks(classes: ClassSet, a: int, b: int, variation: Variation = Vari
     return int(i), int(j)
 
 
+def closest_peak_table(classes: ClassSet, pairs: dict[str, tuple[int, int]], variation: Variation = Variation()):
+    """For every named pair ``{name: (a, b)}``: its closest peaks (:func:`closest_peaks`), their position and
+    height differences (``b`` minus ``a``), and whether their training ranges overlap (both differences
+    smaller than the full width of the variation, ``2 * shift`` and ``2 * height``). A pandas DataFrame."""
+    import pandas as pd
+
+    rows = []
+    for name, (a, b) in pairs.items():
+        ia, ib = closest_peaks(classes, a, b, variation)
+        (pa, ha), (pb, hb) = classes.peaks(a), classes.peaks(b)
+        d_pos, d_height = int(pb[ib] - pa[ia]), round(float(hb[ib] - ha[ia]), 3)
+        rows.append(
+            {"pair": name, "a": a, "b": b, "peak a": int(ia), "peak b": int(ib),
+             "position a": int(pa[ia]), "height a": float(ha[ia]), "position b": int(pb[ib]),
+             "height b": float(hb[ib]), "Δ position": d_pos, "Δ height": d_height,
+             "overlap": abs(d_pos) < 2 * variation.shift and abs(d_height) < 2 * variation.height}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- data sets
 SPLITS = ("train", "val", "test")
 
