@@ -92,6 +92,8 @@ def r23_interval(value: float, decimals: int = R23_TABLE1_DECIMALS) -> tuple[flo
     step = 10.0**-decimals
     lo = round(float(value), decimals)
     return lo, round(lo + step, decimals)
+
+
 # R23 explainability (§2.4, Figs. 3-7)
 R23_EXPLAIN = {
     "seeds": 10,  # networks whose weights Fig. 6 averages
