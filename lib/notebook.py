@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -84,3 +85,16 @@ def setup(seed: int = 0) -> None:
     _register_plotly()
     _style_matplotlib()
     seed_everything(seed)
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """myst-nb's ``glue`` with NumPy scalars turned into Python numbers first.
+
+    A glued ``np.float64`` keeps its repr (``np.float64(0.5)``) as text, which ``{glue:text}`name:.2f```
+    cannot format; ``.item()`` gives the plain number.
+    """
+    from myst_nb import glue as myst_glue
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    myst_glue(name, value, display=display)

@@ -14,3 +14,17 @@ def test_cpu_load_note_flags_other_jobs_only_beyond_our_own_threads():
 
 def test_cpu_load_note_reads_this_machine():
     assert "cores" in notebook.cpu_load_note(own_threads=1)
+
+
+def test_glue_stores_numpy_scalars_as_plain_numbers(monkeypatch):
+    import myst_nb
+    import numpy as np
+
+    from lib import notebook
+
+    seen = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=False: seen.update({name: value}))
+    notebook.glue("x", np.float64(0.25))
+    notebook.glue("n", np.int64(3))
+    assert seen == {"x": 0.25, "n": 3}
+    assert type(seen["x"]) is float and type(seen["n"]) is int

@@ -53,11 +53,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 from IPython.display import Markdown, display
-from myst_nb import glue
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference
 from lib.ir import datasets, labels, molecules, simulate, validation, xtb
+from lib.notebook import glue
 from lib.paths import data_file
 
 notebook.setup(seed)
