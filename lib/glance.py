@@ -137,7 +137,7 @@ def fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "–"
     if isinstance(value, tuple):
-        return f"[{value[0]:g}, {value[1]:g})" + (f" {unit}" if unit else "")
+        return f"[{value[0]:.4g}, {value[1]:.4g})" + (f" {unit}" if unit else "")
     if isinstance(value, float):
         text = f"{value:.4g}"
     else:
