@@ -1,4 +1,4 @@
-"""R23's class-reweighted binary cross-entropy (R23 eq. 2, REFERENCE.md §1 "Training").
+"""R23's class-reweighted binary cross-entropy (R23 eq. 2).
 
 With ``p_j`` the share of training samples that carry group ``j``, a positive label is weighted
 ``1/p_j`` and a negative one ``1/(1 − p_j)``, i.e. eq. 2,

@@ -1,4 +1,4 @@
-"""Multi-label metrics of R23 (REFERENCE.md §1 "Published results"): per group and per molecule.
+"""Multi-label metrics of R23 (Tables 1 and 2): per group and per molecule.
 
 Inputs are ``y_true`` 0/1 labels ``(n_samples, n_groups)`` and either probabilities ``y_prob``
 (same shape; needed for ROC-AUC) or binary predictions ``y_pred``. ``threshold`` turns

@@ -1,4 +1,4 @@
-"""Published facts and figures the book compares with (see ``shared/reference/REFERENCE.md``).
+"""Published facts and figures the book compares with (from the four papers and their authors' released code).
 
 Chapters quote these through variables, so every number in the prose has one source.
 """
@@ -141,8 +141,7 @@ def r23_macro(column: str = "f1") -> tuple[float, float]:
     return float(bounds["lo"].mean()), float(bounds["hi"].mean())
 
 
-# --- S23 benchmark results (Schuetzke et al. 2023, Fig. 2, text and REFERENCE.md §2 "Published results")
-# Block added with the "Benchmark" and "Challenge set" chapters.
+# --- S23 benchmark results (Schuetzke et al. 2023, Fig. 2, text)
 S23_TEST_SIZE = 4_500  # deterministic test spectra (500 classes x 9)
 S23_TRAIN_SIZE = 25_000  # training spectra (500 classes x 50)
 S23_TEST_ERRORS = {  # misclassified test spectra, mean over 5 seeds (Fig. 2)
@@ -172,8 +171,7 @@ S22_RF_POOL1_ACCURACY = 0.92  # random forest on max-pooled spectra
 S22_RF_POOL2_ACCURACY = 0.94  # ... after a second pooling step
 
 
-# --- V24: Vorozhtsov & Kitina, Mendeleev Commun. (2024), doi 10.1016/j.mencom.2024.10.006 (REFERENCE.md §4)
-# Block added with the "Learning a metric" chapter.
+# --- V24: Vorozhtsov & Kitina, Mendeleev Commun. (2024), doi 10.1016/j.mencom.2024.10.006
 V24_ACCURACY = (0.9903, 0.0027)  # S23 benchmark, triplet encoder + k-NN: mean, std
 V24_NOTEBOOK_TEST_ERRORS = 42  # the authors' notebook: 42 wrong of 4,500
 V24_SOFTMAX_ACCURACY = (0.9902, 0.0021)  # the same convolution stack with a softmax head (S23's CNN-BN)
@@ -185,7 +183,7 @@ V24_CHALLENGE_ACCURACY = 0.5308  # challenge set (27 classes)
 V24_CHALLENGE_SOFTMAX_ACCURACY = 0.5247  # "the benchmark accuracy" on the challenge set
 # Table 1: number of mixture components -> share of mixtures with at least j = 1, 2, ... components right
 V24_MIXTURE_ACCURACY = {1: (0.990,), 2: (0.992, 0.920), 3: (0.996, 0.966, 0.788), 4: (0.993, 0.960, 0.848, 0.594)}
-# "Beyond the paper" targets of the book's issue (not published numbers)
+# "Beyond the paper" targets the book sets itself (not published numbers)
 TARGET_MAIN_ACCURACY = 0.998
 TARGET_UNSEEN_ACCURACY = 0.997
 TARGET_UNSEEN_MAX_REFS = 20

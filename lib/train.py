@@ -115,7 +115,7 @@ class TrainConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
-#: S23's protocol (paper text; REFERENCE.md §2 "Protocol"). ``eps=1e-7`` is Keras' Adam default.
+#: S23's protocol (paper text). ``eps=1e-7`` is Keras' Adam default.
 #: Where the authors' ``training/benchmark.py`` differs from the paper: it calls
 #: ``ReduceLROnPlateau(patience=10)`` with Keras' default factor 0.1, not 0.5
 #: (``dataclasses.replace(S23, lr_factor=0.1)`` follows the code), and it restores the weights of the

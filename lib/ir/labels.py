@@ -1,8 +1,8 @@
 """Functional-group labels from structures: InChI → RDKit molecule → one 0/1 per SMARTS pattern.
 
-:data:`GROUPS` is the 17-group table of R23 (SMARTS as in Fine et al. 2020), in the order of
-REFERENCE.md. Any other ``{name: SMARTS}`` table can be passed instead. An InChI that RDKit
-cannot read is reported (returned as a :class:`Problem`) and skipped, never guessed.
+:data:`GROUPS` is the 17-group table of R23 (SMARTS as in Fine et al. 2020), in R23's order.
+Any other ``{name: SMARTS}`` table can be passed instead. An InChI that RDKit cannot read
+is reported (returned as a :class:`Problem`) and skipped, never guessed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """NIST Chemistry WebBook client: IR spectra (JCAMP-DX) and InChIs into a resumable cache.
 
-The WebBook answers three kinds of request (REFERENCE.md §1):
+The WebBook answers three kinds of request:
 
 - a spectrum: ``/cgi/cbook.cgi?JCAMP=C{ID}&Index={i}&Type=IR``; ``Index`` counts 0, 1, … over
   the IR spectra of one compound; past the last one the body is ``##TITLE=Spectrum not found.``

@@ -1,4 +1,4 @@
-"""The eight CNNs of the S23 benchmark (REFERENCE.md §2 "Architectures"), in PyTorch.
+"""The eight CNNs of the S23 benchmark (S23 Table 1 and the authors' released code), in PyTorch.
 
 CNN2, CNN3, INC3, INC6 (Lee 2020), CNN6 (Szymanski 2021), VGG (Wang 2020), CNN-BN (Liu 2017)
 and ResNet (Ho 2019), as Schuetzke et al. re-implemented them in Keras
@@ -383,7 +383,7 @@ class NetSpec:
         return {**common, **self.extra, "init": "keras"}
 
 
-#: The networks by name (S23 Table 1 and REFERENCE.md §2, plus our Lite): one row per network.
+#: The networks by name (S23 Table 1, plus our Lite): one row per network.
 SPECS: dict[str, NetSpec] = {
     "CNN2": NetSpec(
         "CNN2 (Lee 2020): conv(64, 50, /2) → pool(3, 2); conv(64, 25, /3) → pool(2, 3); dense 2000, 500 linear; 0.3.",

@@ -1,6 +1,6 @@
 """The functional-group CNN of Rieger et al. 2023 (R23), the "FGA net", and its published weights.
 
-Architecture (REFERENCE.md §1, the authors' ``code_fga/models.py``), every convolution unpadded
+Architecture (R23 and the authors' ``code_fga/models.py``), every convolution unpadded
 ("valid"), stride 1, kernel 3::
 
     features:   0 Conv(1→c) · 1 ReLU · 2 BN(c) · 3 Conv(c→c) · 4 ReLU · 5 BN(c) · 6 MaxPool(2) ·
@@ -49,7 +49,7 @@ from lib.models import count_parameters
 from lib.reference import R23_GRID
 
 # Output order of the released weights (and of the labels the authors trained on): the order of
-# the SMARTS table in REFERENCE.md §1. Confirmed by the indices the authors' evaluation notebook
+# the SMARTS table of R23 (after Fine et al. 2020). Confirmed by the indices the authors' evaluation notebook
 # prints (alkane 0, methyl 1, alkene 2, alcohols 4, aromatics 7, alkyl halides 8, esters 9,
 # carboxylic acids 12, ether 13).
 R23_GROUPS: tuple[str, ...] = (

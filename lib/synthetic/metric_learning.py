@@ -1,4 +1,4 @@
-"""Metric learning on spectra (Vorozhtsov & Kitina 2024, "V24"; REFERENCE.md §4).
+"""Metric learning on spectra (Vorozhtsov & Kitina 2024, "V24").
 
 A convolutional *encoder* maps a spectrum to a point on the unit sphere; a triplet loss pulls
 spectra of one class together and pushes other classes at least ``margin`` further away; a
