@@ -16,7 +16,7 @@
 # %% tags=["parameters"]
 results_preset = "default"  # the preset whose executed chapters this page reads
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import HTML
 from myst_nb import glue
 
@@ -40,7 +40,7 @@ glue("n_claims", len(frame), display=False)
 # %% tags=["hide-input"]
 glance.verdict_figure(frame)
 
-# %%
+# %% tags=["hide-input"]
 HTML(glance.to_html(frame))
 
 # %% [markdown]
