@@ -98,3 +98,8 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     if isinstance(value, np.generic):
         value = value.item()
     myst_glue(name, value, display=display)
+
+
+def pct(x: float, digits: int = 2) -> str:
+    """A share as a percentage: ``pct(0.9903) == '99.03 %'``, ``pct(0.915, 1) == '91.5 %'``."""
+    return f"{100 * x:.{digits}f} %"

@@ -29,6 +29,7 @@ from torch import nn
 
 from lib import reference
 from lib import train as tr
+from lib.notebook import pct
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 from lib.synthetic import metric_learning as metric
@@ -40,11 +41,6 @@ SEPARATED_AUC = 0.999
 HARD_KIND = 0.75
 #: The three kinds of challenge triplets, nine classes each, in class order.
 CHALLENGE_KINDS = ("minor peak", "peak position", "peak height")
-
-
-def pct(x: float, digits: int = 2) -> str:
-    """A share as a percentage with a thin space: ``pct(0.9903) == '99.03 %'``."""
-    return f"{100 * x:.{digits}f} %"
 
 
 def settings_tag(settings: Mapping) -> str:

@@ -38,6 +38,7 @@ from torch import nn
 
 from lib import train
 from lib.models.benchmark import SameConv1d, build, count_parameters, keras_init
+from lib.notebook import pct as notebook_pct
 from lib.synthetic.generator import render
 
 #: The position task's class limits (inclusive): class A (label 0) 950–999, class B (label 1) 1000–1050.
@@ -363,8 +364,8 @@ def peak_shares(
 
 
 def pct(x: float) -> str:
-    """A share as a percentage with one decimal: ``0.915`` → ``"91.5 %"``."""
-    return f"{100 * x:.1f} %"
+    """A share as a percentage with one decimal: ``0.915`` → ``"91.5 %"`` (:func:`lib.notebook.pct`)."""
+    return notebook_pct(x, 1)
 
 
 # --------------------------------------------------------------------------- single filter
