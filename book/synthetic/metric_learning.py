@@ -50,6 +50,7 @@ import torch
 from IPython.display import display
 
 from lib import notebook, train
+from lib.models.fga import receptive_field
 from lib.paths import cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
@@ -312,7 +313,7 @@ ms.glue_all(
 # closest single member, and with the normalised member sum of another, random mixture.
 
 # %%
-field = metric.receptive_field(main_model.features)
+field = receptive_field(main_model.features, main_model.input_len).size
 encoders = {"V24 encoder": main_model}
 if anchored:
     anchored_res, _ = trainer.fit("anchored", data, zero_anchor=True)

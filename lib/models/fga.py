@@ -126,19 +126,29 @@ def _single(value) -> int:
     return int(value)
 
 
+def _leaves(layers: nn.Module | Sequence[nn.Module]):
+    """The layers in order, nested ``Sequential``/``ModuleList`` containers opened."""
+    for layer in layers:
+        if isinstance(layer, nn.Sequential | nn.ModuleList):
+            yield from _leaves(layer)
+        else:
+            yield layer
+
+
 def receptive_field(layers: nn.Module | Sequence[nn.Module], input_len: int = R23_INPUT_LEN) -> ReceptiveField:
     """Receptive field of one output column of ``layers`` (a module with ``features``, or layers).
 
-    Walks the layers in order up to the first ``Flatten`` with the usual recursion: a layer of
-    kernel ``k``, stride ``s``, dilation ``d`` and padding ``p`` turns (size ``r``, jump ``j``,
-    start ``a``, length ``n``) into (``r + (k-1)·d·j``, ``j·s``, ``a − p·j``,
-    ``floor((n + 2p − d(k−1) − 1)/s) + 1``). Pointwise layers (ReLU, BatchNorm, dropout) change
-    nothing; any other layer raises ``TypeError``.
+    Walks the layers in order (nested ``Sequential`` containers opened) up to the first
+    ``Flatten`` with the usual recursion: a layer of kernel ``k``, stride ``s``, dilation ``d``
+    and padding ``p`` turns (size ``r``, jump ``j``, start ``a``, length ``n``) into
+    (``r + (k-1)·d·j``, ``j·s``, ``a − p·j``, ``floor((n + 2p − d(k−1) − 1)/s) + 1``).
+    Pointwise layers (ReLU, BatchNorm, dropout) change nothing; any other layer raises
+    ``TypeError``.
     """
     if hasattr(layers, "features"):
         layers = layers.features
     size, jump, start, length = 1, 1, 0, int(input_len)
-    for layer in layers:
+    for layer in _leaves(layers):
         if isinstance(layer, nn.Flatten):
             break
         if isinstance(layer, _POINTWISE):

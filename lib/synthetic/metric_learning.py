@@ -113,23 +113,6 @@ class Encoder(nn.Module):
         return F.normalize(z[:-1] - z[-1:], dim=1)
 
 
-def receptive_field(module: nn.Module) -> int:
-    """Input points that one output point of a stack of ``Conv1d`` and ``MaxPool1d``/``AvgPool1d`` layers sees.
-
-    Layers are taken in registration order (a plain sequential stack such as the benchmark nets' ``features``).
-    """
-    field, jump = 1, 1
-    for layer in module.modules():
-        if isinstance(layer, (nn.Conv1d, nn.MaxPool1d, nn.AvgPool1d)):
-            kernel = layer.kernel_size if isinstance(layer.kernel_size, int) else layer.kernel_size[0]
-            stride = layer.stride if isinstance(layer.stride, int) else layer.stride[0]
-            dilation = getattr(layer, "dilation", 1)
-            dilation = dilation if isinstance(dilation, int) else dilation[0]
-            field += (kernel - 1) * dilation * jump
-            jump *= stride
-    return field
-
-
 # --------------------------------------------------------------------------- triplet loss
 def pairwise_distances(emb: torch.Tensor, squared: bool = False) -> torch.Tensor:
     """Euclidean distances between all rows, ``(B, B)``; exactly 0 on the diagonal, finite gradients."""
