@@ -37,7 +37,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from lib import metrics, notebook, reference
-from lib.ir import fg
+from lib.ir import fg, sentences
 from lib.models import fga
 
 notebook.setup(seed)
@@ -103,21 +103,14 @@ if data == "simulated":
     folders = [fg.ensure_ensemble(x["simulated"], seeds, models_dir, **train_args) for x in d]
     crossed = [fg.load_trained(f, seeds) for f in folders]
     ours = crossed[0]
-    about = (
-        f"simulated spectra of {len(dataset)} molecules (scale {d[0]['scale']:.2f}, width {d[0]['fwhm']:.0f} cm⁻¹ "
-        f"fitted on half 1 of the real spectra; {d[0]['excluded']} molecules sharing a skeleton with a real "
-        "spectrum left out)"
-    )
+    about = sentences.simulated_training_data(len(dataset), d[0]["scale"], d[0]["fwhm"], d[0]["excluded"])
 else:
     from lib.ir import datasets
 
     dataset = fg.labelled_dataset(data, labels_file)
     real, _ = datasets.real_jcamp(data_dir=data_dir)
     ours = fg.load_trained(fg.ensure_ensemble(dataset, seeds, models_dir, **train_args), seeds)
-    about = (
-        f"the NIST data set `{data}` ({len(dataset)} labelled spectra; the real jcamp spectra are NIST spectra too, "
-        "so the real-spectra test below is not independent of this training data)"
-    )
+    about = sentences.nist_training_data(data, len(dataset))
 published = fga.load_ensemble(fga.published_weights_dir(data_dir))
 glue("about", about, display=False)
 glue("n_ours", len(ours), display=False)
@@ -287,13 +280,7 @@ glue("real_compare", f"{abs(gap):.2f} {'below' if gap < 0 else 'above'}", displa
 if data == "simulated":
     fitted = scored["ours, broadening fitted on the test half"]
     gain = float(fitted["members"]["micro_f1"].mean() - ours_real["members"]["micro_f1"].mean())
-    glue("fit_note", (
-        "Both halves choose the same broadening, so the same models score both halves and fitting on the test "
-        "spectra gains nothing here (difference 0.000)." if same_models else
-        f"The halves choose different broadenings; scoring each half with the models fitted on it changes the "
-        f"mean micro-F1 by {gain:+.3f}, which is what choosing the broadening on the test spectra would have "
-        "added."
-    ), display=False)  # fmt: skip
+    glue("fit_note", sentences.broadening_fit_gain(same_models, gain), display=False)
 else:
     glue("fit_note", "With a NIST training set no broadening is fitted.", display=False)
 
@@ -324,17 +311,10 @@ fig
 big = fg.resample(dataset, bench_spectra, seed=seed)
 early = fg.time_early_stop(big, seed=seed, max_epochs=bench_max_epochs)
 display(pd.Series(early).to_frame("value"))
-if not early["stopped_early"]:
-    verdict = "no verdict on"
-else:
-    verdict = "within" if early["seconds"] <= fg.TARGET_EARLY_STOP_S else "above"
-capped = "" if early["stopped_early"] else f" (capped at {bench_max_epochs} epochs: not a full run)"
-glue("early_text", (
-    f"One seed on {early['spectra']:,} spectra ({early['train']:,} for training): **{early['seconds']:.0f} s** for "
-    f"{early['epochs']} epochs, {early['seconds_per_epoch']:.1f} s per epoch{capped}, with {early['threads']} "
-    f"PyTorch thread(s); {notebook.cpu_load_note(early['threads'])}; {verdict} the target of "
-    f"{fg.TARGET_EARLY_STOP_S} s."
-), display=False)  # fmt: skip
+early_text = sentences.early_stop_timing(
+    early, bench_max_epochs, fg.TARGET_EARLY_STOP_S, notebook.cpu_load_note(early["threads"])
+)
+glue("early_text", early_text, display=False)
 
 # %%
 speed = []

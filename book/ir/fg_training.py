@@ -32,7 +32,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from lib import metrics, notebook, reference
-from lib.ir import fg
+from lib.ir import fg, sentences
 from lib.models import fga
 from lib.train import R23
 
@@ -298,16 +298,7 @@ if ablation:
     compare["ΔF1"] = compare["F1 reweighted"] - compare["F1 plain"]
     compare["Δrecall"] = compare["recall reweighted"] - compare["recall plain"]
     display(compare.round(3))
-    rare = compare[compare["proportion"] < compare["proportion"].median()]
-    common = compare[compare["proportion"] >= compare["proportion"].median()]
-    glue("ablation_text", (
-        f"Reweighting changes recall by {rare['Δrecall'].mean():+.3f} on average for the {len(rare)} rarer groups "
-        f"and by {common['Δrecall'].mean():+.3f} for the {len(common)} more common ones; F1 by "
-        f"{rare['ΔF1'].mean():+.3f} and {common['ΔF1'].mean():+.3f}. Macro-F1 over all groups: "
-        f"{compare['F1 reweighted'].mean():.3f} reweighted, {compare['F1 plain'].mean():.3f} plain "
-        f"({len(seeds)} seeds on one test split of {int(runs['n_test'].iloc[0])} spectra, so differences of a few "
-        "hundredths are within the noise)."
-    ), display=False)  # fmt: skip
+    glue("ablation_text", sentences.reweighting_effect(compare, len(seeds), int(runs["n_test"].iloc[0])), display=False)
 else:
     glue("ablation_text", "The ablation was switched off (parameter `ablation`).", display=False)
 

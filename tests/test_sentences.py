@@ -1,0 +1,59 @@
+"""The IR chapters' result sentences say what their numbers say."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lib.ir import sentences
+
+
+def _compare() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "proportion": [0.4, 0.3, 0.1, 0.05],
+            "F1 reweighted": [0.9, 0.8, 0.6, 0.5],
+            "F1 plain": [0.92, 0.8, 0.5, 0.3],
+            "ΔF1": [-0.02, 0.0, 0.1, 0.2],
+            "Δrecall": [0.0, 0.02, 0.2, 0.3],
+        }
+    )
+
+
+def test_reweighting_effect_splits_groups_at_the_median_share():
+    text = sentences.reweighting_effect(_compare(), n_seeds=3, n_test=107)
+    assert "recall by +0.250 on average for the 2 rarer groups" in text
+    assert "by +0.010 for the 2 more common ones" in text
+    assert "F1 by +0.150 and -0.010" in text
+    assert "0.700 reweighted, 0.630 plain" in text
+    assert "3 seeds on one test split of 107 spectra" in text
+
+
+def test_reweighting_effect_names_a_missing_column():
+    with pytest.raises(KeyError, match="Δrecall"):
+        sentences.reweighting_effect(_compare().drop(columns="Δrecall"), 3, 10)
+
+
+def test_broadening_fit_gain_both_cases():
+    assert "gains nothing" in sentences.broadening_fit_gain(True, 0.0)
+    assert "by -0.012," in sentences.broadening_fit_gain(False, -0.0123)
+
+
+def _early(stopped: bool, seconds: float) -> dict:
+    return {"stopped_early": stopped, "seconds": seconds, "spectra": 8000, "train": 5600, "epochs": 20,
+            "seconds_per_epoch": seconds / 20, "threads": 1}  # fmt: skip
+
+
+def test_early_stop_timing_verdicts():
+    assert "within the target of 120 s" in sentences.early_stop_timing(_early(True, 100), 50, 120, "idle")
+    assert "above the target" in sentences.early_stop_timing(_early(True, 130), 50, 120, "idle")
+    capped = sentences.early_stop_timing(_early(False, 90), 20, 120, "busy")
+    assert "capped at 20 epochs" in capped and "no verdict on the target" in capped
+    assert "8,000 spectra (5,600 for training): **90 s** for 20 epochs, 4.5 s per epoch" in capped
+
+
+def test_training_data_sentences():
+    text = sentences.simulated_training_data(712, 0.98, 30.0, 26)
+    assert text.startswith("simulated spectra of 712 molecules (scale 0.98, width 30 cm⁻¹")
+    assert "26 molecules sharing a skeleton" in text
+    assert "not independent" in sentences.nist_training_data("nist.npz", 8000)
