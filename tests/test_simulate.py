@@ -6,6 +6,7 @@ import os
 from dataclasses import asdict
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("tblite")
@@ -195,3 +196,55 @@ def test_line_differences_measure_the_largest_shift_above_the_cutoff():
     assert list(table["molecule"]) == ["X"] and table["max shift (cm⁻¹)"].iloc[0] == 4.0  # 50→80 is below 100
     assert 0.9 < table["cosine"].iloc[0] < 1.0
     assert validation.line_differences([a], [a])["cosine"].iloc[0] == pytest.approx(1.0)
+
+
+def test_difference_schemes_agree_on_formaldehyde_and_only_the_central_key_is_unchanged():
+    """Forward differences for heavy atoms, central for hydrogens: the X–H stretches keep their accuracy."""
+    lines = {d: xtb.simulate("C=O", differences=d) for d in xtb.DIFFERENCES}
+    central = np.sort(lines["central"].wavenumbers)
+    for scheme in ("forward", "hydrogen-central"):
+        assert len(lines[scheme].wavenumbers) == len(central) == 6
+        assert np.abs(np.sort(lines[scheme].wavenumbers) - central).max() < 25
+    n_atoms = 4
+    # single points of the Hessian: 6 per atom (central); 3 per atom + 1 (forward); 6 per H + 3 per heavy + 1
+    hessian_calls = {d: lines[d].calls - lines["central"].calls + 6 * n_atoms for d in xtb.DIFFERENCES}
+    assert hessian_calls["forward"] == 3 * n_atoms + 1
+    assert hessian_calls["hydrogen-central"] == 6 * 2 + 3 * 2 + 1
+    # the C–H stretches move less with hydrogen-central than with forward differences
+    top = slice(-2, None)
+    err = {d: np.abs(np.sort(lines[d].wavenumbers)[top] - central[top]).max() for d in ("forward", "hydrogen-central")}
+    assert err["hydrogen-central"] < err["forward"]
+    with pytest.raises(ValueError, match="atomic numbers"):
+        xtb.hessian_and_dipole_derivatives(None, np.zeros((1, 3)), differences="hydrogen-central")
+    assert simulate.Settings(differences="central").key() == simulate.Settings().key() == "32234f526e"
+    assert simulate.Settings(differences="forward").key() != simulate.Settings().key()
+
+
+def test_scheme_table_compares_cost_and_shifts_with_the_reference():
+    from lib.ir import validation
+
+    def rec(text, nu, status="ok"):
+        return {"input": text, "status": status, "wavenumbers": nu, "intensities": [10.0] * len(nu)}
+
+    runs = pd.DataFrame(
+        [
+            {"setting": "central", "molecule": "a", "status": "ok", "cpu seconds": 4.0, "single points": 100,
+             "record": rec("a", [1000.0, 3000.0])},
+            {"setting": "central", "molecule": "b", "status": "ok", "cpu seconds": 2.0, "single points": 60,
+             "record": rec("b", [1500.0])},
+            {"setting": "forward", "molecule": "a", "status": "ok", "cpu seconds": 2.0, "single points": 55,
+             "record": rec("a", [1001.0, 3010.0])},
+            {"setting": "forward", "molecule": "b", "status": "imaginary", "cpu seconds": 1.0, "single points": 31,
+             "record": rec("b", [1502.0], "imaginary")},
+        ]
+    )  # fmt: skip
+    table = validation.scheme_table(runs, "central")
+    assert list(table.index) == ["central", "forward"]
+    assert table.loc["forward", "speed-up"] == pytest.approx(2.0)
+    assert table.loc["central", "molecules per hour"] == pytest.approx(2 * 3600 / 3.0)
+    assert table.loc["forward", "single points"] == 86 and table.loc["forward", "imaginary"] == 1
+    assert table.loc["forward", "max shift (cm⁻¹)"] == pytest.approx(10.0)
+    assert table.loc["forward", "median shift (cm⁻¹)"] == pytest.approx(6.0)
+    assert table.loc["central", "max shift (cm⁻¹)"] == 0.0
+    with pytest.raises(KeyError, match="reference setting 'hybrid'"):
+        validation.scheme_table(runs, "hybrid")

@@ -185,27 +185,37 @@ def optimise(
     return result.x.reshape(-1, 3)
 
 
+DIFFERENCES = ("central", "forward", "hydrogen-central")
+
+
 def hessian_and_dipole_derivatives(
-    xtb: XTB, positions: np.ndarray, step: float = 5e-3, differences: str = "central"
+    xtb: XTB, positions: np.ndarray, step: float = 5e-3, differences: str = "central", numbers=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hessian (3n×3n, Hartree/Bohr²) and dipole derivatives (3×3n, e) by finite differences.
 
     ``differences="central"`` takes two gradients per coordinate (error ∝ step²);
-    ``"forward"`` takes one plus the reference (error ∝ step, half the cost).
+    ``"forward"`` takes one plus the reference (error ∝ step, half the cost);
+    ``"hydrogen-central"`` is central for the coordinates of hydrogen atoms (``numbers``
+    needed), which carry the strongly anharmonic X–H stretches, and forward for the others.
     """
-    if differences not in ("central", "forward"):
-        raise ValueError(f"differences must be 'central' or 'forward', got {differences!r}")
+    if differences not in DIFFERENCES:
+        raise ValueError(f"differences must be one of {DIFFERENCES}, got {differences!r}")
     flat = positions.ravel()
     n = flat.size
+    central = np.full(n, differences == "central")
+    if differences == "hydrogen-central":
+        if numbers is None:
+            raise ValueError("differences='hydrogen-central' needs the atomic numbers")
+        central = np.repeat(np.asarray(numbers) == 1, 3)
     hessian = np.empty((n, n))
     dipole_derivative = np.empty((3, n))
-    if differences == "forward":
+    if not central.all():
         _, g_ref, mu_ref = xtb(flat)
     for i in range(n):
         shifted = flat.copy()
         shifted[i] += step
         _, g_plus, mu_plus = xtb(shifted)
-        if differences == "forward":
+        if not central[i]:
             hessian[i] = (g_plus.ravel() - g_ref.ravel()) / step
             dipole_derivative[:, i] = (mu_plus - mu_ref) / step
             continue
@@ -276,7 +286,7 @@ def simulate(
     masses = molecule.masses
     notes: list[str] = []
     for attempt in range(retries + 1):
-        hessian, dmu = hessian_and_dipole_derivatives(xtb, positions, step, differences)
+        hessian, dmu = hessian_and_dipole_derivatives(xtb, positions, step, differences, molecule.numbers)
         wavenumbers, intensities = normal_modes(hessian, dmu, positions, masses)
         imaginary = wavenumbers < -IMAGINARY_TOLERANCE
         if not imaginary.any():
