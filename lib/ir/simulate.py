@@ -15,7 +15,7 @@ import os
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,20 @@ class Settings:
     retries: int = 2  # re-optimisations away from an imaginary mode
     optimiser: str = "BFGS"  # scipy.optimize.minimize method for the geometry
     initial_hessian: str = "force-field"  # BFGS starts from the MMFF/UFF Hessian ("identity": plain BFGS)
-    differences: str = "central"  # Hessian by "central" or "forward" differences of the gradients
+    # Hessian by finite differences of the gradients: "central" for every coordinate, "forward"
+    # for every coordinate, or "hydrogen-central" (central for hydrogen atoms, forward otherwise)
+    differences: str = "hydrogen-central"
+
+    # values of the fields added later, as the records made before them were computed
+    LEGACY = {"initial_hessian": "identity", "differences": "central"}
+
+    @classmethod
+    def from_record(cls, settings: dict) -> Settings:
+        """The settings a record was made with (its ``settings`` field; missing fields as they were then)."""
+        unknown = set(settings) - set(asdict(cls()))
+        if unknown:
+            raise ValueError(f"unknown simulation setting(s) {sorted(unknown)} in a record")
+        return cls(**{**cls.LEGACY, **settings})
 
     def _fields(self) -> dict:
         # central differences were the only scheme before this field existed: leaving the field
@@ -55,12 +68,18 @@ class Settings:
         """Cache keys whose records count as these settings: own key first, then equivalent earlier ones.
 
         The starting Hessian of the optimiser changes the path, not the minimum: records made
-        before this field existed (plain BFGS from the identity) agree with the force-field
+        before that field existed (plain BFGS from the identity) agree with the force-field
         start within the optimiser's convergence (largest wavenumber difference of the real
-        modes above 100 cm⁻¹ ≲ 2 cm⁻¹ on a NIST sample), so they are reused, not recomputed.
+        modes above 100 cm⁻¹ ≲ 2.5 cm⁻¹ on a NIST sample). Central differences for every
+        coordinate are the most accurate Hessian, and the cheaper schemes differ from it by a
+        few cm⁻¹ (the *Simulated spectra* chapter measures both): records made with central
+        differences are reused by every scheme, not recomputed.
         """
-        earlier = {k: v for k, v in self._fields().items() if k != "initial_hessian"}
-        keys = [self.key(), _hash(earlier), Settings(**{**asdict(self), "initial_hessian": "identity"}).key()]
+        keys = [self.key()]
+        for differences in dict.fromkeys([self.differences, "central"]):
+            base = replace(self, differences=differences)
+            earlier = {k: v for k, v in base._fields().items() if k != "initial_hessian"}
+            keys += [base.key(), _hash(earlier), replace(base, initial_hessian="identity").key()]
         return list(dict.fromkeys(keys))
 
 
