@@ -129,3 +129,10 @@ def test_read_table_names_file_and_field(tmp_path):
     path.write_text("{")
     with pytest.raises(ValueError, match="not valid JSON"):
         speed.read_table(path)
+
+
+def test_option_summary_text():
+    rows = [_row("A", 1, "eager", 20.0, 5.0, 20.0), _row("A", 1, "bf16", 45.0, 11.25, 20.0),
+            _row("B", 1, "eager", 10.0, 5.0, 20.0), _row("B", 1, "bf16", 18.0, 9.0, 20.0)]  # fmt: skip
+    assert speed.option_summary(speed.option_effects({"rows": rows})) == {"bf16": "A ×2.25, B ×1.80"}
+    assert speed.STORED == REPO / "book" / "synthetic" / "results" / "speed_cpu.json"

@@ -439,13 +439,17 @@ def comparison(
 
 
 def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
-    """One sentence on the shipped full-scale runs: which, how accurate, how long; or that there are none."""
+    """One sentence on the shipped full-scale runs: which, how accurate, how long; or that there are none.
+
+    ``folder`` is the folder as the reader should see it named.
+    """
     if not len(shipped):
         return f"No full-scale run is shipped with the book yet (folder `{folder}`)."
     parts = [
         f"{r.model}{'-fresh' if r.fresh else ''}{'-bf16' if r.bf16 else ''} seed {r.seed}: "
         f"{r.n_test - r.test_errors} of {r.n_test} test spectra right ({100 * r.test_accuracy:.1f} %) after "
-        f"{r.epochs} epochs (best {r.best_epoch}), {r.hours:.1f} h on {r.machine}"
+        f"{r.epochs} epochs (best {r.best_epoch}), {r.hours:.1f} h on {r.machine} "
+        f"({3600 * r.hours / r.epochs:.0f} s per epoch)"
         for r in shipped.itertuples()
     ]
     n = len(shipped)

@@ -44,11 +44,14 @@ from torch import nn
 
 from lib import io
 from lib.models import benchmark
+from lib.paths import REPO
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
 
 OPTIONS = ("eager", "bf16", "no-mkldnn", "compile", "background")
 INPUT_LEN, N_CLASSES = 5000, 500
+#: The measurement shipped with the book (``python -m lib.synthetic.speed --out STORED``).
+STORED = REPO / "book" / "synthetic" / "results" / "speed_cpu.json"
 
 
 # --------------------------------------------------------------------------- counting
@@ -444,6 +447,14 @@ def estimate_frame(table: dict) -> pd.DataFrame:
     minutes = est.groupby("model", sort=False)["epoch_minutes"].first()
     order = list(dict.fromkeys(est["model"]))
     return pd.concat([minutes, hours], axis=1).loc[order]
+
+
+def option_summary(effects: pd.DataFrame) -> dict[str, str]:
+    """Per option of :func:`option_effects`, its speed-ups as text: ``{"bf16": "Lite ×2.25, VGG ×1.79"}``."""
+    return {
+        option: ", ".join(f"{r.model} ×{r.speedup:.2f}" for r in group.itertuples())
+        for option, group in effects.groupby("option", sort=False)
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
