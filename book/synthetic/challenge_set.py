@@ -204,7 +204,9 @@ full_folder = full_scale.default_out("challenge") if full_dir is None else Path(
 shown = full_folder.relative_to(REPO) if full_folder.is_relative_to(REPO) else full_folder
 shipped = full_scale.shipped_runs(full_folder)
 published = {"CNN6-relu": reference.S23_CHALLENGE_CNN6_ACCURACY}
-compared = full_scale.comparison(shipped, summary, published, input_len, max_epochs)
+compared = full_scale.comparison(
+    shipped, summary, published, input_len, max_epochs, classes.datapoints, train.S23.max_epochs
+)
 display(compared.round(3))
 glue("shipped_sentence", full_scale.shipped_sentence(shipped, str(shown)), display=False)
 

@@ -22,9 +22,9 @@ a checkpoint of another recipe is refused.
 
 A finished run writes ``<out>/<run>.json`` (``<run>`` is ``<model>-s<seed>``, or
 ``<model>-fresh-s<seed>``; ``-bf16`` marks bfloat16 runs; ``<out>`` by default
-``book/synthetic/results/full``, its ``challenge`` folder for the challenge set): the settings, epochs, best epoch,
-seconds, machine, PyTorch version, the history and ``test_pred`` — the predicted class of every
-test spectrum in the order of ``y_test`` — but no weights. :func:`load_runs` reads a folder of
+``book/synthetic/results/full``, its ``challenge`` folder for the challenge set): the settings,
+epochs, best epoch, seconds, machine, PyTorch version, the history and ``test_pred`` — the
+predicted class of every test spectrum in the order of ``y_test`` — but no weights. :func:`load_runs` reads a folder of
 them and recomputes the test errors from ``test_pred`` and the regenerated ``y_test``.
 """
 
@@ -414,13 +414,16 @@ def comparison(
     published: dict[str, float],
     rerun_points: int,
     rerun_epochs: int,
+    published_points: int,
+    published_epochs: int,
 ) -> pd.DataFrame:
     """One table of test accuracies, each row labelled by where it comes from (column ``setting``).
 
     ``shipped``: :func:`shipped_runs` (one row per run); ``rerun``: the reduced runs of this build
     with columns ``model`` and ``test_accuracy`` (one row per run, averaged per model here), run
     on ``rerun_points`` points for at most ``rerun_epochs`` epochs; ``published``: network →
-    accuracy from the paper. Columns: setting, network, runs, points, epochs, test_accuracy.
+    accuracy from the paper, trained on ``published_points`` points for at most
+    ``published_epochs`` epochs. Columns: setting, network, runs, points, epochs, test_accuracy.
     """
     rows = []
     for r in shipped.itertuples():
@@ -433,8 +436,8 @@ def comparison(
             rows.append({"setting": RERUN, "network": model, "runs": len(acc), "points": rerun_points,
                          "epochs": f"≤ {rerun_epochs}", "test_accuracy": float(acc.mean())})  # fmt: skip
     for network, acc in published.items():
-        rows.append({"setting": PUBLISHED, "network": network, "runs": np.nan, "points": 5000, "epochs": "≤ 500",
-                     "test_accuracy": float(acc)})  # fmt: skip
+        rows.append({"setting": PUBLISHED, "network": network, "runs": np.nan, "points": published_points,
+                     "epochs": f"≤ {published_epochs}", "test_accuracy": float(acc)})  # fmt: skip
     return pd.DataFrame(rows, columns=["setting", "network", "runs", "points", "epochs", "test_accuracy"])
 
 
