@@ -268,6 +268,6 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     assert sentence.startswith("1 full-scale run is shipped in `results/full/challenge`: Lite seed 2: ")
     assert f"{right} of 162 test spectra right ({100 * acc:.1f} %) after 1 epochs (best 1)" in sentence
     hours = record["seconds"] / 3600
-    assert sentence.endswith(f"{hours:.1f} h on {record['machine']} ({record['seconds']:.0f} s per epoch).")
+    assert sentence.endswith(f"{hours:.1f} h ({record['seconds']:.0f} s per epoch) on {record['machine']}.")
     assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder `x`)."
     assert len(full_scale.comparison(empty, rerun.iloc[:0], {}, 200, 40, 5000, 500)) == 0

@@ -451,8 +451,8 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
     parts = [
         f"{r.model}{'-fresh' if r.fresh else ''}{'-bf16' if r.bf16 else ''} seed {r.seed}: "
         f"{r.n_test - r.test_errors} of {r.n_test} test spectra right ({100 * r.test_accuracy:.1f} %) after "
-        f"{r.epochs} epochs (best {r.best_epoch}), {r.hours:.1f} h on {r.machine} "
-        f"({3600 * r.hours / r.epochs:.0f} s per epoch)"
+        f"{r.epochs} epochs (best {r.best_epoch}), {r.hours:.1f} h ({3600 * r.hours / r.epochs:.0f} s per "
+        f"epoch) on {r.machine}"
         for r in shipped.itertuples()
     ]
     n = len(shipped)
