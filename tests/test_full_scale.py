@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -183,3 +184,90 @@ def test_run_rejects_bad_settings():
     assert full_scale.Run("VGG", seed=2, fresh=True, bf16=True).name == "VGG-fresh-bf16-s2"
     assert full_scale.default_checkpoints() == REPO / "_build" / "cache" / "full_scale"
     assert isinstance(full_scale.default_classes(), Path)
+
+
+# --------------------------------------------------------------------------- the challenge set
+CHALLENGE = full_scale.Run("Lite", seed=2, data_seed=0, n_train=2, n_val=1, rules="challenge")
+
+
+@pytest.fixture(scope="module")
+def challenge_run(tmp_path_factory, one_thread, challenge_classes):
+    """One epoch of Lite on S23's 27 challenge classes at 5,000 points (2 training spectra per class)."""
+    root = tmp_path_factory.mktemp("challenge")
+    record = full_scale.run(CHALLENGE, challenge_classes, root / "out", root / "ckpt", 1, "cpu", False, log=quiet)
+    return {"root": root, "record": record}
+
+
+def test_challenge_result_file(challenge_run, challenge_classes):
+    path = challenge_run["root"] / "out" / "Lite-s2.json"
+    record = full_scale.read_run(path)
+    assert record == challenge_run["record"]
+    assert (record["model"], record["seed"], record["rules"]) == ("Lite", 2, "challenge")
+    assert (record["n_classes"], record["points"], record["n_test"], record["epochs"]) == (27, 5000, 162, 1)
+    assert record["best_epoch"] == 1 and record["seconds"] > 0 and record["machine"] and record["torch"]
+    # test_pred follows the generator's test order: 6 spectra per class, classes in order
+    data = CHALLENGE.study(challenge_classes).dataset(challenge_classes)
+    np.testing.assert_array_equal(data["y_test"], full_scale.test_labels(27, "challenge"))
+    assert len(record["test_pred"]) == len(data["y_test"]) == 162
+    wrong = int(np.count_nonzero(np.array(record["test_pred"]) != data["y_test"]))
+    df = full_scale.load_runs(path.parent)
+    assert df["test_errors"].tolist() == [wrong] == [record["test_errors"]]
+    assert df.loc[0, "test_accuracy"] == pytest.approx(1 - wrong / 162)
+
+
+def test_challenge_training_keeps_the_unit_peak(challenge_classes):
+    peaks = CHALLENGE.study(challenge_classes).peaks(challenge_classes)
+    for split in ("train", "val"):
+        table = peaks[split]
+        unit = challenge_classes.heights[table.labels] == 1.0
+        assert unit.sum() == len(table.labels)  # one unit peak per spectrum
+        assert np.all(table.heights[unit] == 1.0)
+        others = (~unit) & (table.positions >= 0)
+        assert np.any(table.heights[others] != challenge_classes.heights[table.labels][others])
+
+
+def test_challenge_defaults_and_command_line(tmp_path, capsys):
+    assert full_scale.default_out("challenge") == REPO / "book" / "synthetic" / "results" / "full" / "challenge"
+    assert full_scale.default_out() == REPO / "book" / "synthetic" / "results" / "full"
+    assert full_scale.default_classes("challenge").name == "synthetic_challenge_classes.json"
+    assert full_scale.checkpoint_folder(CHALLENGE) == full_scale.default_checkpoints() / "challenge" / "Lite-s2"
+    assert full_scale.checkpoint_folder(SPEC) == full_scale.default_checkpoints() / "Lite-s3"
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        full_scale.default_out("hard")
+    # 27 made-up classes of 400 points under the challenge rules: 50/10 per class, 6 test spectra each
+    synthetic.generate_classes(n_classes=27, datapoints=400, seed=5).to_json(tmp_path / "classes.json")
+    out = tmp_path / "out"
+    args = ["synthetic", "full-scale", "--dataset", "challenge", "--model", "Lite", "--classes",
+            str(tmp_path / "classes.json"), "--max-epochs", "1", "--no-progress", "--device", "cpu",
+            "--out", str(out), "--checkpoint-dir", str(tmp_path / "ckpt")]  # fmt: skip
+    assert cli.main(args) == 0
+    record = full_scale.read_run(out / "Lite-s0.json")
+    assert (record["rules"], record["n_classes"], record["n_test"], record["points"]) == ("challenge", 27, 162, 400)
+    assert (record["n_train"], record["n_val"]) == (50, 10)
+    assert f"{out / 'Lite-s0.json'}: {record['test_errors']}/162 test errors, 1 epochs" in capsys.readouterr().out
+
+
+def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
+    out = challenge_run["root"] / "out"
+    shipped = full_scale.shipped_runs(out)
+    record = challenge_run["record"]
+    acc = 1 - record["test_errors"] / 162
+    assert shipped["file"].tolist() == ["Lite-s2.json"] and shipped.loc[0, "points"] == 5000
+    empty = full_scale.shipped_runs(tmp_path / "none")
+    assert len(empty) == 0 and list(empty.columns) == full_scale.RUN_COLUMNS
+    rerun = pd.DataFrame({"model": ["CNN2-relu", "CNN2-relu", "Lite-relu"], "test_accuracy": [0.5, 0.7, 0.8]})
+    table = full_scale.comparison(shipped, rerun, {"CNN6-relu": 0.9}, 200, 40, 5000, 500)
+    assert table["setting"].tolist() == [full_scale.SHIPPED, full_scale.RERUN, full_scale.RERUN, full_scale.PUBLISHED]
+    assert table["setting"].tolist()[:2] == ["full scale (shipped)", "reduced rerun (this build)"]
+    assert table["network"].tolist() == ["Lite (seed 2)", "CNN2-relu", "Lite-relu", "CNN6-relu"]
+    assert table["test_accuracy"].tolist() == pytest.approx([acc, 0.6, 0.8, 0.9])
+    assert table["runs"].tolist()[:3] == [1, 2, 1] and table["points"].tolist() == [5000, 200, 200, 5000]
+    assert table["epochs"].tolist() == ["1 (best 1)", "≤ 40", "≤ 40", "≤ 500"]
+    sentence = full_scale.shipped_sentence(shipped, "results/full/challenge")
+    right = 162 - record["test_errors"]
+    assert sentence.startswith("1 full-scale run is shipped in `results/full/challenge`: Lite seed 2: ")
+    assert f"{right} of 162 test spectra right ({100 * acc:.1f} %) after 1 epochs (best 1)" in sentence
+    hours = record["seconds"] / 3600
+    assert sentence.endswith(f"{hours:.1f} h ({record['seconds']:.0f} s per epoch) on {record['machine']}.")
+    assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder `x`)."
+    assert len(full_scale.comparison(empty, rerun.iloc[:0], {}, 200, 40, 5000, 500)) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -9,6 +10,7 @@ import torch
 from torch import nn
 
 from lib.models import benchmark as bm
+from lib.paths import REPO
 from lib.synthetic import speed
 
 
@@ -69,3 +71,68 @@ def test_run_estimates_from_the_fastest_float32_row():
                    "hours": 7.2, "load_1min": 2.0}  # fmt: skip
     with pytest.raises(ValueError, match="speeds must be positive"):
         speed.epoch_seconds(0.0, 1.0)
+
+
+def _row(model, threads, option, rate, gflops, peak, batch=128):
+    return {"model": model, "batch_size": batch, "threads": threads, "option": option, "train_spectra_per_s": rate,
+            "infer_spectra_per_s": 2 * rate, "train_gflops": gflops, "peak_gflops": peak, "load_1min": 1.0}  # fmt: skip
+
+
+def test_option_effects_against_the_eager_baseline():
+    rows = [
+        _row("A", 1, "eager", 20.0, 5.0, 20.0),
+        _row("A", 2, "eager", 10.0, 2.5, 25.0),
+        _row("A", 1, "bf16", 50.0, 12.5, 20.0),
+        _row("A", 1, "compile", 16.0, 4.0, 16.0),
+        _row("A", 1, "eager", 99.0, 9.0, 20.0, batch=256),  # another batch size: ignored
+        {"model": "A", "batch_size": 128, "threads": 1, "option": "compile", "error": "gave up", "load_1min": 1.0},
+        _row("B", 1, "eager", 4.0, 12.0, 24.0),
+    ]
+    df = speed.option_effects({"rows": rows})
+    assert df[["model", "option", "threads"]].values.tolist() == [["A", "threads", 2], ["A", "bf16", 1],
+                                                                   ["A", "compile", 1]]  # fmt: skip
+    assert df["speedup"].tolist() == [0.5, 2.5, 0.8]
+    assert df["before_spectra_per_s"].tolist() == [20.0, 20.0, 20.0]
+    assert df["after_share_of_peak"].tolist() == [0.1, 0.625, 0.25]
+    assert df.loc[1, "use"] == speed.USE["bf16"]
+
+
+def test_stored_table_reads_and_summarises():
+    path = REPO / "book" / "synthetic" / "results" / "speed_cpu.json"
+    table = speed.read_table(path)
+    raw = json.loads(path.read_text())
+    df = speed.option_effects(table).set_index(["model", "option"])
+    eager = {(r["model"], r["threads"]): r for r in raw["rows"] if r["option"] == "eager" and r["batch_size"] == 128}
+    bf16 = next(r for r in raw["rows"] if r["model"] == "Lite" and r["option"] == "bf16")
+    lite = eager[("Lite", bf16["threads"])]
+    assert df.loc[("Lite", "bf16"), "speedup"] == round(bf16["train_spectra_per_s"] / lite["train_spectra_per_s"], 2)
+    assert df.loc[("Lite", "bf16"), "after_gflops"] == bf16["train_gflops"]
+    models = list(dict.fromkeys(r["model"] for r in raw["estimates"]))
+    est = speed.estimate_frame(table)
+    assert est.index.tolist() == models
+    first = raw["estimates"][0]
+    assert est.loc[first["model"], f"hours at {first['epochs']} epochs"] == first["hours"]
+    assert est.loc[first["model"], "epoch_minutes"] == first["epoch_minutes"]
+
+
+def test_read_table_names_file_and_field(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no speed table .*nothing.json"):
+        speed.read_table(tmp_path / "nothing.json")
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"machine": "m", "cpu_count": 2, "torch": "x", "rows": []}))
+    with pytest.raises(ValueError, match=r"t\.json: field 'estimates' is missing"):
+        speed.read_table(path)
+    row = {"model": "A", "batch_size": 1, "threads": 1, "option": "eager"}
+    path.write_text(json.dumps({"machine": "m", "cpu_count": 2, "torch": "x", "estimates": [], "rows": [row]}))
+    with pytest.raises(ValueError, match=r"rows\[0\] lacks train_spectra_per_s, train_gflops, peak_gflops"):
+        speed.read_table(path)
+    path.write_text("{")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        speed.read_table(path)
+
+
+def test_option_summary_text():
+    rows = [_row("A", 1, "eager", 20.0, 5.0, 20.0), _row("A", 1, "bf16", 45.0, 11.25, 20.0),
+            _row("B", 1, "eager", 10.0, 5.0, 20.0), _row("B", 1, "bf16", 18.0, 9.0, 20.0)]  # fmt: skip
+    assert speed.option_summary(speed.option_effects({"rows": rows})) == {"bf16": "A ×2.25, B ×1.80"}
+    assert speed.STORED == REPO / "book" / "synthetic" / "results" / "speed_cpu.json"

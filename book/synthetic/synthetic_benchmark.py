@@ -23,6 +23,7 @@ throughput_batch = 16  # batch size of the throughput measurement
 throughput_len = 5000  # input length of the throughput measurement (S23: 5,000)
 throughput_batches = 1  # timed batches per architecture
 explorer_pairs = 12  # confused pairs in the pair explorer
+speed_file = None  # stored CPU speed measurement; None: book/synthetic/results/speed_cpu.json
 
 # %%
 import time
@@ -42,7 +43,7 @@ from lib import book, notebook, reference, train
 from lib.models import benchmark
 from lib.paths import cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
-from lib.synthetic import explorers
+from lib.synthetic import explorers, speed
 from lib.synthetic import generator as synthetic
 
 notebook.setup(seed)
@@ -457,6 +458,99 @@ glue("hours_most", f"{hours[paper['max_epochs']]:,.0f}", display=False)
 # {glue:text}`hours_least` hours ({glue:text}`least_epochs` epochs, the fewest early stopping
 # allows) and {glue:text}`hours_most` hours (the cap of {glue:text}`paper_max_epochs`). It is
 # meant for a GPU, and its results folder renders here without retraining.
+#
+# ### What the CPU achieves at S23's scale, and which speed-ups help
+#
+# The throughput above is a quick look. A longer measurement at S23's input
+# ({glue:text}`sp_points` points, {glue:text}`sp_classes` classes), made once with
+# `python -m lib.synthetic.speed` and stored with the book
+# (`book/synthetic/results/speed_cpu.json`), times a few Adam steps per network and converts
+# them to achieved GFLOP/s: the FLOPs of a training step are counted analytically from the
+# layer shapes (forward pass twice the multiply-adds, backward pass twice that again), and the
+# machine's peak is the best of a few large float32 matrix products at the same thread count.
+# Each option is compared with PyTorch's default (eager, float32) at batch
+# {glue:text}`sp_batch`, S23's batch size: two threads instead of one, bfloat16 autocast,
+# PyTorch's own convolutions instead of oneDNN's (`no-mkldnn`), `torch.compile`, and drawing
+# fresh training spectra in a background thread. PyTorch's channels-last memory format exists
+# only for 4-D tensors, so a 1-D network has no such switch.
+
+# %%
+speed_table = speed.read_table(speed.STORED if speed_file is None else speed_file)
+effects = speed.option_effects(speed_table, train.S23.batch_size)
+estimates = speed.estimate_frame(speed_table)
+speed_rows = speed.rows_frame(speed_table)
+eager_1 = speed_rows.query(f"option == 'eager' and threads == 1 and batch_size == {train.S23.batch_size}")
+share = eager_1.set_index("model")["share_of_peak"]
+by_option = speed.option_summary(effects)
+epochs_est = min(e["epochs"] for e in speed_table["estimates"])
+est_100 = estimates[f"hours at {epochs_est} epochs"].sort_values()
+glue("sp_points", f"{speed.INPUT_LEN:,}", display=False)
+glue("sp_classes", speed.N_CLASSES, display=False)
+glue("sp_batch", train.S23.batch_size, display=False)
+glue("sp_epochs", epochs_est, display=False)
+glue("sp_machine", speed_table["machine"], display=False)
+glue("sp_torch", speed_table["torch"], display=False)
+glue("sp_cores", speed_table["cpu_count"], display=False)
+glue("sp_load", f"{speed_rows['load_1min'].min():.0f}–{speed_rows['load_1min'].max():.0f}", display=False)
+glue("sp_peak", f"{speed_rows['peak_gflops'].min():.0f}–{speed_rows['peak_gflops'].max():.0f}", display=False)
+glue("sp_share_lo", float(share.min()), display=False)
+glue("sp_share_lo_model", share.idxmin(), display=False)
+glue("sp_share_hi", float(share.max()), display=False)
+glue("sp_share_hi_model", share.idxmax(), display=False)
+for option in ("threads", "bf16", "no-mkldnn", "compile", "background"):
+    glue(f"sp_{option.replace('-', '_')}", by_option.get(option, "not measured"), display=False)
+compile_s = speed_rows.loc[speed_rows["option"] == "compile", "compile_s"].dropna() if "compile_s" in speed_rows else []
+glue("sp_compile_s", f"{float(compile_s.max()):.0f} s" if len(compile_s) else "an unmeasured time", display=False)
+glue("sp_fast_model", est_100.index[0], display=False)
+glue("sp_fast_hours", f"{est_100.iloc[0]:.0f}", display=False)
+glue("sp_slow_model", est_100.index[-1], display=False)
+glue("sp_slow_hours", f"{est_100.iloc[-1]:.0f}", display=False)
+glue("sp_hours_list", ", ".join(f"{m} {h:.0f} h" for m, h in est_100.items()), display=False)
+
+# %% tags=["hide-input"]
+labels_sp = [f"{m}<br>{o}" for m, o in zip(effects["model"], effects["option"], strict=True)]
+fig = go.Figure()
+fig.add_trace(go.Bar(x=labels_sp, y=effects["before_gflops"], name="before (eager float32)", marker_color="#aaaaaa"))
+fig.add_trace(go.Bar(x=labels_sp, y=effects["after_gflops"], name="with the option", marker_color="#1f77b4"))
+fig.add_trace(
+    go.Scatter(
+        x=labels_sp, y=effects["peak_gflops"], mode="markers", name="peak (float32 matrix product)",
+        marker={"symbol": "line-ew-open", "size": 28, "color": "black", "line": {"width": 2}},
+    )
+)  # fmt: skip
+fig.update_layout(
+    barmode="group", title=f"Achieved training GFLOP/s at batch {train.S23.batch_size} on {speed_table['machine']}",
+    yaxis={"title": "GFLOP/s"}, legend={"orientation": "h", "y": -0.25},
+)  # fmt: skip
+fig.show()
+
+# %%
+display(
+    effects.rename(
+        columns={"before_spectra_per_s": "spectra/s before", "after_spectra_per_s": "spectra/s after",
+                 "before_gflops": "GFLOP/s before", "after_gflops": "GFLOP/s after", "peak_gflops": "peak GFLOP/s",
+                 "after_share_of_peak": "share of peak after", "use": "full-scale runner"}
+    ).set_index(["model", "option"])
+)  # fmt: skip
+display(estimates.rename(columns={"epoch_minutes": "minutes per epoch"}))
+
+# %% [markdown]
+# Measured on **{glue:text}`sp_machine`** ({glue:text}`sp_cores` cores, torch
+# {glue:text}`sp_torch`), with a one-minute load average of {glue:text}`sp_load` while it ran:
+# the machine was shared, so the speeds are lower bounds and the hours upper bounds. The peak was
+# {glue:text}`sp_peak` GFLOP/s; eager float32 training on one thread reached between
+# {glue:text}`sp_share_lo:.0%` ({glue:text}`sp_share_lo_model`) and
+# {glue:text}`sp_share_hi:.0%` ({glue:text}`sp_share_hi_model`) of it. Speed-ups against that
+# baseline: two threads {glue:text}`sp_threads`; bfloat16 {glue:text}`sp_bf16`; PyTorch's own
+# convolutions {glue:text}`sp_no_mkldnn`; `torch.compile` {glue:text}`sp_compile` (after
+# {glue:text}`sp_compile_s` of compiling); fresh spectra drawn in a background thread
+# {glue:text}`sp_background`. What was kept is in the last column of the table: one thread and
+# eager float32, S23's arithmetic, with bfloat16 as an opt-in (`--bf16`) of the full-scale
+# runner because it changes the arithmetic. At the kept setting one full
+# {glue:text}`sp_classes`-class run of {glue:text}`sp_epochs` epochs takes
+# {glue:text}`sp_hours_list` ({glue:text}`sp_fast_model` {glue:text}`sp_fast_hours` h to
+# {glue:text}`sp_slow_model` {glue:text}`sp_slow_hours` h): S23's full study does not fit a
+# machine of {glue:text}`sp_cores` cores, which is why this chapter runs a reduced setting.
 #
 # ## Discussion
 

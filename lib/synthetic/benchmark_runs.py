@@ -99,7 +99,8 @@ class Study:
     def peaks(self, classes: synthetic.ClassSet) -> dict[str, synthetic.Peaks]:
         sub = subset_classes(classes, self.labels)
         rules = subset_rules(synthetic.RULES[self.rules], self.labels)
-        return synthetic.sample_peaks(sub, self.data_seed, self.n_train, self.n_val, rules)
+        variation = synthetic.Variation(fix_max=self.rules == "challenge")  # the renumbered rules are a copy
+        return synthetic.sample_peaks(sub, self.data_seed, self.n_train, self.n_val, rules, variation)
 
     def dataset(self, classes: synthetic.ClassSet) -> dict[str, np.ndarray]:
         """``x_*`` max-normalised, down-sampled float32 spectra and ``y_*`` labels 0…k−1."""

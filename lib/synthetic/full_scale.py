@@ -1,4 +1,4 @@
-"""S23's whole benchmark at full scale, one network × seed per run, resumable after any epoch.
+"""S23's whole benchmark or challenge set at full scale, one network × seed per run, resumable after any epoch.
 
 A run trains one network (:func:`lib.models.benchmark.build`) on S23's complete data set — all
 classes of the class file (500), 5,000 points, 50 training and 10 validation spectra per class
@@ -6,20 +6,25 @@ drawn with ``data_seed``, the 9 deterministic test spectra per class — under S
 (:data:`lib.train.S23`: Adam 3e-4, batch 128, at most 500 epochs, learning rate halved after 10
 stale epochs, early stopping after 25 with min delta 1e-4, best weights restored). The data are
 those of ``python -m lib synthetic generate --seed DATA_SEED`` (same order, same ``y_test``),
-divided by their maxima. ``fresh=True`` draws new training spectra every epoch instead
-(:func:`lib.synthetic.benchmark_runs.fresh_variations`), an augmentation S23 did not use.
+divided by their maxima. The challenge set (``rules="challenge"``, :data:`DATASETS`) is S23's 27
+classes of ``synthetic_challenge_classes.json`` with the same 50/10 spectra per class, the unit
+peak kept at height 1.0 in training, and 6 test spectra per class (162). ``fresh=True`` draws new
+training spectra every epoch instead (:func:`lib.synthetic.benchmark_runs.fresh_variations`), an
+augmentation S23 did not use.
 
 Training goes through :func:`lib.train.fit` with a checkpoint folder (default
-``_build/cache/full_scale/<run>``, outside git): after every epoch it holds the model, the
-optimiser (with its current learning rate), the best weights, the early-stopping and plateau
-counters, the random states and the history, written atomically. Started again, a run continues
-after its last finished epoch and ends with the same weights as an uninterrupted one (on the
-CPU). ``run.json`` in the folder records the data recipe; a checkpoint of another recipe is refused.
+``_build/cache/full_scale/<run>``, or ``_build/cache/full_scale/challenge/<run>``; outside git):
+after every epoch it holds the model, the optimiser (with its current learning rate), the best
+weights, the early-stopping and plateau counters, the random states and the history, written
+atomically. Started again, a run continues after its last finished epoch and ends with the same
+weights as an uninterrupted one (on the CPU). ``run.json`` in the folder records the data recipe;
+a checkpoint of another recipe is refused.
 
 A finished run writes ``<out>/<run>.json`` (``<run>`` is ``<model>-s<seed>``, or
-``<model>-fresh-s<seed>``; ``-bf16`` marks bfloat16 runs): the settings, epochs, best epoch,
-seconds, machine, PyTorch version, the history and ``test_pred`` — the predicted class of every
-test spectrum in the order of ``y_test`` — but no weights. :func:`load_runs` reads a folder of
+``<model>-fresh-s<seed>``; ``-bf16`` marks bfloat16 runs; ``<out>`` by default
+``book/synthetic/results/full``, its ``challenge`` folder for the challenge set): the settings,
+epochs, best epoch, seconds, machine, PyTorch version, the history and ``test_pred`` — the
+predicted class of every test spectrum in the order of ``y_test`` — but no weights. :func:`load_runs` reads a folder of
 them and recomputes the test errors from ``test_pred`` and the regenerated ``y_test``.
 """
 
@@ -40,12 +45,19 @@ import torch
 from torch import nn
 
 from lib import io
-from lib.paths import BUILD, data_file
+from lib.paths import BUILD, REPO, data_file
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
 
 CLASSES_FILE = "synthetic_benchmark_classes.json"
 FORMAT = 1
+RESULTS = REPO / "book" / "synthetic" / "results" / "full"
+
+#: The data sets a run can train on: class file and test rules (a key of ``generator.RULES``).
+DATASETS: dict[str, dict[str, str]] = {
+    "benchmark": {"classes": CLASSES_FILE, "rules": "benchmark"},
+    "challenge": {"classes": "synthetic_challenge_classes.json", "rules": "challenge"},
+}
 
 #: Fields every result file has, with their types (``test_pred`` and ``history`` are lists).
 REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -132,14 +144,32 @@ class _Paused(Exception):
         self.epoch = epoch
 
 
-def default_classes() -> Path:
-    """S23's 500 class definitions (:func:`lib.paths.data_file`)."""
-    return data_file(CLASSES_FILE)
+def _dataset(dataset: str) -> dict[str, str]:
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {list(DATASETS)}, got {dataset!r}")
+    return DATASETS[dataset]
+
+
+def default_classes(dataset: str = "benchmark") -> Path:
+    """The class definitions of ``dataset`` (S23's 500 classes, or the 27 of the challenge set)."""
+    return data_file(_dataset(dataset)["classes"])
+
+
+def default_out(dataset: str = "benchmark") -> Path:
+    """Result folder of ``dataset``: ``book/synthetic/results/full`` and its ``challenge`` folder."""
+    _dataset(dataset)
+    return RESULTS if dataset == "benchmark" else RESULTS / dataset
 
 
 def default_checkpoints() -> Path:
     """``_build/cache/full_scale``: where checkpoint folders go unless told otherwise."""
     return BUILD / "cache" / "full_scale"
+
+
+def checkpoint_folder(spec: Run) -> Path:
+    """Default checkpoint folder of a run: ``<default_checkpoints>/<run>``, under ``challenge/`` for that set."""
+    base = default_checkpoints()
+    return base / spec.name if spec.rules == "benchmark" else base / spec.rules / spec.name
 
 
 def classes_digest(classes: synthetic.ClassSet) -> str:
@@ -185,7 +215,7 @@ def run(
     if path.is_file():
         log(f"{path} exists: the run is finished")
         return json.loads(path.read_text())
-    folder = Path(checkpoint_dir) if checkpoint_dir is not None else default_checkpoints() / spec.name
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoint_folder(spec)
     digest = classes_digest(classes)
     recipe = {**asdict(spec), "classes": digest, "points": classes.datapoints, "n_classes": len(classes)}
     _check_recipe(folder, recipe)
@@ -324,6 +354,10 @@ def _kind(kind) -> str:
     return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
 
 
+RUN_COLUMNS = ["model", "seed", "fresh", "bf16", "n_classes", "points", "test_errors", "n_test", "test_accuracy",
+               "epochs", "best_epoch", "hours", "machine", "torch", "file"]  # fmt: skip
+
+
 def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
     """One row per result file in ``folder``: settings, epochs, time and the test errors, recomputed.
 
@@ -359,19 +393,90 @@ def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
                 "file": path.name,
             }
         )
-    columns = ["model", "seed", "fresh", "bf16", "n_classes", "points", "test_errors", "n_test", "test_accuracy"]
-    columns += ["epochs", "best_epoch", "hours", "machine", "torch", "file"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+# --------------------------------------------------------------------------- shipped results beside a rerun
+SHIPPED, RERUN, PUBLISHED = "full scale (shipped)", "reduced rerun (this build)", "S23 (published)"
+
+
+def shipped_runs(folder: str | os.PathLike) -> pd.DataFrame:
+    """:func:`load_runs` of ``folder``, or an empty table of the same columns when the folder is absent or empty."""
+    folder = Path(folder)
+    if folder.is_dir() and any(folder.glob("*.json")):
+        return load_runs(folder)
+    return pd.DataFrame(columns=RUN_COLUMNS)
+
+
+def comparison(
+    shipped: pd.DataFrame,
+    rerun: pd.DataFrame,
+    published: dict[str, float],
+    rerun_points: int,
+    rerun_epochs: int,
+    published_points: int,
+    published_epochs: int,
+) -> pd.DataFrame:
+    """One table of test accuracies, each row labelled by where it comes from (column ``setting``).
+
+    ``shipped``: :func:`shipped_runs` (one row per run); ``rerun``: the reduced runs of this build
+    with columns ``model`` and ``test_accuracy`` (one row per run, averaged per model here), run
+    on ``rerun_points`` points for at most ``rerun_epochs`` epochs; ``published``: network →
+    accuracy from the paper, trained on ``published_points`` points for at most
+    ``published_epochs`` epochs. Columns: setting, network, runs, points, epochs, test_accuracy.
+    """
+    rows = []
+    for r in shipped.itertuples():
+        name = r.model + ("-fresh" if r.fresh else "") + ("-bf16" if r.bf16 else "")
+        rows.append({"setting": SHIPPED, "network": f"{name} (seed {r.seed})", "runs": 1,
+                     "points": int(r.points), "epochs": f"{r.epochs} (best {r.best_epoch})",
+                     "test_accuracy": float(r.test_accuracy)})  # fmt: skip
+    if len(rerun):
+        for model, acc in rerun.groupby("model", sort=True)["test_accuracy"]:
+            rows.append({"setting": RERUN, "network": model, "runs": len(acc), "points": rerun_points,
+                         "epochs": f"≤ {rerun_epochs}", "test_accuracy": float(acc.mean())})  # fmt: skip
+    for network, acc in published.items():
+        rows.append({"setting": PUBLISHED, "network": network, "runs": np.nan, "points": published_points,
+                     "epochs": f"≤ {published_epochs}", "test_accuracy": float(acc)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["setting", "network", "runs", "points", "epochs", "test_accuracy"])
+
+
+def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
+    """One sentence on the shipped full-scale runs: which, how accurate, how long; or that there are none.
+
+    ``folder`` is the folder as the reader should see it named.
+    """
+    if not len(shipped):
+        return f"No full-scale run is shipped with the book yet (folder `{folder}`)."
+    parts = [
+        f"{r.model}{'-fresh' if r.fresh else ''}{'-bf16' if r.bf16 else ''} seed {r.seed}: "
+        f"{r.n_test - r.test_errors} of {r.n_test} test spectra right ({100 * r.test_accuracy:.1f} %) after "
+        f"{r.epochs} epochs (best {r.best_epoch}), {r.hours:.1f} h ({3600 * r.hours / r.epochs:.0f} s per "
+        f"epoch) on {r.machine}"
+        for r in shipped.itertuples()
+    ]
+    n = len(shipped)
+    return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in `{folder}`: " + "; ".join(parts) + "."
 
 
 # --------------------------------------------------------------------------- command line
 def add_parser(sub) -> argparse.ArgumentParser:
     """``full-scale`` under ``python -m lib synthetic``."""
-    p = sub.add_parser("full-scale", help="train one network on the whole S23 benchmark (resumable)")
+    p = sub.add_parser("full-scale", help="train one network on the whole S23 benchmark or challenge set (resumable)")
     p.add_argument("--model", required=True, help="a name of lib.models.benchmark.build, e.g. Lite, CNN6, VGG")
     p.add_argument("--seed", type=int, default=0, help="training seed (initial weights, dropout, batch order)")
-    p.add_argument("--out", type=Path, default=Path("book/synthetic/results/full"), help="folder for the result")
-    p.add_argument("--classes", type=Path, help=f"class definitions (default: {CLASSES_FILE} in the shared data)")
+    p.add_argument(
+        "--dataset",
+        choices=list(DATASETS),
+        default="benchmark",
+        help="S23's 500-class benchmark or its 27-class challenge set (default: benchmark)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the result (default: book/synthetic/results/full, its challenge/ for the challenge set)",
+    )
+    p.add_argument("--classes", type=Path, help="class definitions (default: the data set's file in the shared data)")
     p.add_argument("--data-seed", type=int, default=0, help="seed of the training/validation spectra")
     p.add_argument("--fresh", action="store_true", help="draw new training spectra every epoch (not S23's protocol)")
     p.add_argument(
@@ -380,7 +485,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="compute under bfloat16 autocast (faster on CPUs with AVX512-BF16/AMX; not S23's float32)",
     )
     p.add_argument("--max-epochs", type=int, default=500)
-    p.add_argument("--checkpoint-dir", type=Path, help="checkpoint folder (default _build/cache/full_scale/RUN)")
+    p.add_argument(
+        "--checkpoint-dir", type=Path, help="checkpoint folder (default _build/cache/full_scale/[challenge/]RUN)"
+    )
     p.add_argument("--hours", type=float, help="stop (resumably) after the first epoch past this many hours")
     p.add_argument(
         "--threads",
@@ -402,12 +509,13 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError(f"--model {args.model!r} is not a benchmark network; choose from {list(benchmark.SPECS)}")
     if args.threads < 1:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
-    classes = synthetic.load_classes(args.classes or default_classes())
-    spec = Run(args.model, args.seed, args.data_seed, args.fresh, args.bf16)
+    classes = synthetic.load_classes(args.classes or default_classes(args.dataset))
+    spec = Run(args.model, args.seed, args.data_seed, args.fresh, args.bf16, rules=DATASETS[args.dataset]["rules"])
+    out = args.out if args.out is not None else default_out(args.dataset)
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        run(spec, classes, args.out, args.checkpoint_dir, args.max_epochs, args.device, not args.no_progress,
+        run(spec, classes, out, args.checkpoint_dir, args.max_epochs, args.device, not args.no_progress,
             hours=args.hours)  # fmt: skip
     finally:
         torch.set_num_threads(previous)

@@ -38,16 +38,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from lib import io
 from lib.models import benchmark
+from lib.paths import REPO
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
 
 OPTIONS = ("eager", "bf16", "no-mkldnn", "compile", "background")
 INPUT_LEN, N_CLASSES = 5000, 500
+#: The measurement shipped with the book (``python -m lib.synthetic.speed --out STORED``).
+STORED = REPO / "book" / "synthetic" / "results" / "speed_cpu.json"
 
 
 # --------------------------------------------------------------------------- counting
@@ -356,14 +360,101 @@ def run_estimates(table: dict, epochs: Sequence[int] = (100, 200, 500), batch_si
     return out
 
 
-def rows_frame(table: dict):
+def rows_frame(table: dict) -> pd.DataFrame:
     """The measured rows as a ``pandas.DataFrame``, with the share of the peak at the same thread count."""
-    import pandas as pd
-
     df = pd.DataFrame(table["rows"])
     if "train_gflops" in df:
         df["share_of_peak"] = (df["train_gflops"] / df["peak_gflops"]).round(3)
     return df
+
+
+# --------------------------------------------------------------------------- reading a stored table
+#: What the full-scale runner (:mod:`lib.synthetic.full_scale`) does with each option.
+USE = {
+    "threads": "--threads sets it; default 1",
+    "bf16": "--bf16, off by default: not S23's float32 arithmetic",
+    "no-mkldnn": "not used: oneDNN stays on",
+    "compile": "not used: eager PyTorch",
+    "background": "not used: a fixed training set (--fresh draws new spectra in the main thread)",
+}
+
+
+def read_table(path: str | os.PathLike) -> dict[str, Any]:
+    """A table written by :func:`speed_table`, checked for the fields the book reads (errors name the file)."""
+    path = Path(path)
+    try:
+        table = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"no speed table {path} (make one: python -m lib.synthetic.speed --out {path})"
+        ) from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    for name in ("machine", "cpu_count", "torch", "rows", "estimates"):
+        if name not in table:
+            raise ValueError(f"{path}: field {name!r} is missing")
+    need = ("model", "batch_size", "threads", "option", "train_spectra_per_s", "train_gflops", "peak_gflops")
+    for i, row in enumerate(table["rows"]):
+        missing = [k for k in need if k not in row and not (k.startswith("train") and "error" in row)]
+        if missing:
+            raise ValueError(f"{path}: rows[{i}] lacks {', '.join(missing)}")
+    return table
+
+
+def option_effects(table: dict, batch_size: int = 128) -> pd.DataFrame:
+    """Every option against its baseline, per model, at ``batch_size``: one row per option tried.
+
+    The baseline is float32 ``eager`` at the same batch size and thread count; the option
+    ``threads`` compares the fastest eager thread count with one thread. Columns: model, option,
+    threads, spectra/s before and after, the speed-up, achieved GFLOP/s and the share of the peak
+    (measured at the same thread count) after, and what the full-scale runner does with it (:data:`USE`).
+    """
+    rows = [r for r in table["rows"] if r.get("batch_size") == batch_size and "error" not in r]
+    eager = {(r["model"], r["threads"]): r for r in rows if r["option"] == "eager"}
+    out = []
+
+    def add(model: str, option: str, base: dict, after: dict) -> None:
+        out.append(
+            {"model": model, "option": option, "threads": after["threads"],
+             "before_spectra_per_s": base["train_spectra_per_s"], "after_spectra_per_s": after["train_spectra_per_s"],
+             "speedup": round(after["train_spectra_per_s"] / base["train_spectra_per_s"], 2),
+             "before_gflops": base["train_gflops"], "after_gflops": after["train_gflops"],
+             "peak_gflops": after["peak_gflops"],
+             "after_share_of_peak": round(after["train_gflops"] / after["peak_gflops"], 3),
+             "use": USE.get(option, "")}
+        )  # fmt: skip
+
+    for model in dict.fromkeys(r["model"] for r in rows):
+        threads = sorted(t for m, t in eager if m == model)
+        if len(threads) > 1 and (model, 1) in eager:
+            best = max(threads[1:], key=lambda t: eager[(model, t)]["train_spectra_per_s"])
+            add(model, "threads", eager[(model, 1)], eager[(model, best)])
+        for r in rows:
+            if r["model"] == model and r["option"] != "eager" and (model, r["threads"]) in eager:
+                add(model, r["option"], eager[(model, r["threads"])], r)
+    columns = ["model", "option", "threads", "before_spectra_per_s", "after_spectra_per_s", "speedup",
+               "before_gflops", "after_gflops", "peak_gflops", "after_share_of_peak", "use"]  # fmt: skip
+    return pd.DataFrame(out, columns=columns)
+
+
+def estimate_frame(table: dict) -> pd.DataFrame:
+    """Hours of a full 500-class run per model (rows) and epoch count (columns), with the minutes per epoch."""
+    est = pd.DataFrame(table["estimates"])
+    if est.empty:
+        return pd.DataFrame(columns=["epoch_minutes"])
+    hours = est.pivot(index="model", columns="epochs", values="hours")
+    hours.columns = [f"hours at {e} epochs" for e in hours.columns]
+    minutes = est.groupby("model", sort=False)["epoch_minutes"].first()
+    order = list(dict.fromkeys(est["model"]))
+    return pd.concat([minutes, hours], axis=1).loc[order]
+
+
+def option_summary(effects: pd.DataFrame) -> dict[str, str]:
+    """Per option of :func:`option_effects`, its speed-ups as text: ``{"bf16": "Lite ×2.25, VGG ×1.79"}``."""
+    return {
+        option: ", ".join(f"{r.model} ×{r.speedup:.2f}" for r in group.itertuples())
+        for option, group in effects.groupby("option", sort=False)
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
