@@ -169,3 +169,38 @@ def test_fit_scaling_recovers_the_factors_and_width_of_measured_spectra():
     assert sim == pytest.approx(1.0)
     with pytest.raises(ValueError, match="no simulated"):
         transfer.fit_scaling([], GRID, [1.0], [None], [20.0])
+
+
+@pytest.mark.parametrize("shape", ["lorentzian", "pseudo-voigt", "pr"])
+def test_band_transform_is_the_fourier_transform_of_the_profile(shape):
+    step, n = 0.25, 2**16
+    dx = (np.arange(n) - n // 2) * step
+    profile = transfer.band_profile(dx, 20.0, shape, pr_separation=18.0)
+    numeric = np.abs(np.fft.rfft(np.fft.ifftshift(profile))) * step
+    freq = np.fft.rfftfreq(n, d=step)
+    analytic = np.abs(transfer.band_transform(freq, 20.0, shape, pr_separation=18.0))
+    np.testing.assert_allclose(numeric[:2000], analytic[:2000], atol=3e-3)
+    assert transfer.band_transform(np.array([0.0]), 20.0, shape)[0] == pytest.approx(1.0)
+
+
+def test_render_matches_direct_broadening():
+    from lib.ir import simulate
+
+    lines = _one([700.0, 1234.5, 1710.0, 2950.0, 3650.0], [0.3, 1.0, 2.0, 0.7, 0.4])
+    for fwhm in (10.0, 30.0, 60.0):
+        x = transfer.render(lines, GRID, Physics(scale=0.98, fwhm=fwhm))[0]
+        direct = simulate.broaden(lines.wavenumbers[0], lines.intensities[0], GRID, fwhm=fwhm, scale=0.98)
+        np.testing.assert_allclose(x, direct, atol=8e-3)
+
+
+def test_renderer_draws_copies_per_epoch_fresh_when_random():
+    lines = LineSet([np.array([1000.0]), np.array([2000.0])], [np.ones(1), np.ones(1)], np.array([[1.0], [0.0]]),
+                    ["a", "b"], ["ka", "kb"], ["g"])  # fmt: skip
+    draw = transfer.renderer(lines, GRID, Physics(fwhm=20.0, noise=0.05), copies=3)
+    x, y = draw(0, np.random.default_rng(0))
+    assert x.shape == (6, GRID.size) and y[:, 0].tolist() == [1, 0, 1, 0, 1, 0]
+    assert np.abs(x[0] - x[2]).max() > 0.01  # each copy its own noise
+    x_nominal, _ = transfer.renderer(lines, GRID, Physics(fwhm=20.0), copies=2)(0, np.random.default_rng(0))
+    np.testing.assert_array_equal(x_nominal[:2], x_nominal[2:])
+    with pytest.raises(ValueError, match="copies"):
+        transfer.renderer(lines, GRID, Physics(), copies=0)

@@ -193,6 +193,29 @@ def band_profile(
     raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt' or 'pr', got {shape!r}")
 
 
+def band_transform(
+    freq: np.ndarray,
+    fwhm: np.ndarray | float,
+    shape: str = "lorentzian",
+    eta: float = 0.5,
+    pr_separation: np.ndarray | float = 15.0,
+) -> np.ndarray:
+    """Fourier transform of :func:`band_profile` at ``freq`` (cycles per cm⁻¹): what a spectrum of lines is
+    multiplied by to broaden it. ``fwhm`` and ``pr_separation`` broadcast against ``freq`` (e.g. one per row)."""
+    f = np.abs(np.asarray(freq, dtype=float))
+    fwhm = np.asarray(fwhm, dtype=float)
+    sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+    lorentz = np.exp(-np.pi * fwhm * f)
+    gauss = np.exp(-2 * (np.pi * sigma * f) ** 2)
+    if shape == "lorentzian":
+        return lorentz
+    if shape == "pseudo-voigt":
+        return eta * lorentz + (1 - eta) * gauss
+    if shape == "pr":
+        return gauss * np.cos(np.pi * np.asarray(pr_separation, dtype=float) * f)
+    raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt' or 'pr', got {shape!r}")
+
+
 def smooth_baseline(grid: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
     """A slow drift over the grid: a random quadratic plus a half-to-two-period sine, non-negative, with its
     maximum drawn uniformly in ``[0, amplitude]``."""
@@ -251,6 +274,7 @@ def render(
     widths = np.full(n, physics.fwhm)
     separations = np.full(n, physics.pr_separation)
     rand = physics.randomise
+    rows, positions, weights = [], [], []
     for i, (nu, strength) in enumerate(zip(lines.wavenumbers, lines.intensities, strict=True)):
         keep = nu > 0
         nu, strength = nu[keep], strength[keep]
@@ -267,21 +291,20 @@ def render(
             centres = centres + rng.normal(0, rand.jitter, centres.size)
         if rng is not None and physics.intensity_noise:
             strength = strength * np.exp(rng.normal(0, physics.intensity_noise, strength.size))
-        pos = (centres - origin) / FINE_STEP
+        rows.append(np.full(nu.size, i))
+        positions.append((centres - origin) / FINE_STEP)
+        weights.append(strength)
+    if n:
+        row, pos, weight = np.concatenate(rows), np.concatenate(positions), np.concatenate(weights)
         inside = (pos >= 0) & (pos < FFT_LEN - 1)
-        pos, strength = pos[inside], strength[inside]
+        row, pos, weight = row[inside], pos[inside], weight[inside]
         low = np.floor(pos).astype(int)
         frac = pos - low
-        np.add.at(sticks[i], low, strength * (1 - frac))
-        np.add.at(sticks[i], low + 1, strength * frac)
-    offsets = np.arange(FFT_LEN, dtype=float)
-    offsets = np.where(offsets > FFT_LEN / 2, offsets - FFT_LEN, offsets) * FINE_STEP
-    kinds = {(w, d) for w, d in zip(widths, separations, strict=True)}
-    spectra_fine = np.empty_like(sticks)
-    for w, d in kinds:
-        rows = (widths == w) & (separations == d)
-        kernel = np.fft.rfft(band_profile(offsets, w, physics.shape, physics.eta, d) * FINE_STEP)
-        spectra_fine[rows] = np.fft.irfft(np.fft.rfft(sticks[rows], axis=1) * kernel, n=FFT_LEN, axis=1)
+        np.add.at(sticks, (row, low), weight * (1 - frac))
+        np.add.at(sticks, (row, low + 1), weight * frac)
+    freq = np.fft.rfftfreq(FFT_LEN, d=FINE_STEP)[None, :]
+    kernel = band_transform(freq, widths[:, None], physics.shape, physics.eta, separations[:, None])
+    spectra_fine = np.fft.irfft(np.fft.rfft(sticks, axis=1) * kernel, n=FFT_LEN, axis=1) / FINE_STEP
     where = (grid - origin) / FINE_STEP
     low = np.floor(where).astype(int)
     frac = where - low
@@ -311,13 +334,20 @@ def as_irset(lines: LineSet, grid: np.ndarray | None = None, physics: Physics = 
                  {"physics": physics.to_dict()})  # fmt: skip
 
 
-def renderer(lines: LineSet, grid: np.ndarray | None = None, physics: Physics = Physics()):
-    """A ``train_data`` callback for :func:`lib.train.fit`: every epoch the spectra of ``lines`` rendered afresh
-    with the epoch's generator (nominal spectra when ``physics`` has nothing random)."""
+def renderer(lines: LineSet, grid: np.ndarray | None = None, physics: Physics = Physics(), copies: int = 1):
+    """A ``train_data`` callback for :func:`lib.train.fit`: every epoch ``copies`` renderings of ``lines`` with the
+    epoch's generator, one after another (the same nominal spectra repeated when ``physics`` has nothing random).
+
+    Several copies make an epoch of a few hundred molecules long enough for BatchNorm's running statistics to
+    settle before the validation loss is measured (:func:`lib.ir.fg.bn_settling_batches`)."""
     grid = r23_grid() if grid is None else np.asarray(grid, dtype=float)
+    if copies < 1:
+        raise ValueError(f"copies must be at least 1, got {copies}")
+    nominal = None if is_random(physics) else render(lines, grid, physics)
 
     def draw(epoch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return render(lines, grid, physics, rng), lines.y
+        x = [nominal if nominal is not None else render(lines, grid, physics, rng) for _ in range(copies)]
+        return np.concatenate(x), np.concatenate([lines.y] * copies)
 
     return draw
 
@@ -389,11 +419,13 @@ def train_ensemble(
     max_epochs: int = 60,
     patience: int | None = None,
     reweight: bool = True,
+    copies: int = 4,
     extra: dict | None = None,
 ) -> Path:
     """Train every seed not yet saved in ``folder`` on ``parts["train"]`` rendered afresh every epoch with
-    ``physics`` (:func:`renderer`), early-stopped on the nominal ``parts["val"]``; saved as :func:`lib.ir.fg.save_model`
-    does (``seed<k>.pt`` + ``runs.json``, with the physics and ``extra`` under ``settings``)."""
+    ``physics`` (:func:`renderer`, ``copies`` renderings per epoch), early-stopped on the nominal
+    ``parts["val"]``; saved as :func:`lib.ir.fg.save_model` does (``seed<k>.pt`` + ``runs.json``, with the
+    physics and ``extra`` under ``settings``)."""
     from lib import metrics
     from lib.ir import fg
     from lib.losses import r23_l2_penalty
@@ -406,12 +438,12 @@ def train_ensemble(
     train, val = parts["train"], parts["val"]
     x_val = render(val, grid, physics)
     settings = {"config": config.to_dict(), "physics": physics.to_dict(), "reweight": reweight,
-                "groups": list(train.groups), **(extra or {})}  # fmt: skip
+                "copies": copies, "groups": list(train.groups), **(extra or {})}  # fmt: skip
     for seed in seeds:
         stem = f"seed{seed}"
         if (folder / f"{stem}.pt").is_file() and stem in read_runs(folder):
             continue
-        data = renderer(train, grid, physics) if is_random(physics) else (render(train, grid, physics), train.y)
+        data = renderer(train, grid, physics, copies)
         result = fit(
             lambda: FGANet(input_len=grid.size, n_groups=train.y.shape[1]), data, (x_val, val.y), config,
             seed=seed, loss=fg.make_loss(train.y, reweight), metric=fg.micro_f1_metric, penalty=r23_l2_penalty,

@@ -130,6 +130,7 @@ def run(
     seeds: Sequence[int] = (0, 1, 2),
     max_epochs: int = 40,
     patience: int = 10,
+    copies: int = 4,
     steps: Sequence[Step] = STEPS,
     only: Sequence[str] | None = None,
 ) -> dict:
@@ -149,7 +150,7 @@ def run(
     halves = fg.real_halves(real)
     records = simulate.load_records(paths["curated_lines"]) + simulate.load_shards(paths["shards"])
     pairs = [transfer.paired_lines(records, real, h) for h in halves]
-    table = {"protocol": {"seeds": list(seeds), "max_epochs": max_epochs, "patience": patience,
+    table = {"protocol": {"seeds": list(seeds), "max_epochs": max_epochs, "patience": patience, "copies": copies,
                           "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_real": len(real),
                           "halves_seed": 0, "fit_pairs": [len(p) for p in pairs], "threshold": 0.5},
              "steps": dict(done.get("steps", {}))}  # fmt: skip
@@ -163,9 +164,9 @@ def run(
         for h in (0, 1):
             nominal = transfer.as_irset(parts["train"], real.grid, physics[h])
             key = fg.data_signature(nominal, physics=physics[h].to_dict(), seeds=list(seeds), max_epochs=max_epochs,
-                                    patience=patience)  # fmt: skip
+                                    patience=patience, copies=copies)  # fmt: skip
             folder = models / f"{step.name.replace(' ', '_')}-{key}"
-            transfer.train_ensemble(parts, physics[h], seeds, folder, real.grid, max_epochs, patience)
+            transfer.train_ensemble(parts, physics[h], seeds, folder, real.grid, max_epochs, patience, copies=copies)
             folders.append(folder)
         val_x = transfer.render(parts["val"], real.grid, physics[0])
         scores = score_step(folders, real, halves, val_x, parts["val"].y, list(parts["train"].groups))
@@ -186,7 +187,7 @@ def _run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    run(args.out, args.models, args.seeds, args.max_epochs, args.patience, only=args.only)
+    run(args.out, args.models, args.seeds, args.max_epochs, args.patience, args.copies, only=args.only)
     return 0
 
 
@@ -198,6 +199,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--max-epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=10, help="stale epochs before stopping (default 10)")
+    p.add_argument("--copies", type=int, default=4, help="renderings of the training molecules per epoch")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--only", nargs="+", default=None, help="run only these step names")
     p.set_defaults(func=_run)
