@@ -204,3 +204,51 @@ def test_renderer_draws_copies_per_epoch_fresh_when_random():
     np.testing.assert_array_equal(x_nominal[:2], x_nominal[2:])
     with pytest.raises(ValueError, match="copies"):
         transfer.renderer(lines, GRID, Physics(), copies=0)
+
+
+def _pairs(truth: Physics, seed: int, n: int = 4):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        nu = np.concatenate([rng.uniform(600, 1800, 5), rng.uniform(2800, 3600, 2)])
+        strength = rng.uniform(0.2, 1.0, nu.size)
+        out.append((nu, strength, transfer.render(_one(nu, strength), GRID, truth)[0]))
+    return out
+
+
+def test_ablation_steps_fit_each_half_on_its_own_and_accumulate():
+    from lib.ir import transfer_ablation as ab
+
+    pairs = [_pairs(Physics(scale=0.96, fwhm=30.0), 0), _pairs(Physics(scale=0.99, fwhm=30.0), 1)]
+    physics = [Physics(), Physics()]
+    physics, sims = ab.fit_halves(ab.STEPS[1], physics, pairs, GRID)  # one scale factor
+    assert [p.scale for p in physics] == [0.96, 0.99] and sims[0] == pytest.approx(1.0)
+    physics, sims = ab.fit_halves(ab.STEPS[4], physics, pairs, GRID)  # noise: a change, nothing fitted
+    assert sims == [None, None] and physics[0].intensity_noise == 0.4 and physics[1].scale == 0.99
+    through = ab.physics_through("noise", 1, pairs, GRID)
+    assert through.scale == 0.99 and through.intensity_noise == 0.4 and through.randomise == Randomise()
+    with pytest.raises(ValueError, match="unknown step"):
+        ab.physics_through("nonsense", 0, pairs, GRID)
+
+
+def test_train_ensemble_saves_models_with_their_physics_and_resumes(tmp_path):
+    from lib.ir import fg
+
+    rng = np.random.default_rng(0)
+    n = 24
+    y = np.zeros((n, 2), dtype=np.float32)
+    y[: n // 2, 0] = 1
+    y[n // 2 :, 1] = 1
+    wavenumbers = [np.array([1000.0 if row[0] else 3000.0]) + rng.normal(0, 5) for row in y]
+    lines = LineSet(wavenumbers, [np.ones(1)] * n, y, [f"m{i}" for i in range(n)], ["k"] * n, ["a", "b"])
+    parts = {"train": lines.subset(range(0, n, 2)), "val": lines.subset(range(1, n, 2))}
+    physics = Physics(fwhm=20.0, noise=0.02)
+    folder = transfer.train_ensemble(parts, physics, [0, 1], tmp_path / "m", GRID[:850], max_epochs=2, copies=2)
+    ensemble = fg.load_trained(folder)
+    assert ensemble.names == ["seed0", "seed1"] and ensemble[0].n_groups == 2
+    run = ensemble.runs[0]
+    assert Physics.from_dict(run["settings"]["physics"]) == physics and run["settings"]["copies"] == 2
+    assert run["epochs"] == 2 and len(run["thresholds"]) == 2
+    stamp = (folder / "seed0.pt").stat().st_mtime_ns
+    transfer.train_ensemble(parts, physics, [0, 1], folder, GRID[:850], max_epochs=2, copies=2)
+    assert (folder / "seed0.pt").stat().st_mtime_ns == stamp
