@@ -252,3 +252,26 @@ def test_train_ensemble_saves_models_with_their_physics_and_resumes(tmp_path):
     stamp = (folder / "seed0.pt").stat().st_mtime_ns
     transfer.train_ensemble(parts, physics, [0, 1], folder, GRID[:850], max_epochs=2, copies=2)
     assert (folder / "seed0.pt").stat().st_mtime_ns == stamp
+
+
+def test_add_records_extends_training_only_with_unseen_connectivities(tmp_path):
+    folder, index = _write(tmp_path, ["ok", "ok", "ok", "ok"])
+    parts = transfer.nist_lines(folder, index, split_seed=0)
+    other = {name: list(part.inchikeys) for name, part in parts.items() if name != "train"}
+    held_key = next(k for keys in other.values() for k in keys)
+    records = [
+        {"input": "CCCC", "inchikey": "IJDNQMDRQITEOD-UHFFFAOYSA-N", "status": "ok", "wavenumbers": [1.0e3],
+         "intensities": [1.0]},  # butane: new
+        {"input": "CCCC", "inchikey": "IJDNQMDRQITEOD-UHFFFAOYSA-N", "status": "ok", "wavenumbers": [1.0e3],
+         "intensities": [1.0]},  # the same again: once only
+        {"input": "CC(C)O", "inchikey": "KFZMGEQAYNKOFK-UHFFFAOYSA-N", "status": "failed"},
+        {"input": "X", "inchikey": held_key, "status": "ok", "wavenumbers": [1.0], "intensities": [1.0]},
+        {"input": "CCCCC", "inchikey": "OFBQJSOFQDEBGM-UHFFFAOYSA-N", "status": "ok", "wavenumbers": [9.0e2],
+         "intensities": [1.0]},  # pentane: excluded as a test spectrum
+    ]  # fmt: skip
+    out = transfer.add_records(parts, records, exclude_inchikeys=["OFBQJSOFQDEBGM-AAAAAAAAAA-N"])
+    n = len(parts["train"])
+    assert len(out["train"]) == n + 1 and out["train"].ids[-1] == "CCCC"
+    groups = list(labels.GROUPS)
+    assert out["train"].y[-1].tolist() == [float(g in ("alkane", "methyl")) for g in groups]
+    assert out["val"] is parts["val"] and out["test"] is parts["test"]

@@ -43,6 +43,7 @@ class Step:
     description: str
     change: dict = field(default_factory=dict)
     fit: dict | None = None
+    add_curated: bool = False  # also train on our curated set (:func:`lib.ir.transfer.add_records`)
 
 
 #: Physical grounds of the fixed values: GFN2-xTB IR intensities agree with experiment only within about a factor
@@ -65,6 +66,7 @@ STEPS: tuple[Step, ...] = (
          change={"randomise": Randomise(scale=0.02, high_scale=0.02, fwhm=(0.6, 1.6), jitter=10.0,
                                         pr_separation=(8.0, 25.0))}),
     Step("atmosphere", "+ residual water-vapour and CO₂ bands", change={"atmosphere": 0.05}),
+    Step("more molecules", "+ the simulated molecules of our curated set in training", add_curated=True),
 )  # fmt: skip
 
 
@@ -129,16 +131,16 @@ def run(
     out: str | os.PathLike,
     models: str | os.PathLike | None = None,
     seeds: Sequence[int] = (0, 1, 2),
-    max_epochs: int = 30,
-    patience: int = 8,
+    max_epochs: int = 20,
+    patience: int = 0,
     copies: int = 4,
     steps: Sequence[Step] = STEPS,
     only: Sequence[str] | None = None,
 ) -> dict:
     """Run the ablation (see the module docstring) and write the table to ``out`` after every step.
 
-    ``patience``: stale epochs before early stopping (more than R23's 6: with a few hundred spectra an epoch is
-    a few batches, and the BatchNorm statistics settle slowly, :func:`lib.ir.fg.bn_settling_batches`)."""
+    ``patience``: stale epochs before early stopping; 0 (default): none, ``max_epochs`` epochs, the last
+    weights kept (:func:`lib.ir.transfer.train_ensemble`)."""
     from lib.ir import datasets, fg, simulate
     from lib.paths import cache_dir
 
@@ -155,9 +157,12 @@ def run(
                           "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_real": len(real),
                           "halves_seed": 0, "fit_pairs": [len(p) for p in pairs], "threshold": 0.5},
              "steps": dict(done.get("steps", {}))}  # fmt: skip
+    curated = simulate.load_records(paths["curated_lines"])
     physics = [Physics(), Physics()]
     for step in steps:
         physics, sims = fit_halves(step, physics, pairs, real.grid)
+        if step.add_curated:
+            parts = transfer.add_records(parts, curated, real.inchikeys)
         if step.name in table["steps"] or (only and step.name not in only):
             continue
         start = time.perf_counter()
@@ -166,13 +171,13 @@ def run(
             nominal = transfer.as_irset(parts["train"], real.grid, physics[h])
             key = fg.data_signature(nominal, physics=physics[h].to_dict(), seeds=list(seeds), max_epochs=max_epochs,
                                     patience=patience, copies=copies)  # fmt: skip
-            folder = models / f"{step.name.replace(' ', '_')}-{key}"
+            folder = models / key  # steps with the same data and physics share their models
             transfer.train_ensemble(parts, physics[h], seeds, folder, real.grid, max_epochs, patience, copies=copies)
             folders.append(folder)
         val_x = transfer.render(parts["val"], real.grid, physics[0])
         scores = score_step(folders, real, halves, val_x, parts["val"].y, list(parts["train"].groups))
         table["steps"][step.name] = {
-            "description": step.description, "physics": [p.to_dict() for p in physics],
+            "description": step.description, "n_train": len(parts["train"]), "physics": [p.to_dict() for p in physics],
             "fit_similarity": sims, "same_on_both_halves": physics[0] == physics[1],
             "models": [str(f) for f in folders], "seconds": time.perf_counter() - start, "commit": _commit(), **scores,
         }  # fmt: skip
@@ -188,22 +193,27 @@ def physics_through(
     step_name: str, fit_half: int, pairs: list[list[tuple]], grid: np.ndarray, steps: Sequence[Step] = STEPS
 ) -> Physics:
     """The cumulative physics of :data:`STEPS` up to and including ``step_name``, fitted on half ``fit_half``."""
-    names = [s.name for s in steps]
-    if step_name not in names:
-        raise ValueError(f"unknown step {step_name!r}; the steps are {', '.join(names)}")
     physics = [Physics(), Physics()]
-    for step in steps[: names.index(step_name) + 1]:
+    for step in steps_through(step_name, steps):
         physics, _ = fit_halves(step, physics, pairs, grid)
     return physics[fit_half]
 
 
+def steps_through(step_name: str, steps: Sequence[Step] = STEPS) -> list[Step]:
+    """The steps up to and including ``step_name`` (``ValueError`` listing the names when it is not one)."""
+    names = [s.name for s in steps]
+    if step_name not in names:
+        raise ValueError(f"unknown step {step_name!r}; the steps are {', '.join(names)}")
+    return list(steps[: names.index(step_name) + 1])
+
+
 def ship(
     out: str | os.PathLike,
-    through: str = "atmosphere",
+    through: str = "more molecules",
     fit_half: int = 0,
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
-    max_epochs: int = 30,
-    patience: int = 8,
+    max_epochs: int = 20,
+    patience: int = 0,
     copies: int = 4,
     models: str | os.PathLike | None = None,
 ) -> dict:
@@ -227,6 +237,9 @@ def ship(
     records = simulate.load_records(paths["curated_lines"]) + simulate.load_shards(paths["shards"])
     pairs = [transfer.paired_lines(records, real, h) for h in halves]
     physics = physics_through(through, fit_half, pairs, real.grid)
+    curated = any(step.add_curated for step in steps_through(through))
+    if curated:
+        parts = transfer.add_records(parts, simulate.load_records(paths["curated_lines"]), real.inchikeys)
     nominal = transfer.as_irset(parts["train"], real.grid, physics)
     key = fg.data_signature(nominal, physics=physics.to_dict(), seeds=list(seeds), max_epochs=max_epochs,
                             patience=patience, copies=copies)  # fmt: skip
@@ -234,7 +247,8 @@ def ship(
     shards = sorted(p.name for p in Path(paths["shards"]).glob("part-*.json.gz"))
     extra = {"data": {"shards": shards, "index": Path(paths["index"]).name, "n_train": len(parts["train"]),
                       "n_val": len(parts["val"]), "split": "R23's seeded 70/15/15 split of the labelled index",
-                      "excluded": "connectivities of the real jcamp spectra"}}  # fmt: skip
+                      "excluded": "connectivities of the real jcamp spectra",
+                      "curated_set": Path(paths["curated_lines"]).name if curated else None}}  # fmt: skip
     transfer.train_ensemble(parts, physics, seeds, folder, real.grid, max_epochs, patience, copies=copies, extra=extra)
     ensemble = fg.load_trained(folder)
     held = real.subset(halves[1 - fit_half])
@@ -290,19 +304,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="result JSON (finished steps there are skipped)")
     p.add_argument("--models", type=Path, default=None, help="model root (default _build/cache/transfer_ablation)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--max-epochs", type=int, default=30)
-    p.add_argument("--patience", type=int, default=8, help="stale epochs before stopping (default 8)")
+    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--patience", type=int, default=0, help="stale epochs before stopping (default 0: none)")
     p.add_argument("--copies", type=int, default=4, help="renderings of the training molecules per epoch")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--only", nargs="+", default=None, help="run only these step names")
     p.set_defaults(func=_run)
     p = sub.add_parser("transfer-ship", help="train the shipped FGA ensemble on simulated spectra (lib/weights/fga)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "weights" / "fga")
-    p.add_argument("--through", default="atmosphere", help="last ablation step whose physics is used")
+    p.add_argument("--through", default="more molecules", help="last ablation step whose physics is used")
     p.add_argument("--fit-half", type=int, default=0, choices=(0, 1), help="half of the real spectra fitted on")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--max-epochs", type=int, default=30)
-    p.add_argument("--patience", type=int, default=8)
+    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--patience", type=int, default=0, help="stale epochs before stopping (default 0: none)")
     p.add_argument("--copies", type=int, default=4)
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_ship)
