@@ -275,3 +275,29 @@ def test_add_records_extends_training_only_with_unseen_connectivities(tmp_path):
     groups = list(labels.GROUPS)
     assert out["train"].y[-1].tolist() == [float(g in ("alkane", "methyl")) for g in groups]
     assert out["val"] is parts["val"] and out["test"] is parts["test"]
+
+
+def _step(desc, sim, real, members, groups):
+    block = {"member_micro_f1_mean": members, "ensemble_micro_f1": real, "ensemble_exact_match": 0.1,
+             "group_f1": groups}  # fmt: skip
+    return {"description": desc, "n_train": 10, "real": block,
+            "simulated_val": {**block, "ensemble_micro_f1": sim, "member_micro_f1_mean": sim}}  # fmt: skip
+
+
+def test_summary_frame_orders_steps_and_measures_gains(tmp_path):
+    from lib.ir import transfer_ablation as ab
+
+    table = {"protocol": {"n_train": 10}, "steps": {
+        "noise": _step("+ noise", 0.7, 0.5, 0.45, {"alkane": 0.9}),
+        "baseline": _step("plain", 0.8, 0.3, 0.25, {"alkane": 0.6}),
+    }}  # fmt: skip
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(table))
+    frame = ab.summary_frame(ab.read_table(path))
+    assert list(frame.index) == ["baseline", "noise"]
+    assert frame.loc["noise", "real ensemble gain"] == pytest.approx(0.2)
+    assert frame.loc["baseline", "simulated val., ensemble"] == 0.8
+    assert ab.group_frame(table).loc["alkane"].tolist() == [0.6, 0.9]
+    path.write_text(json.dumps({"steps": {}}))
+    with pytest.raises(ValueError, match="no finished step"):
+        ab.read_table(path)

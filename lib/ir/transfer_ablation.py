@@ -279,6 +279,47 @@ def ship(
     return info
 
 
+def read_table(path: str | os.PathLike) -> dict:
+    """A result file of :func:`run` (``ValueError`` naming the file when it has no finished step)."""
+    path = Path(path)
+    table = json.loads(path.read_text())
+    if not table.get("steps"):
+        raise ValueError(f"{path}: no finished step")
+    return table
+
+
+def summary_frame(table: dict):
+    """One row per finished step (in :data:`STEPS` order): training molecules, micro-F1 on the simulated
+    validation spectra and on the real ones (member mean and ensemble), the real ensemble's exact-match share,
+    and the change of the real ensemble micro-F1 from the previous row."""
+    import pandas as pd
+
+    order = [s.name for s in STEPS]
+    names = sorted(table["steps"], key=lambda n: order.index(n) if n in order else len(order))
+    rows = {}
+    for name in names:
+        step = table["steps"][name]
+        rows[name] = {
+            "change": step["description"], "training molecules": step.get("n_train", table["protocol"]["n_train"]),
+            "simulated val., per model": step["simulated_val"]["member_micro_f1_mean"],
+            "simulated val., ensemble": step["simulated_val"]["ensemble_micro_f1"],
+            "real, per model": step["real"]["member_micro_f1_mean"],
+            "real, ensemble": step["real"]["ensemble_micro_f1"],
+            "real, exact match": step["real"]["ensemble_exact_match"],
+        }  # fmt: skip
+    frame = pd.DataFrame(rows).T.rename_axis("step")
+    frame["real ensemble gain"] = frame["real, ensemble"].astype(float).diff()
+    return frame
+
+
+def group_frame(table: dict, part: str = "real"):
+    """Ensemble F1 per group (rows) and step (columns) on ``part`` (``"real"`` or ``"simulated_val"``)."""
+    import pandas as pd
+
+    frame = summary_frame(table)
+    return pd.DataFrame({name: table["steps"][name][part]["group_f1"] for name in frame.index})
+
+
 def _run(args: argparse.Namespace) -> int:
     import torch
 
