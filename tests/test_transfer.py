@@ -301,3 +301,13 @@ def test_summary_frame_orders_steps_and_measures_gains(tmp_path):
     path.write_text(json.dumps({"steps": {}}))
     with pytest.raises(ValueError, match="no finished step"):
         ab.read_table(path)
+
+
+def test_describe_gains_names_steps_and_sizes():
+    import pandas as pd
+
+    from lib.ir import transfer_ablation as ab
+
+    frame = pd.DataFrame({"real, ensemble": [0.3, 0.45, 0.44, 0.40]}, index=["baseline", "a", "b", "c"])
+    text = ab.describe_gains(frame)
+    assert text == "Steps that raised it: a (+0.150); lowered it: c (-0.040); changed it by less than 0.01: b."

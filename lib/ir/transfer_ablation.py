@@ -320,6 +320,30 @@ def group_frame(table: dict, part: str = "real"):
     return pd.DataFrame({name: table["steps"][name][part]["group_f1"] for name in frame.index})
 
 
+def describe_gains(frame, column: str = "real, ensemble", threshold: float = 0.01) -> str:
+    """One sentence on which steps of :func:`summary_frame` raised or lowered ``column`` by at least ``threshold``
+    from the previous step, and by how much; the others are named as changing it less."""
+    diff = frame[column].astype(float).diff().iloc[1:].round(6)
+    up = [f"{name} ({d:+.3f})" for name, d in diff.items() if d >= threshold]
+    down = [f"{name} ({d:+.3f})" for name, d in diff.items() if d <= -threshold]
+    flat = [str(name) for name, d in diff.items() if abs(d) < threshold]
+    parts = [f"raised it: {', '.join(up)}" if up else "no step raised it by that much"]
+    if down:
+        parts.append(f"lowered it: {', '.join(down)}")
+    if flat:
+        parts.append(f"changed it by less than {threshold:.2f}: {', '.join(flat)}")
+    return f"Steps that {'; '.join(parts)}."
+
+
+def shipped_info(folder: str | os.PathLike | None = None) -> dict:
+    """``training.json`` of the shipped ensemble (default ``lib/weights/fga``)."""
+    folder = Path(folder) if folder else Path(__file__).resolve().parent.parent / "weights" / "fga"
+    path = folder / "training.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no training record of a shipped ensemble")
+    return json.loads(path.read_text())
+
+
 def _run(args: argparse.Namespace) -> int:
     import torch
 
