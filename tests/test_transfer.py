@@ -308,6 +308,6 @@ def test_describe_gains_names_steps_and_sizes():
 
     from lib.ir import transfer_ablation as ab
 
-    frame = pd.DataFrame({"real, ensemble": [0.3, 0.45, 0.44, 0.40]}, index=["baseline", "a", "b", "c"])
+    frame = pd.DataFrame({"real, ensemble": [0.3, 0.45, 0.445, 0.405]}, index=["baseline", "a", "b", "c"])
     text = ab.describe_gains(frame)
     assert text == "Steps that raised it: a (+0.150); lowered it: c (-0.040); changed it by less than 0.01: b."
