@@ -211,7 +211,7 @@ def ship(
     out: str | os.PathLike,
     through: str = "more molecules",
     fit_half: int = 0,
-    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    seeds: Sequence[int] = (0, 1, 2),
     max_epochs: int = 20,
     patience: int = 0,
     copies: int = 4,
@@ -220,7 +220,8 @@ def ship(
     """Train an ensemble with the physics of the ablation's steps up to ``through`` (settings fitted to measured
     spectra fitted on half ``fit_half`` of the real spectra) and write its state dicts, ``runs.json`` and
     ``training.json`` (data, physics, protocol, code commit and the scores on the real spectra: on the other
-    half, never used for a choice, and on all of them) to ``out``, replacing the nets there."""
+    half, never used for a choice, and on all of them) to ``out``, replacing the nets there. With the same
+    settings as :func:`run` and the same model root, the ablation's models of that step are reused."""
     import shutil
     import tempfile
 
@@ -243,7 +244,7 @@ def ship(
     nominal = transfer.as_irset(parts["train"], real.grid, physics)
     key = fg.data_signature(nominal, physics=physics.to_dict(), seeds=list(seeds), max_epochs=max_epochs,
                             patience=patience, copies=copies)  # fmt: skip
-    folder = (Path(models) if models else cache_dir("transfer_ship")) / key
+    folder = (Path(models) if models else cache_dir("transfer_ablation")) / key  # the ablation's models when it ran
     shards = sorted(p.name for p in Path(paths["shards"]).glob("part-*.json.gz"))
     extra = {"data": {"shards": shards, "index": Path(paths["index"]).name, "n_train": len(parts["train"]),
                       "n_val": len(parts["val"]), "split": "R23's seeded 70/15/15 split of the labelled index",
@@ -379,7 +380,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "weights" / "fga")
     p.add_argument("--through", default="more molecules", help="last ablation step whose physics is used")
     p.add_argument("--fit-half", type=int, default=0, choices=(0, 1), help="half of the real spectra fitted on")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--max-epochs", type=int, default=20)
     p.add_argument("--patience", type=int, default=0, help="stale epochs before stopping (default 0: none)")
     p.add_argument("--copies", type=int, default=4)
