@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lib.ir import cli as data_cli
 from lib.ir import predict as predict_cli
+from lib.ir import transfer_ablation
 from lib.ir import weights as weights_cli
 from lib.synthetic.full_scale import add_parser as full_scale_parser
 
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     data_cli.register(sub)  # nist, simulate, ingest, label
     predict_cli.register(sub)  # predict
     weights_cli.register(sub)  # weights
+    transfer_ablation.register(sub)  # transfer-ablation
 
     args = parser.parse_args(argv)
     try:

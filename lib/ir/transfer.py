@@ -1,0 +1,493 @@
+"""From simulated line spectra to measured gas-phase spectra: the training set of the NIST index and the
+physics and augmentation that turn GFN2-xTB lines into spectra that look measured.
+
+**Data** (:func:`nist_lines`): the line spectra of the NIST gas-phase index (``part-*.json.gz`` shards,
+status ``ok`` only), labelled from the index's InChIs (:mod:`lib.ir.labels`), each molecule in the part
+(train/validation/test) that R23's seeded 70/15/15 split of the whole labelled index gives its row, and
+every molecule that shares its connectivity (InChIKey first block) with a test spectrum left out.
+
+**Physics** (:class:`Physics`, :func:`render`): harmonic wavenumbers are scaled by one factor below
+``split`` (2,500 cm⁻¹) and by another above it (X–H stretches are more anharmonic than the fingerprint
+region); each line becomes a band of the chosen shape — Lorentzian, pseudo-Voigt, or the P/R-branch
+envelope of a gas-phase band (two Gaussians ``pr_separation`` apart); intensities may get log-normal
+noise, the spectrum a smooth baseline and white noise; and the per-spectrum scale factors, width and
+P/R separation may be drawn afresh for every spectrum (domain randomisation, :class:`Randomise`), together
+with a per-line frequency jitter (GFN2-xTB's errors differ from mode to mode). Every spectrum is divided
+by its maximum, as measured ones are.
+
+**Training** (:func:`train_ensemble`): R23's net and loss (:mod:`lib.ir.fg`) on spectra rendered afresh
+every epoch (:func:`lib.train.fit`'s data callback), early-stopped on the simulated validation part
+rendered once with the nominal physics (no randomisation).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from lib.ir import labels, simulate
+from lib.ir.datasets import IRSet, connectivity
+from lib.reference import R23_SPLIT_SEED, r23_grid
+
+SPLIT_WAVENUMBER = 2500.0  # cm⁻¹: above, X–H stretches (larger anharmonic red shift)
+PARTS = ("train", "val", "test")
+
+
+# --------------------------------------------------------------------------- data
+@dataclass
+class LineSet:
+    """Line spectra (one array of wavenumbers and one of intensities per molecule) with labels."""
+
+    wavenumbers: list[np.ndarray]
+    intensities: list[np.ndarray]
+    y: np.ndarray
+    ids: list[str]
+    inchikeys: list[str]
+    groups: list[str] = field(default_factory=lambda: list(labels.GROUPS))
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> LineSet:
+        """The molecules in ``index`` (in that order)."""
+        index = [int(i) for i in index]
+        return LineSet(
+            [self.wavenumbers[i] for i in index], [self.intensities[i] for i in index], self.y[index],
+            [self.ids[i] for i in index], [self.inchikeys[i] for i in index], list(self.groups),
+        )  # fmt: skip
+
+
+def nist_lines(
+    shards: str | os.PathLike,
+    index_csv: str | os.PathLike,
+    exclude_inchikeys: Sequence[str] = (),
+    split_seed: int = R23_SPLIT_SEED,
+) -> dict[str, LineSet]:
+    """The simulated NIST index as ``{"train", "val", "test"}`` :class:`LineSet` parts.
+
+    Every ``part-*.json.gz`` in ``shards`` is read (:func:`lib.ir.simulate.load_shards`); records of status
+    ``ok`` are matched to the first row of ``index_csv`` with the same InChI. The part of a molecule is the
+    part of that row in :func:`lib.ir.labels.split_indices` ``(len(labelled index), split_seed)``, so it does
+    not depend on how many shards exist. Molecules sharing a connectivity with ``exclude_inchikeys`` are left out.
+    """
+    table, _ = labels.label_index(index_csv)
+    index = labels.read_index(index_csv).set_index("ID").loc[table["ID"]]
+    row_of: dict[str, int] = {}
+    for row, inchi in enumerate(index["Inchi"]):
+        row_of.setdefault(labels.normalise_inchi(inchi), row)
+    part_of = np.empty(len(table), dtype=object)
+    for name, rows in zip(PARTS, labels.split_indices(len(table), split_seed), strict=True):
+        part_of[rows] = name
+    records = simulate.load_shards(shards)
+    if not records:
+        raise FileNotFoundError(f"{shards}: no part-*.json.gz shard")
+    blocks = {connectivity(k) for k in exclude_inchikeys}
+    groups = [c for c in table.columns if c != "ID"]
+    values = table[groups].to_numpy(dtype=np.float32)
+    chosen: dict[str, list] = {name: [] for name in PARTS}
+    seen: set[int] = set()
+    for record in records:
+        row = row_of.get(labels.normalise_inchi(record["input"]))
+        if record["status"] != "ok" or row is None or row in seen:
+            continue
+        if connectivity(record.get("inchikey") or "") in blocks:
+            continue
+        seen.add(row)
+        chosen[part_of[row]].append((row, record))
+    out = {}
+    for name, items in chosen.items():
+        out[name] = LineSet(
+            [np.asarray(r["wavenumbers"], dtype=float) for _, r in items],
+            [np.asarray(r["intensities"], dtype=float) for _, r in items],
+            values[[row for row, _ in items]].reshape(len(items), len(groups)),
+            [str(table["ID"].iloc[row]) for row, _ in items], [r["inchikey"] for _, r in items], groups,
+        )  # fmt: skip
+    return out
+
+
+def add_records(parts: dict[str, LineSet], records: Sequence[dict], exclude_inchikeys: Sequence[str] = ()) -> dict:
+    """``parts`` with the ``ok`` records of another molecule set (SMILES inputs, e.g. our curated set) added to
+    the training part, labelled from their SMILES. Left out: molecules sharing a connectivity with any molecule
+    of the other parts (so validation and test stay unseen), with ``exclude_inchikeys``, or with the training
+    part already (no duplicates)."""
+    from lib.ir.datasets import label_smiles
+
+    train = parts["train"]
+    taken = {connectivity(k) for name, part in parts.items() for k in part.inchikeys}
+    taken |= {connectivity(k) for k in exclude_inchikeys}
+    chosen = []
+    for record in records:
+        block = connectivity(record.get("inchikey") or "")
+        if record["status"] != "ok" or not record.get("inchikey") or block in taken:
+            continue
+        taken.add(block)
+        chosen.append(record)
+    if not chosen:
+        return dict(parts)
+    y, keys = label_smiles([r["input"] for r in chosen], {g: labels.GROUPS[g] for g in train.groups})
+    extra = LineSet([np.asarray(r["wavenumbers"], dtype=float) for r in chosen],
+                    [np.asarray(r["intensities"], dtype=float) for r in chosen], y,
+                    [r["input"] for r in chosen], keys, list(train.groups))  # fmt: skip
+    merged = LineSet(train.wavenumbers + extra.wavenumbers, train.intensities + extra.intensities,
+                     np.concatenate([train.y, extra.y]), train.ids + extra.ids, train.inchikeys + extra.inchikeys,
+                     list(train.groups))  # fmt: skip
+    return {**parts, "train": merged}
+
+
+# --------------------------------------------------------------------------- physics
+@dataclass(frozen=True)
+class Randomise:
+    """Per-spectrum draws (domain randomisation); zero widths switch a draw off.
+
+    ``scale`` and ``high_scale``: half-widths of uniform draws around :class:`Physics`' factors;
+    ``fwhm``: factor range ``(low, high)`` (log-uniform) on the width; ``jitter``: standard deviation
+    (cm⁻¹) of an independent shift of every line; ``pr_separation``: range (cm⁻¹) of the P/R separation.
+    """
+
+    scale: float = 0.0
+    high_scale: float = 0.0
+    fwhm: tuple[float, float] = (1.0, 1.0)
+    jitter: float = 0.0
+    pr_separation: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Physics:
+    """How lines become a spectrum (see the module docstring). Intensity noise is the standard deviation of
+    the log of a per-line factor; ``noise`` that of white noise and ``baseline`` the largest amplitude of a
+    smooth drift (both relative to the maximum); ``atmosphere`` the largest height of water-vapour and CO₂
+    bands (:func:`atmosphere`)."""
+
+    scale: float = 1.0
+    high_scale: float | None = None  # None: ``scale`` everywhere
+    split: float = SPLIT_WAVENUMBER
+    shape: str = "lorentzian"  # "lorentzian", "pseudo-voigt" or "pr"
+    fwhm: float = 30.0
+    eta: float = 0.5
+    pr_separation: float = 15.0
+    intensity_noise: float = 0.0
+    noise: float = 0.0
+    baseline: float = 0.0
+    atmosphere: float = 0.0
+    randomise: Randomise = Randomise()
+
+    def to_dict(self) -> dict:
+        """Plain dictionary for JSON files."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Physics:
+        """Inverse of :meth:`to_dict`."""
+        values = dict(values)
+        rand = dict(values.pop("randomise", {}))
+        for key in ("fwhm", "pr_separation"):
+            if isinstance(rand.get(key), list):
+                rand[key] = tuple(rand[key])
+        return cls(**values, randomise=Randomise(**rand))
+
+
+def scale_frequencies(
+    wavenumbers: np.ndarray, scale: float, high_scale: float | None = None, split: float = SPLIT_WAVENUMBER
+) -> np.ndarray:
+    """Harmonic wavenumbers times ``scale``, and times ``high_scale`` for those above ``split`` (cm⁻¹)."""
+    nu = np.asarray(wavenumbers, dtype=float)
+    factor = np.where(nu > split, scale if high_scale is None else high_scale, scale)
+    return nu * factor
+
+
+def band_profile(
+    dx: np.ndarray, fwhm: float, shape: str = "lorentzian", eta: float = 0.5, pr_separation: float = 15.0
+) -> np.ndarray:
+    """Unit-area band of full width ``fwhm`` at offsets ``dx`` (cm⁻¹) from its centre.
+
+    ``"pr"``: a gas-phase band without Q branch, two Gaussians (P and R branch) of width ``fwhm`` at
+    ``±pr_separation / 2``.
+    """
+
+    def gauss(d: np.ndarray) -> np.ndarray:
+        sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+        return np.exp(-0.5 * (d / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+
+    gamma = fwhm / 2
+    if shape == "lorentzian":
+        return gamma / np.pi / (dx**2 + gamma**2)
+    if shape == "pseudo-voigt":
+        return eta * gamma / np.pi / (dx**2 + gamma**2) + (1 - eta) * gauss(dx)
+    if shape == "pr":
+        return 0.5 * (gauss(dx - pr_separation / 2) + gauss(dx + pr_separation / 2))
+    raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt' or 'pr', got {shape!r}")
+
+
+def band_transform(
+    freq: np.ndarray,
+    fwhm: np.ndarray | float,
+    shape: str = "lorentzian",
+    eta: float = 0.5,
+    pr_separation: np.ndarray | float = 15.0,
+) -> np.ndarray:
+    """Fourier transform of :func:`band_profile` at ``freq`` (cycles per cm⁻¹): what a spectrum of lines is
+    multiplied by to broaden it. ``fwhm`` and ``pr_separation`` broadcast against ``freq`` (e.g. one per row)."""
+    f = np.abs(np.asarray(freq, dtype=float))
+    fwhm = np.asarray(fwhm, dtype=float)
+    sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+    lorentz = np.exp(-np.pi * fwhm * f)
+    gauss = np.exp(-2 * (np.pi * sigma * f) ** 2)
+    if shape == "lorentzian":
+        return lorentz
+    if shape == "pseudo-voigt":
+        return eta * lorentz + (1 - eta) * gauss
+    if shape == "pr":
+        return gauss * np.cos(np.pi * np.asarray(pr_separation, dtype=float) * f)
+    raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt' or 'pr', got {shape!r}")
+
+
+def smooth_baseline(grid: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
+    """A slow drift over the grid: a random quadratic plus a half-to-two-period sine, non-negative, with its
+    maximum drawn uniformly in ``[0, amplitude]``."""
+    t = (grid - grid.min()) / max(np.ptp(grid), 1e-12)
+    curve = rng.normal(0, 1) * t + rng.normal(0, 1) * t**2
+    curve = curve + np.sin(2 * np.pi * rng.uniform(0.25, 1.0) * t + rng.uniform(0, 2 * np.pi))
+    curve -= curve.min()
+    peak = curve.max()
+    return curve / peak * rng.uniform(0, amplitude) if peak > 0 else curve
+
+
+#: Centres (cm⁻¹) and relative heights of the atmospheric bands left in measured spectra by an imperfect
+#: background: CO₂'s antisymmetric stretch and bend, and water vapour's bend and stretches (rotational
+#: structure at the grid's 4 cm⁻¹ sampling rendered as bands ~100–200 cm⁻¹ wide, comb-modulated).
+ATMOSPHERE_BANDS = (
+    (2349.0, 25.0, 1.0),  # CO₂ ν3 (P/R envelope ~ 50 cm⁻¹)
+    (667.0, 10.0, 0.4),  # CO₂ ν2
+    (1595.0, 150.0, 0.5),  # H₂O ν2 (rotational lines over ~1,300–1,900 cm⁻¹)
+    (3756.0, 120.0, 0.4),  # H₂O ν3 / ν1 (~3,500–3,950 cm⁻¹)
+)
+
+
+def atmosphere(grid: np.ndarray, height: float, rng: np.random.Generator) -> np.ndarray:
+    """Residual water-vapour and CO₂ absorption: each band of :data:`ATMOSPHERE_BANDS` (a Gaussian envelope of
+    half-width ``w``; water's modulated by a random comb of rotational lines) with a random sign (over- or
+    under-subtracted background) and size up to ``height``."""
+    out = np.zeros_like(grid, dtype=float)
+    for centre, width, rel in ATMOSPHERE_BANDS:
+        envelope = np.exp(-0.5 * ((grid - centre) / width) ** 2)
+        if width > 50:  # water: line structure
+            envelope = envelope * rng.uniform(0, 1, grid.size) ** 2
+        out += rng.choice((-1.0, 1.0)) * rng.uniform(0, height) * rel * envelope
+    return out
+
+
+FINE_STEP = 1.0  # cm⁻¹: lines are binned on this step and convolved with the band (FFT) before sampling the grid
+FFT_LEN = 8192  # points of the circular convolution (> grid span + margins, so no band wraps around)
+
+
+def render(
+    lines: LineSet, grid: np.ndarray | None = None, physics: Physics = Physics(), rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """Spectra (float32, n × grid, each row's maximum 1) of the molecules of ``lines`` under ``physics``.
+
+    Each line's intensity is split between the two nearest points of a :data:`FINE_STEP` grid, convolved with
+    the unit-area band (:func:`band_profile`, by FFT) and sampled on ``grid`` by linear interpolation. Without
+    ``rng`` nothing random is applied (no noise, baseline, atmosphere or randomisation): the nominal spectra,
+    e.g. for validation.
+    """
+    grid = r23_grid() if grid is None else np.asarray(grid, dtype=float)
+    n = len(lines)
+    origin = grid.min() - 300.0
+    if (grid.max() + 300.0 - origin) / FINE_STEP > FFT_LEN / 2:
+        raise ValueError(f"grid of {np.ptp(grid):.0f} cm⁻¹ too wide for FFT_LEN={FFT_LEN}")
+    sticks = np.zeros((n, FFT_LEN))
+    widths = np.full(n, physics.fwhm)
+    separations = np.full(n, physics.pr_separation)
+    rand = physics.randomise
+    rows, positions, weights = [], [], []
+    for i, (nu, strength) in enumerate(zip(lines.wavenumbers, lines.intensities, strict=True)):
+        keep = nu > 0
+        nu, strength = nu[keep], strength[keep]
+        scale, high = physics.scale, physics.high_scale
+        if rng is not None:
+            scale += rng.uniform(-rand.scale, rand.scale) if rand.scale else 0.0
+            if rand.high_scale:
+                high = (scale if high is None else high) + rng.uniform(-rand.high_scale, rand.high_scale)
+            widths[i] *= float(np.exp(rng.uniform(*np.log(rand.fwhm))))
+            if rand.pr_separation:
+                separations[i] = rng.uniform(*rand.pr_separation)
+        centres = scale_frequencies(nu, scale, high, physics.split)
+        if rng is not None and rand.jitter:
+            centres = centres + rng.normal(0, rand.jitter, centres.size)
+        if rng is not None and physics.intensity_noise:
+            strength = strength * np.exp(rng.normal(0, physics.intensity_noise, strength.size))
+        rows.append(np.full(nu.size, i))
+        positions.append((centres - origin) / FINE_STEP)
+        weights.append(strength)
+    if n:
+        row, pos, weight = np.concatenate(rows), np.concatenate(positions), np.concatenate(weights)
+        inside = (pos >= 0) & (pos < FFT_LEN - 1)
+        row, pos, weight = row[inside], pos[inside], weight[inside]
+        low = np.floor(pos).astype(int)
+        frac = pos - low
+        np.add.at(sticks, (row, low), weight * (1 - frac))
+        np.add.at(sticks, (row, low + 1), weight * frac)
+    freq = np.fft.rfftfreq(FFT_LEN, d=FINE_STEP)[None, :]
+    kernel = band_transform(freq, widths[:, None], physics.shape, physics.eta, separations[:, None])
+    spectra_fine = np.fft.irfft(np.fft.rfft(sticks, axis=1) * kernel, n=FFT_LEN, axis=1) / FINE_STEP
+    where = (grid - origin) / FINE_STEP
+    low = np.floor(where).astype(int)
+    frac = where - low
+    out = spectra_fine[:, low] * (1 - frac) + spectra_fine[:, low + 1] * frac
+    out = np.clip(out, 0, None)
+    peak = out.max(axis=1, keepdims=True)
+    out = np.divide(out, peak, out=np.zeros_like(out), where=peak > 0)
+    if rng is not None and (physics.baseline or physics.atmosphere or physics.noise):
+        for i in range(n):
+            spectrum = out[i]
+            if physics.baseline:
+                spectrum = spectrum + smooth_baseline(grid, physics.baseline, rng)
+            if physics.atmosphere:
+                spectrum = spectrum + atmosphere(grid, physics.atmosphere, rng)
+            if physics.noise:
+                spectrum = spectrum + rng.normal(0, rng.uniform(0, physics.noise), grid.size)
+            spectrum = np.clip(spectrum, 0, None)
+            out[i] = spectrum / spectrum.max() if spectrum.max() > 0 else spectrum
+    return out.astype(np.float32)
+
+
+def as_irset(lines: LineSet, grid: np.ndarray | None = None, physics: Physics = Physics()) -> IRSet:
+    """The nominal spectra of ``lines`` (:func:`render` without randomness) as an :class:`IRSet`."""
+    grid = r23_grid() if grid is None else np.asarray(grid, dtype=float)
+    x = render(lines, grid, physics)
+    return IRSet(x, lines.y, grid, list(lines.ids), [""] * len(lines), list(lines.inchikeys), list(lines.groups),
+                 {"physics": physics.to_dict()})  # fmt: skip
+
+
+def renderer(lines: LineSet, grid: np.ndarray | None = None, physics: Physics = Physics(), copies: int = 1):
+    """A ``train_data`` callback for :func:`lib.train.fit`: every epoch ``copies`` renderings of ``lines`` with the
+    epoch's generator, one after another (the same nominal spectra repeated when ``physics`` has nothing random).
+
+    Several copies make an epoch of a few hundred molecules long enough for BatchNorm's running statistics to
+    settle before the validation loss is measured (:func:`lib.ir.fg.bn_settling_batches`)."""
+    grid = r23_grid() if grid is None else np.asarray(grid, dtype=float)
+    if copies < 1:
+        raise ValueError(f"copies must be at least 1, got {copies}")
+    nominal = None if is_random(physics) else render(lines, grid, physics)
+
+    def draw(epoch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        x = [nominal if nominal is not None else render(lines, grid, physics, rng) for _ in range(copies)]
+        return np.concatenate(x), np.concatenate([lines.y] * copies)
+
+    return draw
+
+
+def is_random(physics: Physics) -> bool:
+    """Whether :func:`render` with a generator differs from the nominal spectra."""
+    r = physics.randomise
+    return bool(physics.intensity_noise or physics.noise or physics.baseline or physics.atmosphere or r.scale
+                or r.high_scale or r.fwhm != (1.0, 1.0) or r.jitter or r.pr_separation)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- fitting to measured spectra
+def fit_scaling(
+    pairs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    grid: np.ndarray,
+    scales: Sequence[float],
+    high_scales: Sequence[float | None],
+    fwhms: Sequence[float],
+    base: Physics = Physics(),
+    shapes: Sequence[str] | None = None,
+) -> tuple[Physics, float]:
+    """The ``scale`` × ``high_scale`` × ``fwhm`` (× ``shape``, default ``base``'s) of ``base`` that maximises the
+    mean cosine similarity of nominal spectra to measured ones; ``pairs`` are ``(wavenumbers, intensities,
+    measured spectrum)``. Returns the fitted physics and its similarity (ties: the first in grid order)."""
+    from lib.ir.validation import cosine
+
+    if not pairs:
+        raise ValueError("no simulated/measured pair to fit the scaling on")
+    lines = LineSet([p[0] for p in pairs], [p[1] for p in pairs], np.zeros((len(pairs), 1)), [""] * len(pairs),
+                    [""] * len(pairs), ["none"])  # fmt: skip
+    measured = np.stack([p[2] for p in pairs])
+    best, best_sim = base, -np.inf
+    for shape in shapes or [base.shape]:
+        for scale in scales:
+            for high in high_scales:
+                for fwhm in fwhms:
+                    same = high is None or float(high) == float(scale)
+                    physics = replace(base, scale=float(scale), high_scale=None if same else float(high),
+                                      fwhm=float(fwhm), shape=shape)  # fmt: skip
+                    sim = float(cosine(render(lines, grid, physics), measured).mean())
+                    if sim > best_sim + 1e-12:
+                        best, best_sim = physics, sim
+    return best, best_sim
+
+
+def paired_lines(records: Sequence[dict], real: IRSet, rows: Sequence[int]) -> list[tuple]:
+    """``(wavenumbers, intensities, measured)`` of the real spectra in ``rows`` that have an ``ok`` record with
+    the same full InChIKey."""
+    by_key = {r.get("inchikey"): r for r in records if r["status"] == "ok"}
+    return [(np.asarray(by_key[real.inchikeys[i]]["wavenumbers"], dtype=float),
+             np.asarray(by_key[real.inchikeys[i]]["intensities"], dtype=float), real.x[i])
+            for i in rows if real.inchikeys[i] in by_key]  # fmt: skip
+
+
+def default_paths() -> dict[str, Path]:
+    """The repository's shards, index and curated line spectra."""
+    from lib.paths import REPO, data_file
+
+    return {"shards": REPO / "book/ir/data/nist_xtb", "index": data_file("nist_gas_ir_index.csv"),
+            "curated_lines": REPO / "book/ir/data/xtb_lines.json.gz"}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- training
+def train_ensemble(
+    parts: dict[str, LineSet],
+    physics: Physics,
+    seeds: Sequence[int],
+    folder: str | os.PathLike,
+    grid: np.ndarray | None = None,
+    max_epochs: int = 60,
+    patience: int | None = None,
+    reweight: bool = True,
+    copies: int = 4,
+    extra: dict | None = None,
+) -> Path:
+    """Train every seed not yet saved in ``folder`` on ``parts["train"]`` rendered afresh every epoch with
+    ``physics`` (:func:`renderer`, ``copies`` renderings per epoch), early-stopped on the nominal
+    ``parts["val"]``; saved as :func:`lib.ir.fg.save_model` does (``seed<k>.pt`` + ``runs.json``, with the
+    physics and ``extra`` under ``settings``). ``patience=0``: no early stopping, the weights of the last of
+    ``max_epochs`` epochs are kept (the reweighted validation loss of a few hundred molecules keeps rising
+    while the validation micro-F1 still improves, so stopping on it picks under-trained nets)."""
+    from lib import metrics
+    from lib.ir import fg
+    from lib.losses import r23_l2_penalty
+    from lib.models.fga import FGANet, predict_proba, read_runs
+    from lib.train import R23, fit
+
+    grid = r23_grid() if grid is None else np.asarray(grid, dtype=float)
+    folder = Path(folder)
+    if patience == 0:  # a fixed number of epochs, the last weights kept
+        config = replace(R23, max_epochs=max_epochs, patience=None, restore_best=False)
+    else:
+        config = replace(R23, max_epochs=max_epochs, patience=patience or R23.patience)
+    train, val = parts["train"], parts["val"]
+    x_val = render(val, grid, physics)
+    settings = {"config": config.to_dict(), "physics": physics.to_dict(), "reweight": reweight,
+                "copies": copies, "groups": list(train.groups), **(extra or {})}  # fmt: skip
+    for seed in seeds:
+        stem = f"seed{seed}"
+        if (folder / f"{stem}.pt").is_file() and stem in read_runs(folder):
+            continue
+        data = renderer(train, grid, physics, copies)
+        result = fit(
+            lambda: FGANet(input_len=grid.size, n_groups=train.y.shape[1]), data, (x_val, val.y), config,
+            seed=seed, loss=fg.make_loss(train.y, reweight), metric=fg.micro_f1_metric, penalty=r23_l2_penalty,
+            device="cpu", checkpoint=folder / "checkpoints" / stem, progress=False, desc=stem,
+        )  # fmt: skip
+        x_train = render(train, grid, physics)
+        thresholds = metrics.best_f1_thresholds(train.y, predict_proba(result.model, x_train))
+        info = {"seed": seed, "split_seed": None, "groups": list(train.groups), "thresholds": thresholds.tolist(),
+                "n_train": len(train), "n_val": len(val), "history": result.history, "settings": settings,
+                **result.summary()}  # fmt: skip
+        fg.save_model(folder, result.model.cpu(), info, stem)
+    return folder
