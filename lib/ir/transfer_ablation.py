@@ -127,6 +127,19 @@ def score_step(folders: list[Path], real, halves, val_x: np.ndarray, val_y: np.n
     return out
 
 
+def _inputs():
+    """The real spectra, the data paths, the split NIST lines, the real halves and their simulated partners."""
+    from lib.ir import datasets, fg, simulate
+
+    real, _ = datasets.real_jcamp()
+    paths = transfer.default_paths()
+    parts = transfer.nist_lines(paths["shards"], paths["index"], real.inchikeys)
+    halves = fg.real_halves(real)
+    records = simulate.load_records(paths["curated_lines"]) + simulate.load_shards(paths["shards"])
+    pairs = [transfer.paired_lines(records, real, h) for h in halves]
+    return real, paths, parts, halves, pairs
+
+
 def run(
     out: str | os.PathLike,
     models: str | os.PathLike | None = None,
@@ -141,18 +154,13 @@ def run(
 
     ``patience``: stale epochs before early stopping; 0 (default): none, ``max_epochs`` epochs, the last
     weights kept (:func:`lib.ir.transfer.train_ensemble`)."""
-    from lib.ir import datasets, fg, simulate
+    from lib.ir import fg, simulate
     from lib.paths import cache_dir
 
     out = Path(out)
     models = Path(models) if models else cache_dir("transfer_ablation")
     done = json.loads(out.read_text()) if out.is_file() else {}
-    real, _ = datasets.real_jcamp()
-    paths = transfer.default_paths()
-    parts = transfer.nist_lines(paths["shards"], paths["index"], real.inchikeys)
-    halves = fg.real_halves(real)
-    records = simulate.load_records(paths["curated_lines"]) + simulate.load_shards(paths["shards"])
-    pairs = [transfer.paired_lines(records, real, h) for h in halves]
+    real, paths, parts, halves, pairs = _inputs()
     table = {"protocol": {"seeds": list(seeds), "max_epochs": max_epochs, "patience": patience, "copies": copies,
                           "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_real": len(real),
                           "halves_seed": 0, "fit_pairs": [len(p) for p in pairs], "threshold": 0.5},
@@ -225,18 +233,13 @@ def ship(
     import shutil
     import tempfile
 
-    from lib.ir import datasets, fg, simulate
+    from lib.ir import fg, simulate
     from lib.paths import cache_dir
 
     if fit_half not in (0, 1):
         raise ValueError(f"fit_half must be 0 or 1, got {fit_half!r}")
     out = Path(out)
-    real, _ = datasets.real_jcamp()
-    paths = transfer.default_paths()
-    parts = transfer.nist_lines(paths["shards"], paths["index"], real.inchikeys)
-    halves = fg.real_halves(real)
-    records = simulate.load_records(paths["curated_lines"]) + simulate.load_shards(paths["shards"])
-    pairs = [transfer.paired_lines(records, real, h) for h in halves]
+    real, paths, parts, halves, pairs = _inputs()
     physics = physics_through(through, fit_half, pairs, real.grid)
     curated = any(step.add_curated for step in steps_through(through))
     if curated:
