@@ -251,6 +251,7 @@ def test_scheme_table_compares_cost_and_shifts_with_the_reference():
     table = validation.scheme_table(runs, "central")
     assert list(table.index) == ["central", "forward"]
     assert table.loc["forward", "speed-up"] == pytest.approx(2.0)
+    assert table.loc["forward", "fewer single points"] == pytest.approx(160 / 86)
     assert table.loc["central", "molecules per hour"] == pytest.approx(2 * 3600 / 3.0)
     assert table.loc["forward", "single points"] == 86 and table.loc["forward", "imaginary"] == 1
     assert table.loc["forward", "max shift (cm⁻¹)"] == pytest.approx(10.0)

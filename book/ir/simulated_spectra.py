@@ -237,7 +237,7 @@ per_setting = runs.groupby("setting", sort=False)[["cpu seconds", "single points
 display(per_setting.agg(["median", "sum"]).round(2))
 records = {name: list(runs.loc[runs["setting"] == name, "record"]) for name in schemes}
 shifts = validation.line_differences(records["identity start"], records["force-field start"])
-scheme_shifts = validation.scheme_table(runs, "force-field start")
+scheme_shifts = validation.scheme_table(runs, "force-field start")  # central differences: the reference
 display(scheme_shifts.round(3))
 load = os.getloadavg()[0]
 
@@ -267,7 +267,7 @@ glue("cores", os.cpu_count(), display=False)
 for key, name in (("fwd", "forward differences"), ("hyb", "hydrogen-central differences")):
     row = scheme_shifts.loc[name]
     glue(f"{key}_speedup", row["speed-up"], display=False)
-    glue(f"{key}_calls", scheme_shifts.loc["force-field start", "single points"] / row["single points"], display=False)
+    glue(f"{key}_calls", row["fewer single points"], display=False)
     glue(f"{key}_per_hour", row["molecules per hour"], display=False)
     glue(f"{key}_shift_median", row["median shift (cm⁻¹)"], display=False)
     glue(f"{key}_shift_max", row["max shift (cm⁻¹)"], display=False)
@@ -309,8 +309,7 @@ glue("target_verdict", "reaches" if per_hour_in_use >= simulate.TARGET_PER_HOUR 
 # (`lib.ir.simulate.Settings`) are the *{glue:text}`in_use`* row: {glue:text}`per_hour_in_use:,.0f`
 # molecules per hour, the index in about {glue:text}`index_hours_in_use:.1f` hours, which
 # {glue:text}`target_verdict` the {glue:text}`target_per_hour:,` molecules per hour we aimed at.
-# The time is in GFN2-xTB itself (the single points), not in our Python around it, so only fewer
-# single points help. Spectra made earlier with central differences for every coordinate are kept:
+# Spectra made earlier with central differences for every coordinate are kept:
 # they are the more accurate of the two.
 
 # %% [markdown]

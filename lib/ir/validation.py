@@ -101,10 +101,10 @@ def line_differences(a: list[dict], b: list[dict], above: float = 100.0, fwhm: f
 def scheme_table(runs: pd.DataFrame, reference: str, cores: int = 2) -> pd.DataFrame:
     """Cost and accuracy of each setting of a :func:`cost` run against the ``reference`` setting.
 
-    One row per setting: summed CPU seconds and single points, the CPU speed-up over the
-    reference, molecules per hour with ``cores`` worker processes busy all the time, molecules
-    left with an imaginary mode, and the median and largest shift of the modes above 100 cm⁻¹
-    and the smallest cosine of the broadened spectra against the reference (same molecules).
+    One row per setting: summed CPU seconds and single points, the CPU speed-up and the ratio
+    of single points (reference / setting), molecules per hour with ``cores`` worker processes
+    busy all the time, molecules left with an imaginary mode, the median and largest shift of
+    the modes above 100 cm⁻¹, and the smallest cosine of the broadened spectra against the reference (same molecules).
     """
     if reference not in set(runs["setting"]):
         raise KeyError(f"reference setting {reference!r} is not among {sorted(set(runs['setting']))}")
@@ -118,6 +118,7 @@ def scheme_table(runs: pd.DataFrame, reference: str, cores: int = 2) -> pd.DataF
             "cpu seconds": cpu,
             "single points": int(part["single points"].fillna(0).sum()),
             "speed-up": float(ref["cpu seconds"].sum()) / cpu,
+            "fewer single points": float(ref["single points"].sum()) / float(part["single points"].sum()),
             "molecules per hour": cores * 3600 / float(part["cpu seconds"].mean()),
             "imaginary": int((part["status"] == "imaginary").sum()),
             "median shift (cm⁻¹)": float(diff["max shift (cm⁻¹)"].median()),

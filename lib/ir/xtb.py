@@ -189,7 +189,7 @@ DIFFERENCES = ("central", "forward", "hydrogen-central")
 
 
 def hessian_and_dipole_derivatives(
-    xtb: XTB, positions: np.ndarray, step: float = 5e-3, differences: str = "central", numbers=None
+    xtb: XTB, positions: np.ndarray, step: float = 5e-3, differences: str = "central", numbers: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hessian (3n×3n, Hartree/Bohr²) and dipole derivatives (3×3n, e) by finite differences.
 
