@@ -12,6 +12,7 @@ from lib.ir import predict as predict_cli
 from lib.ir import transfer_ablation
 from lib.ir import weights as weights_cli
 from lib.synthetic.full_scale import add_parser as full_scale_parser
+from lib.synthetic.gpu_batch import add_parser as gpu_batch_parser
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -50,6 +51,10 @@ def _synthetic(args: argparse.Namespace) -> int:
         from lib.synthetic import full_scale
 
         return full_scale.main(args)
+    elif args.action == "gpu-batch":
+        from lib.synthetic import gpu_batch
+
+        return gpu_batch.main(args)
     return 0
 
 
@@ -94,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--classes", required=True, type=Path)
     p_bench.add_argument("--repeats", type=int, default=5)
     full_scale_parser(syn_sub)
+    gpu_batch_parser(syn_sub)
     p_syn.set_defaults(func=_synthetic)
     data_cli.register(sub)  # nist, simulate, ingest, label
     predict_cli.register(sub)  # predict

@@ -271,3 +271,32 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     assert sentence.endswith(f"{hours:.1f} h ({record['seconds']:.0f} s per epoch) on {record['machine']}.")
     assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder `x`)."
     assert len(full_scale.comparison(empty, rerun.iloc[:0], {}, 200, 40, 5000, 500)) == 0
+
+
+def test_finish_by_ends_with_the_best_weights(tiny, tmp_path):
+    # finish_by 0 h: the run ends after its first epoch, with a result file that says so
+    record = full_scale.run(SPEC, tiny["classes"], tmp_path / "out", tmp_path / "ckpt", EPOCHS, "cpu",
+                            progress=False, finish_by=0.0, log=quiet)  # fmt: skip
+    assert record["time_capped"] and record["epochs"] == 1 and record["config"]["max_epochs"] == 1
+    assert json.loads((tmp_path / "out" / f"{SPEC.name}.json").read_text())["test_pred"] == record["test_pred"]
+    assert not tiny["record"]["time_capped"]
+    with pytest.raises(ValueError, match="not both"):
+        full_scale.run(SPEC, tiny["classes"], tmp_path / "o2", None, EPOCHS, "cpu", hours=1, finish_by=1)
+
+
+def test_gpu_batch_runs_its_slots_side_by_side(tiny, tmp_path):
+    from lib.synthetic import gpu_batch
+
+    plan = ((gpu_batch.Job("Lite", 0),), (gpu_batch.Job("Lite", 1), gpu_batch.Job("Lite", 0, "benchmark", True)))
+    extra = ("--classes", str(tiny["root"] / "classes.json"), "--data-seed", "1")
+    records = gpu_batch.run_plan(plan, tmp_path, 5, "cpu", max_epochs=2, extra=extra)
+    assert sorted(r["job"] for r in records) == ["benchmark-Lite-fresh-s0", "benchmark-Lite-s0", "benchmark-Lite-s1"]
+    logs = [(tmp_path / "logs" / f"{r['job']}.log").read_text() for r in records]
+    assert all(r["returncode"] == 0 for r in records), logs
+    runs = full_scale.load_runs(tmp_path / "full")
+    assert sorted(runs["model"] + runs["fresh"].map({True: "-fresh", False: ""}) + "-s" + runs["seed"].astype(str)) == [
+        "Lite-fresh-s0", "Lite-s0", "Lite-s1"]  # fmt: skip
+    assert (runs["epochs"] == 2).all()
+    assert json.loads((tmp_path / "batch.json").read_text())["jobs"][0]["command"][3:5] == ["synthetic", "full-scale"]
+    with pytest.raises(ValueError, match="minutes must exceed"):
+        gpu_batch.run_plan(plan, tmp_path, 0.5, "cpu")

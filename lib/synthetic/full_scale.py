@@ -199,14 +199,20 @@ def run(
     progress: bool = True,
     config=None,
     hours: float | None = None,
+    finish_by: float | None = None,
     log=print,
 ) -> dict[str, Any] | None:
     """Train (or continue) one run and write its result file; a finished run is read back, not retrained.
 
     ``config`` defaults to :data:`lib.train.S23` (``max_epochs`` replaces its epoch limit).
     ``hours``: stop after the first epoch that ends past this much time of this call, checkpoint
-    kept, and return ``None`` (start again to continue). Returns the result record.
+    kept, and return ``None`` (start again to continue). ``finish_by``: hours after which the run
+    ends instead — after the first epoch past them, with the best weights so far — and its record
+    says so (``time_capped``; the epoch limit in ``config`` becomes that epoch). Returns the result
+    record.
     """
+    if hours is not None and finish_by is not None:
+        raise ValueError("give hours (pause, resumable) or finish_by (end with the best weights), not both")
     from lib import train
     from lib.models import benchmark
 
@@ -237,12 +243,14 @@ def run(
         net = benchmark.build(spec.model, input_len, n_classes)
         return Autocast(net) if spec.bf16 else net
 
+    limit = hours if hours is not None else finish_by
+
     def pause(logs: dict) -> None:
-        if hours is not None and time.perf_counter() - start > hours * 3600:
+        if limit is not None and time.perf_counter() - start > limit * 3600:
             raise _Paused(logs["epoch"])
 
-    try:
-        result = train.fit(
+    def fit():
+        return train.fit(
             build,
             train_data,
             (data["x_val"], data["y_val"]),
@@ -254,9 +262,19 @@ def run(
             desc=spec.name,
             on_epoch_end=pause,
         )
+
+    time_capped = False
+    try:
+        result = fit()
     except _Paused as paused:
-        log(f"{spec.name}: paused after epoch {paused.epoch}; checkpoint in {folder}")
-        return None
+        if finish_by is None:
+            log(f"{spec.name}: paused after epoch {paused.epoch}; checkpoint in {folder}")
+            return None
+        # the checkpoint holds that epoch's state and the best weights: continuing it with the epoch
+        # limit set to that epoch trains nothing more and restores the best weights
+        log(f"{spec.name}: time is up after epoch {paused.epoch}; ending with the best weights so far")
+        config, limit, time_capped = replace(config, max_epochs=paused.epoch), None, True
+        result = fit()
     net = result.model
     test = train.evaluate(net, data["x_test"], data["y_test"])
     record = {
@@ -280,6 +298,7 @@ def run(
         "best_epoch": result.best_epoch,
         "best_val_loss": result.best_val_loss,
         "stopped_early": result.stopped_early,
+        "time_capped": time_capped,
         "seconds": result.seconds,
         "data_seconds": data_s,
         "resumed_from": result.resumed_from,
@@ -490,6 +509,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("--hours", type=float, help="stop (resumably) after the first epoch past this many hours")
     p.add_argument(
+        "--finish-by-hours",
+        type=float,
+        help="end the run after the first epoch past this many hours, with the best weights so far "
+        "(the record says time_capped; not S23's protocol)",
+    )
+    p.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -516,7 +541,7 @@ def main(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     try:
         run(spec, classes, out, args.checkpoint_dir, args.max_epochs, args.device, not args.no_progress,
-            hours=args.hours)  # fmt: skip
+            hours=args.hours, finish_by=args.finish_by_hours)  # fmt: skip
     finally:
         torch.set_num_threads(previous)
     return 0
