@@ -54,6 +54,14 @@ PLAN: tuple[tuple[Job, ...], ...] = (
 )
 
 
+def parse_job(text: str) -> Job:
+    """``DATASET/MODEL/SEED`` or ``DATASET/MODEL/SEED/fresh`` as a :class:`Job`."""
+    parts = text.split("/")
+    if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "fresh") or not parts[2].isdigit():
+        raise ValueError(f"--job must look like benchmark/Lite/0 or challenge/Lite/0/fresh, got {text!r}")
+    return Job(parts[1], int(parts[2]), parts[0], len(parts) == 4)
+
+
 def command(
     job: Job, out: Path, checkpoints: Path, hours: float, device: str, max_epochs: int, extra: tuple[str, ...] = ()
 ) -> list[str]:
@@ -134,13 +142,20 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--device", default="cuda")
     p.add_argument("--max-epochs", type=int, default=500)
     p.add_argument("--checkpoints", type=Path, help="checkpoint folder (default OUT/checkpoints)")
+    p.add_argument(
+        "--job",
+        action="append",
+        type=parse_job,
+        help="run this instead of PLAN, in a slot of its own: DATASET/MODEL/SEED[/fresh] (repeatable)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     return p
 
 
 def main(args: argparse.Namespace) -> int:
     """Run :func:`run_plan` from the parsed command line."""
-    records = run_plan(PLAN, args.out, args.minutes, args.device, args.max_epochs, dry_run=args.dry_run,
+    plan = PLAN if not args.job else tuple((job,) for job in args.job)
+    records = run_plan(plan, args.out, args.minutes, args.device, args.max_epochs, dry_run=args.dry_run,
                        checkpoints=args.checkpoints)  # fmt: skip
     if args.dry_run:
         for record in records:
