@@ -300,3 +300,114 @@ def test_gpu_batch_runs_its_slots_side_by_side(tiny, tmp_path):
     assert json.loads((tmp_path / "batch.json").read_text())["jobs"][0]["command"][3:5] == ["synthetic", "full-scale"]
     with pytest.raises(ValueError, match="minutes must exceed"):
         gpu_batch.run_plan(plan, tmp_path, 0.5, "cpu")
+
+
+# --------------------------------------------------------------------------- the benchmark per network
+def _write(folder: Path, name: str, base: dict, **fields) -> None:
+    record = {**json.loads(json.dumps(base)), **fields}
+    record["history"] = record["history"][: record["epochs"]]
+    (folder / f"{name}.json").write_text(json.dumps(record))
+
+
+@pytest.fixture()
+def shipped_folder(tiny, tmp_path):
+    """Four benchmark runs on the tiny classes with known wrong predictions, and one challenge run."""
+    base = {k: v for k, v in tiny["record"].items() if k != "time_capped"}  # an older file: no time_capped
+    y = np.repeat(np.arange(4), 9)
+
+    def pred(wrong: dict[int, int]) -> list[int]:
+        p = y.copy()
+        for i, c in wrong.items():
+            p[i] = c
+        return p.tolist()
+
+    _write(tmp_path, "Lite-s0", base, seed=0, test_pred=pred({0: 1, 10: 0}), test_errors=2, epochs=3, best_epoch=2,
+           stopped_early=False, seconds=3600.0, machine="m1")  # fmt: skip
+    _write(tmp_path, "Lite-s1", base, seed=1, test_pred=pred({20: 3}), test_errors=1, epochs=2, best_epoch=1,
+           stopped_early=True, time_capped=False, seconds=7200.0, machine="m2")  # fmt: skip
+    _write(tmp_path, "VGG-s0", base, model="VGG", seed=0, test_pred=pred({1: 1, 30: 2, 31: 2}), test_errors=3,
+           epochs=3, best_epoch=3, stopped_early=False, time_capped=True, seconds=1800.0, machine="m1")  # fmt: skip
+    _write(tmp_path, "Lite-fresh-s0", base, fresh=True, seed=0, test_pred=y.tolist(), test_errors=0, epochs=1,
+           best_epoch=1, stopped_early=True, seconds=360.0, machine="m1")  # fmt: skip
+    challenge_y = full_scale.test_labels(27, "challenge")
+    _write(tmp_path, "CNN2-s0", base, model="CNN2", rules="challenge", n_classes=27, n_test=162,
+           test_pred=challenge_y.tolist(), test_errors=0)  # fmt: skip
+    return tmp_path
+
+
+def test_load_runs_reads_how_runs_ended(shipped_folder):
+    df = full_scale.load_runs(shipped_folder).set_index("file")
+    assert df.loc["Lite-s0.json", ["stopped_early", "time_capped"]].tolist() == [False, False]  # no field: False
+    assert df.loc["VGG-s0.json", ["stopped_early", "time_capped"]].tolist() == [False, True]
+    assert df.loc["CNN2-s0.json", "rules"] == "challenge"
+    assert [r["file"] for r in full_scale.load_records(shipped_folder, "challenge")] == ["CNN2-s0.json"]
+    assert full_scale.ending(True, True) == "time limit" and full_scale.ending(False, False) == "epoch limit"
+
+
+def test_network_table_beside_s23(shipped_folder, tmp_path_factory):
+    shipped = full_scale.shipped_runs(shipped_folder)
+    table = full_scale.network_table(shipped, {"CNN2": 38.0, "VGG": 21.6})
+    assert table["network"].tolist() == ["VGG", "Lite", "Lite-fresh"]  # S23's order first; CNN2 is a challenge run
+    assert table["runs"].tolist() == [1, 2, 1]
+    assert table["seeds"].tolist() == ["0", "0, 1", "0"]
+    assert table["test_errors"].tolist() == [3.0, 1.5, 0.0]
+    assert table["per_seed"].tolist() == ["3", "2, 1", "0"]
+    assert table["n_test"].tolist() == [36, 36, 36]
+    assert table["test_accuracy"].tolist() == pytest.approx([1 - 3 / 36, 1 - 1.5 / 36, 1.0])
+    assert table["s23_test_errors"].iloc[0] == 21.6 and table["s23_test_errors"].iloc[1:].isna().all()
+    assert table["epochs"].tolist() == ["3", "3, 2", "1"] and table["best_epoch"].tolist() == ["3", "2, 1", "1"]
+    assert table["ended"].tolist() == ["time limit", "1 epoch limit, 1 early stopping", "early stopping"]
+    assert table["hours"].tolist() == pytest.approx([0.5, 1.5, 0.1])
+    assert table["machine"].tolist() == ["m1", "m1, m2", "m1"]
+    assert full_scale.network_table(shipped, {}, rules="challenge")["network"].tolist() == ["CNN2"]
+
+    sentence = full_scale.network_sentence(table, {"CNN2": 38.0, "VGG": 21.6}, "results/full")
+    assert sentence == (
+        "Wrong test spectra of 36, full scale (shipped): VGG 3.0 (seed 0; S23 21.6); Lite 1.5 (mean of 2 seeds: "
+        "2, 1); Lite-fresh 0.0 (seed 0). S23's fewest: VGG with 21.6 on average."
+    )
+    note = full_scale.ending_note(shipped, 25, 500)
+    assert note == (
+        "Of 4 shipped runs, 2 stopped early (25 epochs without improvement), 1 reached the limit of 500 epochs and "
+        "1 was ended by the time limit. The time limit ended VGG seed 0 after 3 epochs (best epoch 3), with the "
+        "best weights so far: not S23's protocol to the end, which trains until early stopping or the epoch limit, "
+        "and more epochs might have lowered the errors."
+    )
+    assert "time limit ended" not in full_scale.ending_note(shipped[shipped["model"] == "Lite"], 25, 500)
+
+    empty = full_scale.shipped_runs(tmp_path_factory.mktemp("none"))
+    assert len(full_scale.network_table(empty, {"VGG": 21.6})) == 0
+    assert full_scale.network_table(empty, {}).columns.tolist() == full_scale.NETWORK_COLUMNS
+    assert full_scale.network_sentence(full_scale.network_table(empty, {}), {}, "x") == (
+        "No full-scale benchmark run is shipped with the book yet (folder `x`)."
+    )
+    assert full_scale.ending_note(empty, 25, 500) == ""
+
+
+def test_confused_pairs_pooled_over_runs(shipped_folder, tiny):
+    from lib.synthetic import benchmark_runs as br
+
+    records = full_scale.load_records(shipped_folder, "benchmark")
+    named = {"a named cause": (1, 0)}
+    pairs = full_scale.confused_pairs(records, tiny["classes"], named)
+    assert list(zip(pairs["a"], pairs["b"], strict=True)) == [(0, 1), (2, 3)]
+    assert pairs["errors"].tolist() == [3, 3] and pairs["runs"].tolist() == [2, 2]
+    assert pairs["models"].tolist() == ["Lite, VGG", "Lite, VGG"]
+    assert pairs["named"].tolist() == ["a named cause", ""]
+    assert pairs["cause"].tolist() == [br.pair_cause(tiny["classes"], a, b)["cause"] for a, b in [(0, 1), (2, 3)]]
+    counts = pairs.groupby("cause", sort=False)["errors"].agg(["size", "sum"])
+    by_cause = "; ".join(f"{c}: {int(r['size'])} pair(s), {int(r['sum'])} error(s)" for c, r in counts.iterrows())
+    assert full_scale.confusion_sentence(pairs, len(records), named) == (
+        f"Pooled over 4 runs, 2 class pairs were confused with 6 errors (by cause: {by_cause}). "
+        "S23's example pairs: 0/1 (a named cause) 3 error(s)."
+    )
+    # one network's wrong spectra in the study shape: indices and the wrong predictions only
+    vgg = full_scale.as_study_runs([r for r in records if r["model"] == "VGG"])
+    assert vgg == [{"model": "VGG", "seed": 0, "test_wrong": [1, 30, 31], "test_pred": [1, 2, 2]}]
+    none = full_scale.confused_pairs([r for r in records if r["fresh"]], tiny["classes"], named)
+    assert len(none) == 0 and "named" in none
+    assert full_scale.confusion_sentence(none, 1, {}) == "Pooled over 1 run, 0 class pairs were confused with 0 errors."
+    with pytest.raises(ValueError, match="different class counts"):
+        full_scale.as_study_runs(full_scale.load_records(shipped_folder))
+    with pytest.raises(ValueError, match="the runs have 4 classes, the class definitions 5"):
+        full_scale.confused_pairs(records, synthetic.generate_classes(n_classes=5, datapoints=400, seed=7))

@@ -374,44 +374,62 @@ def _kind(kind) -> str:
 
 
 RUN_COLUMNS = ["model", "seed", "fresh", "bf16", "n_classes", "points", "test_errors", "n_test", "test_accuracy",
-               "epochs", "best_epoch", "hours", "machine", "torch", "file"]  # fmt: skip
+               "epochs", "best_epoch", "stopped_early", "time_capped", "hours", "machine", "torch", "rules",
+               "file"]  # fmt: skip
 
 
-def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
-    """One row per result file in ``folder``: settings, epochs, time and the test errors, recomputed.
+def read_checked(path: str | os.PathLike) -> dict[str, Any]:
+    """:func:`read_run`, its ``test_errors`` recounted from ``test_pred`` and ``y_test`` (a mismatch is refused)."""
+    record = read_run(path)
+    y_test = test_labels(record["n_classes"], record["rules"])
+    errors = int(np.count_nonzero(np.asarray(record["test_pred"]) != y_test))
+    if errors != record["test_errors"]:
+        raise ValueError(f"{path}: field 'test_errors' is {record['test_errors']}, but 'test_pred' has {errors}")
+    return record
 
-    The errors are counted from ``test_pred`` against ``y_test`` regenerated from the class count
-    and the test rules; a file whose stored ``test_errors`` disagrees is refused.
+
+def load_records(folder: str | os.PathLike, rules: str | None = None) -> list[dict[str, Any]]:
+    """Every result file of ``folder`` (sorted by file name), checked by :func:`read_checked`, with ``file`` added.
+
+    ``rules``: keep only the runs on that data set's test rules (``"benchmark"``, ``"challenge"``).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no results folder {folder}")
-    rows = []
-    for path in sorted(folder.glob("*.json")):
-        record = read_run(path)
-        y_test = test_labels(record["n_classes"], record["rules"])
-        errors = int(np.count_nonzero(np.asarray(record["test_pred"]) != y_test))
-        if errors != record["test_errors"]:
-            raise ValueError(f"{path}: field 'test_errors' is {record['test_errors']}, but 'test_pred' has {errors}")
-        rows.append(
-            {
-                "model": record["model"],
-                "seed": record["seed"],
-                "fresh": record["fresh"],
-                "bf16": record["bf16"],
-                "n_classes": record["n_classes"],
-                "points": record["points"],
-                "test_errors": errors,
-                "n_test": len(y_test),
-                "test_accuracy": 1 - errors / len(y_test),
-                "epochs": record["epochs"],
-                "best_epoch": record["best_epoch"],
-                "hours": record["seconds"] / 3600,
-                "machine": record["machine"],
-                "torch": record["torch"],
-                "file": path.name,
-            }
-        )
+    records = [{**read_checked(path), "file": path.name} for path in sorted(folder.glob("*.json"))]
+    return [r for r in records if rules is None or r["rules"] == rules]
+
+
+def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
+    """One row per result file in ``folder``: settings, epochs, how the run ended, time and the test errors, recounted.
+
+    The errors are counted from ``test_pred`` against ``y_test`` regenerated from the class count
+    and the test rules; a file whose stored ``test_errors`` disagrees is refused. Files without
+    ``stopped_early`` or ``time_capped`` count as False.
+    """
+    rows = [
+        {
+            "model": r["model"],
+            "seed": r["seed"],
+            "fresh": r["fresh"],
+            "bf16": r["bf16"],
+            "n_classes": r["n_classes"],
+            "points": r["points"],
+            "test_errors": r["test_errors"],
+            "n_test": r["n_test"],
+            "test_accuracy": 1 - r["test_errors"] / r["n_test"],
+            "epochs": r["epochs"],
+            "best_epoch": r["best_epoch"],
+            "stopped_early": bool(r.get("stopped_early", False)),
+            "time_capped": bool(r.get("time_capped", False)),
+            "hours": r["seconds"] / 3600,
+            "machine": r["machine"],
+            "torch": r["torch"],
+            "rules": r["rules"],
+            "file": r["file"],
+        }
+        for r in load_records(folder)
+    ]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
@@ -476,6 +494,170 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
     ]
     n = len(shipped)
     return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in `{folder}`: " + "; ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------- the benchmark per network
+NETWORK_COLUMNS = ["network", "runs", "seeds", "test_errors", "per_seed", "n_test", "test_accuracy",
+                   "s23_test_errors", "epochs", "best_epoch", "ended", "hours", "machine"]  # fmt: skip
+ENDINGS = ("early stopping", "epoch limit", "time limit")
+
+
+def network_label(model: str, fresh: bool, bf16: bool) -> str:
+    """A run's network as the tables name it: ``Lite``, ``Lite-fresh``, ``VGG-bf16``, ``Lite-fresh-bf16``."""
+    return f"{model}{'-fresh' if fresh else ''}{'-bf16' if bf16 else ''}"
+
+
+def ending(stopped_early: bool, time_capped: bool) -> str:
+    """How a run ended: ``"time limit"`` (ended by a deadline), ``"early stopping"``, or ``"epoch limit"``."""
+    return ENDINGS[2] if time_capped else ENDINGS[0] if stopped_early else ENDINGS[1]
+
+
+def network_table(shipped: pd.DataFrame, published: dict[str, float], rules: str = "benchmark") -> pd.DataFrame:
+    """Per network, the shipped full-scale runs on ``rules``'s data set beside the published mean errors.
+
+    ``shipped``: :func:`shipped_runs`; ``published``: architecture → mean wrong test spectra
+    (S23's, ``lib.reference.S23_TEST_ERRORS``), given to every network of that architecture
+    (``-fresh`` and ``-bf16`` included; NaN for one S23 did not train). Rows: S23's networks in
+    ``published`` order, then the others by name. Columns: ``network``; ``runs``; ``seeds``,
+    ``per_seed`` (wrong test spectra), ``epochs`` and ``best_epoch`` as text, one entry per run
+    in seed order; ``test_errors`` and ``test_accuracy`` (means over runs); ``n_test``;
+    ``s23_test_errors``; ``ended`` (:func:`ending`, with counts when the runs ended differently);
+    ``hours`` (mean per run); ``machine`` (those used, by name).
+    """
+    runs = shipped[shipped["rules"] == rules] if len(shipped) else shipped
+    if not len(runs):
+        return pd.DataFrame(columns=NETWORK_COLUMNS)
+    runs = runs.assign(network=[network_label(r.model, r.fresh, r.bf16) for r in runs.itertuples()])
+    names = list(dict.fromkeys(runs["network"]))
+    rank = {m: i for i, m in enumerate(published)}
+    names.sort(key=lambda n: (0, rank[n], n) if n in rank else (1, 0, n))
+    rows = []
+    for name in names:
+        g = runs[runs["network"] == name].sort_values("seed")
+        if g["n_test"].nunique() != 1:
+            raise ValueError(f"the runs of {name} have different test sets: {sorted(set(g['n_test']))} spectra")
+        ends = [ending(bool(r.stopped_early), bool(r.time_capped)) for r in g.itertuples()]
+        counts = {e: ends.count(e) for e in dict.fromkeys(ends)}
+        join = lambda values: ", ".join(str(int(v)) for v in values)  # noqa: E731
+        rows.append(
+            {
+                "network": name,
+                "runs": len(g),
+                "seeds": join(g["seed"]),
+                "test_errors": float(g["test_errors"].mean()),
+                "per_seed": join(g["test_errors"]),
+                "n_test": int(g["n_test"].iloc[0]),
+                "test_accuracy": float(g["test_accuracy"].mean()),
+                "s23_test_errors": float(published.get(g["model"].iloc[0], np.nan)),
+                "epochs": join(g["epochs"]),
+                "best_epoch": join(g["best_epoch"]),
+                "ended": ends[0] if len(counts) == 1 else ", ".join(f"{n} {e}" for e, n in counts.items()),
+                "hours": float(g["hours"].mean()),
+                "machine": ", ".join(sorted(set(g["machine"]))),
+            }
+        )
+    return pd.DataFrame(rows, columns=NETWORK_COLUMNS)
+
+
+def network_sentence(table: pd.DataFrame, published: dict[str, float], folder: str) -> str:
+    """The wrong test spectra of every network of :func:`network_table` beside S23's, as one sentence.
+
+    With no runs: that none is shipped, naming ``folder`` as the reader should see it.
+    """
+    if not len(table):
+        return f"No full-scale benchmark run is shipped with the book yet (folder `{folder}`)."
+    parts = []
+    for r in table.itertuples():
+        spread = f"seed {r.seeds}" if r.runs == 1 else f"mean of {r.runs} seeds: {r.per_seed}"
+        s23 = "" if np.isnan(r.s23_test_errors) else f"; S23 {r.s23_test_errors:.1f}"
+        parts.append(f"{r.network} {r.test_errors:.1f} ({spread}{s23})")
+    sizes = sorted(set(table["n_test"]))
+    text = f"Wrong test spectra of {', '.join(f'{n:,}' for n in sizes)}, full scale (shipped): " + "; ".join(parts)
+    if published:
+        best = min(published, key=published.get)
+        text += f". S23's fewest: {best} with {published[best]:.1f} on average"
+    return text + "."
+
+
+def ending_note(shipped: pd.DataFrame, patience: int, max_epochs: int, rules: str = "benchmark") -> str:
+    """How the shipped runs ended, with an honest note on each run ended by the time limit (``time_capped``).
+
+    ``patience`` and ``max_epochs``: the protocol's early-stopping patience and epoch limit.
+    """
+    runs = shipped[shipped["rules"] == rules] if len(shipped) else shipped
+    if not len(runs):
+        return ""
+    ends = [ending(bool(r.stopped_early), bool(r.time_capped)) for r in runs.itertuples()]
+    capped = [r for r, e in zip(runs.itertuples(), ends, strict=True) if e == "time limit"]
+    text = (f"Of {len(runs)} shipped run{'s' if len(runs) > 1 else ''}, {ends.count('early stopping')} stopped early "
+            f"({patience} epochs without improvement), {ends.count('epoch limit')} reached the limit of {max_epochs} "
+            f"epochs and {len(capped)} {'was' if len(capped) == 1 else 'were'} ended by the time limit.")  # fmt: skip
+    if capped:
+        each = "; ".join(
+            f"{network_label(r.model, r.fresh, r.bf16)} seed {r.seed} after {r.epochs} epochs (best epoch "
+            f"{r.best_epoch})"
+            for r in capped
+        )
+        text += (f" The time limit ended {each}, with the best weights so far: not S23's protocol to the end, "
+                 "which trains until early stopping or the epoch limit, and more epochs might have lowered "
+                 "the errors.")  # fmt: skip
+    return text
+
+
+def as_study_runs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Full-scale records in the shape of ``benchmark_runs`` runs (``test_wrong`` and the wrong ``test_pred``).
+
+    The run's ``model`` becomes its :func:`network_label`; every record must share the class count and rules.
+    """
+    if len({(r["n_classes"], r["rules"]) for r in records}) > 1:
+        raise ValueError("the runs have different class counts or test rules; compare runs of one data set")
+    out = []
+    for r in records:
+        pred = np.asarray(r["test_pred"])
+        wrong = np.flatnonzero(pred != test_labels(r["n_classes"], r["rules"]))
+        out.append({"model": network_label(r["model"], r["fresh"], r["bf16"]), "seed": r["seed"],
+                    "test_wrong": wrong.tolist(), "test_pred": pred[wrong].tolist()})  # fmt: skip
+    return out
+
+
+def confused_pairs(
+    records: list[dict[str, Any]], classes: synthetic.ClassSet, named: dict[str, tuple[int, int]] | None = None
+) -> pd.DataFrame:
+    """Class pairs confused on the whole test set, pooled over ``records``, with their cause.
+
+    :func:`lib.synthetic.benchmark_runs.confusions` of the runs (``a < b``, errors, runs, networks,
+    most errors first) with :func:`lib.synthetic.benchmark_runs.pair_cause`'s rule added
+    (``cause``), and in ``named`` the published name of the pair where the paper names it
+    (``named``: cause → pair, e.g. ``lib.reference.S23_HARD_PAIRS``; empty text elsewhere).
+    """
+    from lib.synthetic import benchmark_runs as br
+
+    runs = as_study_runs(records)
+    n = records[0]["n_classes"] if records else len(classes)
+    if n != len(classes):
+        raise ValueError(f"the runs have {n} classes, the class definitions {len(classes)}")
+    rules = records[0]["rules"] if records else "benchmark"
+    pairs = br.attribute(br.confusions(runs, list(range(n)), test_labels(n, rules)), classes)
+    names = {tuple(sorted(p)): cause for cause, p in (named or {}).items()}
+    pairs["named"] = [names.get((int(a), int(b)), "") for a, b in zip(pairs["a"], pairs["b"], strict=True)]
+    return pairs[["a", "b", "errors", "runs", "models", "cause", "named", "max_shift", "max_height_diff"]]
+
+
+def confusion_sentence(pairs: pd.DataFrame, n_runs: int, named: dict[str, tuple[int, int]]) -> str:
+    """Confused pairs by cause, and how often the paper's named pairs were confused, as one sentence."""
+    total = int(pairs["errors"].sum()) if len(pairs) else 0
+    runs = f"{n_runs} run{'s' if n_runs != 1 else ''}"
+    text = f"Pooled over {runs}, {len(pairs)} class pairs were confused with {total} errors"
+    if len(pairs):
+        counts = pairs.groupby("cause", sort=False)["errors"].agg(["size", "sum"])
+        text += " (by cause: " + "; ".join(f"{c}: {int(r['size'])} pair(s), {int(r['sum'])} error(s)"
+                                           for c, r in counts.iterrows()) + ")"  # fmt: skip
+    errors = {(int(a), int(b)): int(e) for a, b, e in zip(pairs["a"], pairs["b"], pairs["errors"], strict=True)}
+    if named:
+        text += ". S23's example pairs: " + "; ".join(
+            f"{min(p)}/{max(p)} ({cause}) {errors.get(tuple(sorted(p)), 0)} error(s)" for cause, p in named.items()
+        )
+    return text + "."
 
 
 # --------------------------------------------------------------------------- command line
