@@ -267,8 +267,13 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     right = 162 - record["test_errors"]
     assert sentence.startswith("1 full-scale run is shipped in `results/full/challenge`: Lite seed 2: ")
     assert f"{right} of 162 test spectra right ({100 * acc:.1f} %) after 1 epochs (best 1)" in sentence
-    hours = record["seconds"] / 3600
-    assert sentence.endswith(f"{hours:.1f} h ({record['seconds']:.0f} s per epoch) on {record['machine']}.")
+    assert sentence.endswith(f" s ({record['seconds']:.1f} s per epoch) on {record['machine']}.")
+    assert [full_scale.duration(s) for s in (5400, 3599, 61, 29.6)] == ["1.5 h", "60 min", "1 min", "30 s"]
+    assert [full_scale.per_epoch(s) for s in (31.1, 9.96, 0.114)] == ["31 s", "10.0 s", "0.1 s"]
+    capped = shipped.assign(time_capped=True)
+    assert full_scale.comparison(capped, rerun.iloc[:0], {}, 200, 40, 5000, 500)["epochs"].tolist() == [
+        "1 (best 1, time limit)"]  # fmt: skip
+    assert "after 1 epochs (best 1, ended by the time limit)" in full_scale.shipped_sentence(capped, "x")
     assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder `x`)."
     assert len(full_scale.comparison(empty, rerun.iloc[:0], {}, 200, 40, 5000, 500)) == 0
 
@@ -411,3 +416,20 @@ def test_confused_pairs_pooled_over_runs(shipped_folder, tiny):
         full_scale.as_study_runs(full_scale.load_records(shipped_folder))
     with pytest.raises(ValueError, match="the runs have 4 classes, the class definitions 5"):
         full_scale.confused_pairs(records, synthetic.generate_classes(n_classes=5, datapoints=400, seed=7))
+
+
+def test_target_sentence_per_network():
+    shipped = pd.DataFrame({
+        "model": ["Lite", "Lite", "Lite", "VGG"], "fresh": [True, True, False, False], "bf16": [False] * 4,
+        "seed": [1, 0, 0, 0], "test_accuracy": [0.99, 0.95, 0.6, 0.5], "test_errors": [7, 14, 30, 25],
+    })  # fmt: skip
+    text = full_scale.target_sentence(shipped, 0.95, 0.9, "CNN6")
+    assert text == ("Lite-fresh reaches our goal of 95 % (mean test accuracy over seeds; S23's CNN6: 90.0 %): "
+                    "Lite-fresh 97.0 % (seeds: 95.0 %, 99.0 %); Lite 60.0 %; VGG 50.0 %.")  # fmt: skip
+    text = full_scale.target_sentence(shipped, 8, 8.4, "CNN6", errors=True)
+    assert text == (
+        "No shipped network reaches our goal of at most 8 wrong test spectra on the mean (mean wrong test spectra "
+        "over seeds; S23's CNN6: 8.4): Lite-fresh 10.5 (seeds: 14, 7); Lite 30; VGG 25."
+    )
+    assert full_scale.target_sentence(shipped, 25, 8.4, "CNN6", errors=True).startswith("Lite-fresh and VGG reach")
+    assert full_scale.target_sentence(shipped.iloc[:0], 8, 8.4, "CNN6") == ""

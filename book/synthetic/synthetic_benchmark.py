@@ -567,8 +567,11 @@ display(estimates.rename(columns={"epoch_minutes": "minutes per epoch"}))
 # prediction; the errors below are recounted from them. These are **full scale, shipped** runs:
 # unlike the reduced ones, their error counts are of S23's own test set and compare with S23's
 # Fig. 2 directly. A run may also have been ended by a time limit after an epoch, with its best
-# weights so far; the text says which. Below the table and figure (S23 Fig. 2: wrong test spectra
-# per network and seed, S23's means beside them) come the most confused class pairs, pooled over
+# weights so far; the text says which. The shipped runs were trained side by side on one lent GPU
+# (`python -m lib synthetic gpu-batch`, one process per run, all ended by one deadline), in
+# float32 as S23 did, except that cuDNN computes the convolutions in TF32 there by default. Below
+# the table and figure (S23 Fig. 2: wrong test spectra per network and seed, S23's means beside
+# them) come the most confused class pairs, pooled over
 # all shipped runs, each with the cause the rule of the section on confused pairs gives and, for
 # S23's three example pairs, the cause S23 name.
 
@@ -585,6 +588,9 @@ glue("s23_test_size", f"{reference.S23_TEST_SIZE:,}", display=False)
 glue("s23_max_epochs", train.S23.max_epochs, display=False)
 if len(full_table):
     full_text.append(full_scale.ending_note(full_runs, train.S23.patience, train.S23.max_epochs))
+    full_text.append(full_scale.target_sentence(
+        full_runs, reference.TARGET_BENCHMARK_ERRORS, reference.S23_TEST_ERRORS["CNN6"], "CNN6", errors=True
+    ))  # fmt: skip
     display(
         full_table.rename(
             columns={"runs": "runs (seeds)", "test_errors": "test errors (mean)", "per_seed": "test errors per seed",

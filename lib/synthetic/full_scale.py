@@ -465,8 +465,9 @@ def comparison(
     rows = []
     for r in shipped.itertuples():
         name = r.model + ("-fresh" if r.fresh else "") + ("-bf16" if r.bf16 else "")
+        capped = ", time limit" if r.time_capped else ""
         rows.append({"setting": SHIPPED, "network": f"{name} (seed {r.seed})", "runs": 1,
-                     "points": int(r.points), "epochs": f"{r.epochs} (best {r.best_epoch})",
+                     "points": int(r.points), "epochs": f"{r.epochs} (best {r.best_epoch}{capped})",
                      "test_accuracy": float(r.test_accuracy)})  # fmt: skip
     if len(rerun):
         for model, acc in rerun.groupby("model", sort=True)["test_accuracy"]:
@@ -476,6 +477,18 @@ def comparison(
         rows.append({"setting": PUBLISHED, "network": network, "runs": np.nan, "points": published_points,
                      "epochs": f"≤ {published_epochs}", "test_accuracy": float(acc)})  # fmt: skip
     return pd.DataFrame(rows, columns=["setting", "network", "runs", "points", "epochs", "test_accuracy"])
+
+
+def duration(seconds: float) -> str:
+    """A training time as a reader wants it: ``"2.5 h"`` from an hour on, ``"7 min"`` from a minute, else ``"36 s"``."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def per_epoch(seconds: float) -> str:
+    """Seconds per epoch: whole seconds from 10 s on, else one decimal (``"0.3 s"``)."""
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
 
 
 def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
@@ -488,12 +501,47 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
     parts = [
         f"{r.model}{'-fresh' if r.fresh else ''}{'-bf16' if r.bf16 else ''} seed {r.seed}: "
         f"{r.n_test - r.test_errors} of {r.n_test} test spectra right ({100 * r.test_accuracy:.1f} %) after "
-        f"{r.epochs} epochs (best {r.best_epoch}), {r.hours:.1f} h ({3600 * r.hours / r.epochs:.0f} s per "
-        f"epoch) on {r.machine}"
+        f"{r.epochs} epochs (best {r.best_epoch}{', ended by the time limit' if r.time_capped else ''}), "
+        f"{duration(3600 * r.hours)} ({per_epoch(3600 * r.hours / r.epochs)} per epoch) on {r.machine}"
         for r in shipped.itertuples()
     ]
     n = len(shipped)
     return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in `{folder}`: " + "; ".join(parts) + "."
+
+
+def target_sentence(
+    shipped: pd.DataFrame, target: float, published: float, published_name: str, errors: bool = False
+) -> str:
+    """Which shipped networks reach ``target``, per network (mean over seeds, every seed listed).
+
+    By default ``target`` and ``published`` are test accuracies (higher is better); with
+    ``errors=True`` they are wrong test spectra (at most ``target``). ``published``: the paper's
+    value for ``published_name``, named beside ours. Empty without runs.
+    """
+    if not len(shipped):
+        return ""
+
+    def show(value: float) -> str:
+        return f"{value:.1f}".removesuffix(".0") if errors else f"{100 * value:.1f} %"
+
+    column = "test_errors" if errors else "test_accuracy"
+    parts, reached = [], []
+    labels = [network_label(r.model, r.fresh, r.bf16) for r in shipped.itertuples()]
+    for label, runs in shipped.groupby(labels, sort=False):
+        values = runs.sort_values("seed")[column].astype(float)
+        seeds = ", ".join(show(v) for v in values)
+        parts.append(f"{label} {show(values.mean())}" + (f" (seeds: {seeds})" if len(values) > 1 else ""))
+        if (values.mean() <= target) if errors else (values.mean() >= target):
+            reached.append(label)
+    goal = f"at most {target:g} wrong test spectra" if errors else f"{100 * target:.0f} %"
+    measure = "mean wrong test spectra" if errors else "mean test accuracy"
+    verdict = (f"{_and(reached)} {'reaches' if len(reached) == 1 else 'reach'} our goal of {goal}"
+               if reached else f"No shipped network reaches our goal of {goal} on the mean")  # fmt: skip
+    return f"{verdict} ({measure} over seeds; S23's {published_name}: {show(published)}): " + "; ".join(parts) + "."
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # --------------------------------------------------------------------------- the benchmark per network
