@@ -587,6 +587,7 @@ glue("fs_val", f"{full_scale.Run('Lite').n_val * len(classes):,}", display=False
 glue("s23_test_size", f"{reference.S23_TEST_SIZE:,}", display=False)
 glue("s23_max_epochs", train.S23.max_epochs, display=False)
 if len(full_table):
+    glue("fs_worst_accuracy", float(full_table["test_accuracy"].min()), display=False)
     full_text.append(full_scale.ending_note(full_runs, train.S23.patience, train.S23.max_epochs))
     full_text.append(full_scale.target_sentence(
         full_runs, reference.TARGET_BENCHMARK_ERRORS, reference.S23_TEST_ERRORS["CNN6"], "CNN6", errors=True
