@@ -311,3 +311,33 @@ def test_describe_gains_names_steps_and_sizes():
     frame = pd.DataFrame({"real, ensemble": [0.3, 0.45, 0.445, 0.405]}, index=["baseline", "a", "b", "c"])
     text = ab.describe_gains(frame)
     assert text == "Steps that raised it: a (+0.150); lowered it: c (-0.040); changed it by less than 0.01: b."
+
+
+def test_measured_to_simulated_scores_the_broadened_partners_with_their_measured_labels():
+    import torch
+
+    from lib.ir import fg, simulate
+    from lib.ir.datasets import IRSet
+    from lib.models.fga import FGAEnsemble, FGANet
+    from lib.reference import r23_grid
+
+    torch.manual_seed(0)
+    ens = FGAEnsemble([FGANet().eval(), FGANet().eval()], ["a", "b"])
+    grid = r23_grid()
+    rng = np.random.default_rng(1)
+    n = 5
+    y = (rng.random((n, 17)) < 0.3).astype(np.int8)
+    real = IRSet(rng.random((n, len(grid))).astype(np.float32), y, grid, list("ABCDE"), [""] * n, list("kKlLm"))
+    records = [{"inchikey": k, "status": "ok", "wavenumbers": [1000.0 + 300 * i, 2900.0], "intensities": [1.0, 0.5]}
+               for i, k in enumerate("kKl")]  # fmt: skip
+    records.append({"inchikey": "L", "status": "failed"})  # a failed record is no partner
+    rows = transfer.measured_to_simulated(ens, real, records, [20.0, 60.0], scale=0.97)
+    assert [r["fwhm"] for r in rows] == [20.0, 60.0] and all(r["n"] == 3 for r in rows)
+    x = np.array(
+        [simulate.broaden(r["wavenumbers"], r["intensities"], grid, fwhm=60.0, scale=0.97) for r in records[:3]]
+    )
+    direct = fg.score_fixed_set(ens, IRSet(x.astype(np.float32), y[:3], grid, list("ABC"), [""] * 3, list("kKl")))
+    assert rows[1]["ensemble_micro_f1"] == pytest.approx(float(direct["ensemble"]["micro_f1"]))
+    assert rows[1]["member_micro_f1"] == pytest.approx(float(direct["members"]["micro_f1"].mean()))
+    with pytest.raises(ValueError, match="no molecule of the real spectra"):
+        transfer.measured_to_simulated(ens, real, records[3:], [30.0])
