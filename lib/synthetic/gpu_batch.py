@@ -1,7 +1,7 @@
 """Several full-scale runs at once on one GPU, all ended by one deadline: the prepared script for a short lease.
 
-A GPU lent for a few minutes trains S23's small networks far faster than they can use it from one
-Python process (each step is a few short kernels), so :data:`PLAN` puts one run per process — the
+One Python process cannot keep a GPU busy with S23's small networks (each training step is a few
+short kernels), and a lent GPU is there for minutes, so :data:`PLAN` puts one run per process — the
 whole 500-class benchmark for VGG, Lite (three seeds), Lite with fresh spectra each epoch, CNN2 and
 CNN6, and the challenge set for the networks the CPU runs lack, one after another in one slot — and
 starts them together. Every run is ``python -m lib synthetic full-scale`` with
@@ -11,6 +11,8 @@ and ``<out>/full/challenge`` (the layout of ``book/synthetic/results``), a log p
 ``<out>/logs``, and ``<out>/batch.json`` lists what each slot did and how long it took.
 
 ``python -m lib synthetic gpu-batch --minutes 8 --out DIR`` (``--dry-run`` prints the commands).
+The runs keep :data:`lib.train.S23`'s deterministic kernels; for the larger networks (CNN6) that
+makes cuDNN's convolutions slow enough that a short deadline ends them after a few epochs.
 """
 
 from __future__ import annotations
