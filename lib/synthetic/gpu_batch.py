@@ -11,8 +11,9 @@ and ``<out>/full/challenge`` (the layout of ``book/synthetic/results``), a log p
 ``<out>/logs``, and ``<out>/batch.json`` lists what each slot did and how long it took.
 
 ``python -m lib synthetic gpu-batch --minutes 8 --out DIR`` (``--dry-run`` prints the commands).
-The runs keep :data:`lib.train.S23`'s deterministic kernels; for the larger networks (CNN6) that
-makes cuDNN's convolutions slow enough that a short deadline ends them after a few epochs.
+The runs keep :data:`lib.train.S23`'s deterministic kernels. Sharing the GPU this way, a network
+with CNN6's multiply-adds (about twelve times Lite's) gets through only a few epochs by a deadline
+of minutes; give it a slot of its own or a longer lease.
 """
 
 from __future__ import annotations
