@@ -263,7 +263,8 @@ def ship(
                         "member_micro_f1_mean": round(float(score["members"]["micro_f1"].mean()), 4),
                         "ensemble_micro_f1": round(float(score["ensemble"]["micro_f1"]), 4),
                         "ensemble_exact_match": round(float(score["ensemble"]["molecular_perfection"]), 4)}  # fmt: skip
-    command = f"python -m lib transfer-ship --through {through!r} --fit-half {fit_half} --max-epochs {max_epochs}"
+    command = (f"python -m lib transfer-ship --through {through!r} --fit-half {fit_half} --max-epochs {max_epochs} "
+               f"--copies {copies} --seeds {' '.join(map(str, seeds))}")  # fmt: skip
     info = {"trained_by": command,
             "commit": _commit(), "through_step": through, "fit_half": fit_half, "halves_seed": 0,
             "physics": physics.to_dict(), "seeds": list(seeds), "max_epochs": max_epochs, "patience": patience,
