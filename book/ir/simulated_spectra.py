@@ -342,8 +342,8 @@ glue("cov_ok_share", 100 * statuses["ok"] / max(1, len(shards)), display=False)
 # {glue:text}`cov_imaginary:,` with an imaginary mode left after re-optimisation and
 # {glue:text}`cov_failed:,` failures; the reasons of the last two kinds are tabulated above when
 # there are any.
-# Shards are added as the simulation goes on (it resumes where it stopped; part of the index was
-# computed on a lent machine with more cores, with the same code and settings). The ensemble that
+# The simulation resumes where it stopped and writes a shard once all its molecules have a result;
+# part of the index was computed on a lent machine with more cores, with the same code and settings. The ensemble that
 # `python -m lib predict` uses by default is trained on these spectra (chapter *Benchmarking
 # functional groups*); the chapters' own training still uses our curated set.
 
