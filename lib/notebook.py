@@ -103,3 +103,8 @@ def glue(name: str, value: Any, display: bool = False) -> None:
 def pct(x: float, digits: int = 2) -> str:
     """A share as a percentage: ``pct(0.9903) == '99.03 %'``, ``pct(0.915, 1) == '91.5 %'``."""
     return f"{100 * x:.{digits}f} %"
+
+
+def join_and(items: list[str] | tuple[str, ...]) -> str:
+    """Words as prose lists them: ``join_and(["a", "b", "c"]) == "a, b and c"``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

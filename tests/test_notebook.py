@@ -28,3 +28,9 @@ def test_glue_stores_numpy_scalars_as_plain_numbers(monkeypatch):
     notebook.glue("n", np.int64(3))
     assert seen == {"x": 0.25, "n": 3}
     assert type(seen["x"]) is float and type(seen["n"]) is int
+
+
+def test_join_and_lists_words_as_prose():
+    from lib.notebook import join_and
+
+    assert join_and(["a"]) == "a" and join_and(("a", "b")) == "a and b" and join_and(["a", "b", "c"]) == "a, b and c"

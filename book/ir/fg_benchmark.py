@@ -340,14 +340,15 @@ glue("abl_best", f"{best_step} ({float(steps.loc[best_step, 'real, ensemble']):.
 glue("abl_first_sim", float(steps.loc[first, "simulated val., ensemble"]), display=False)
 glue("abl_last_sim", float(steps.loc[last, "simulated val., ensemble"]), display=False)
 glue("abl_gains", transfer_ablation.describe_gains(steps), display=False)
-shipped = transfer_ablation.shipped_info()["scores"]
+ship_info = transfer_ablation.shipped_info()
+shipped = ship_info["scores"]
 glue("ship_member", shipped["all_real"]["member_micro_f1_mean"], display=False)
 glue("ship_ens", shipped["all_real"]["ensemble_micro_f1"], display=False)
 glue("ship_held", shipped["held_out_half"]["ensemble_micro_f1"], display=False)
 glue("ship_held_n", shipped["held_out_half"]["n"], display=False)
-glue("ship_train", transfer_ablation.shipped_info()["data"]["n_train"], display=False)
+glue("ship_train", ship_info["data"]["n_train"], display=False)
 more_info = json.loads(Path(more_file).read_text())
-glue("more_molecules", sentences.more_molecules(transfer_ablation.shipped_info(), more_info), display=False)
+glue("more_molecules", sentences.more_molecules(ship_info, more_info), display=False)
 
 # %% [markdown]
 # Each row adds one change to the row above ({glue:text}`abl_seeds:d` seeds per step,

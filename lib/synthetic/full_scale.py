@@ -45,6 +45,7 @@ import torch
 from torch import nn
 
 from lib import io
+from lib.notebook import join_and
 from lib.paths import BUILD, REPO, data_file
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
@@ -464,8 +465,8 @@ def comparison(
     """
     rows = []
     for r in shipped.itertuples():
-        name = r.model + ("-fresh" if r.fresh else "") + ("-bf16" if r.bf16 else "")
         capped = ", time limit" if r.time_capped else ""
+        name = network_label(r.model, r.fresh, r.bf16)
         rows.append({"setting": SHIPPED, "network": f"{name} (seed {r.seed})", "runs": 1,
                      "points": int(r.points), "epochs": f"{r.epochs} (best {r.best_epoch}{capped})",
                      "test_accuracy": float(r.test_accuracy)})  # fmt: skip
@@ -499,7 +500,7 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
     if not len(shipped):
         return f"No full-scale run is shipped with the book yet (folder `{folder}`)."
     parts = [
-        f"{r.model}{'-fresh' if r.fresh else ''}{'-bf16' if r.bf16 else ''} seed {r.seed}: "
+        f"{network_label(r.model, r.fresh, r.bf16)} seed {r.seed}: "
         f"{r.n_test - r.test_errors} of {r.n_test} test spectra right ({100 * r.test_accuracy:.1f} %) after "
         f"{r.epochs} epochs (best {r.best_epoch}{', ended by the time limit' if r.time_capped else ''}), "
         f"{duration(3600 * r.hours)} ({per_epoch(3600 * r.hours / r.epochs)} per epoch) on {r.machine}"
@@ -535,13 +536,9 @@ def target_sentence(
             reached.append(label)
     goal = f"at most {target:g} wrong test spectra" if errors else f"{100 * target:.0f} %"
     measure = "mean wrong test spectra" if errors else "mean test accuracy"
-    verdict = (f"{_and(reached)} {'reaches' if len(reached) == 1 else 'reach'} our goal of {goal}"
+    verdict = (f"{join_and(reached)} {'reaches' if len(reached) == 1 else 'reach'} our goal of {goal}"
                if reached else f"No shipped network reaches our goal of {goal} on the mean")  # fmt: skip
     return f"{verdict} ({measure} over seeds; S23's {published_name}: {show(published)}): " + "; ".join(parts) + "."
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # --------------------------------------------------------------------------- the benchmark per network

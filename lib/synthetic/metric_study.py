@@ -29,7 +29,7 @@ from torch import nn
 
 from lib import reference
 from lib import train as tr
-from lib.notebook import pct
+from lib.notebook import join_and, pct
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 from lib.synthetic import metric_learning as metric
@@ -345,7 +345,7 @@ def challenge_sentence(by_kind: pd.Series, threshold: float = HARD_KIND) -> str:
     hard, easy = ranked[ranked < threshold], ranked[ranked >= threshold]
 
     def kinds(series: pd.Series) -> str:
-        return _and([f"a {k} ({pct(a, 1)})" for k, a in series.items()])
+        return join_and([f"a {k} ({pct(a, 1)})" for k, a in series.items()])
 
     if hard.empty:
         return f"In this run every kind of triplet reaches at least {pct(threshold, 0)}: {kinds(easy)}."
@@ -353,10 +353,6 @@ def challenge_sentence(by_kind: pd.Series, threshold: float = HARD_KIND) -> str:
     if len(easy):
         text += f"; those that differ by {kinds(easy)} reach at least {pct(threshold, 0)}"
     return text + "."
-
-
-def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # --------------------------------------------------------------------------- mixtures
@@ -448,7 +444,7 @@ def additivity_sentence(check: pd.DataFrame) -> str:
     parts = []
     if yes:
         parts.append(
-            f"For {_and(['the ' + e for e in yes])} the normalised member sum lies closer to the mixture "
+            f"For {join_and(['the ' + e for e in yes])} the normalised member sum lies closer to the mixture "
             "on average than the closest single member at every number of components, which is what a "
             "nearest-combination classifier needs"
         )
@@ -458,7 +454,7 @@ def additivity_sentence(check: pd.DataFrame) -> str:
         ]
         parts.append(
             f"for the {e} the closest single member is on average at least as close as the member sum with "
-            + _and([str(k) for k in ks])
+            + join_and([str(k) for k in ks])
             + " components"
         )
     text = "; ".join(parts)
