@@ -113,3 +113,52 @@ def test_real_spectra_table_rows_and_cells():
     assert table.index.tolist() == ["ours, single models (2)", "ours, ensemble mean"]
     assert table.loc["ours, single models (2)", "micro_f1"] == "0.60 ± 0.14"
     assert table.loc["ours, ensemble mean", "molecular_perfection"] == "0.20"
+
+
+def test_fixed_parts_override_the_split_seed_and_follow_subsets(tmp_path):
+    data = tiny_set(12)
+    data.parts = np.array(["train"] * 6 + ["val"] * 3 + ["test"] * 3)
+    for seed in (0, 7):
+        parts = data.split(seed)
+        assert parts["train"].names == data.names[:6] and parts["test"].names == data.names[9:]
+    sub = data.subset([11, 0, 6])
+    assert sub.parts.tolist() == ["test", "train", "val"]
+    plain = tiny_set(12)
+    assert fg.models_folder(data, tmp_path) != fg.models_folder(plain, tmp_path)  # the split is part of the data
+    folder = fg.train_ensemble(data, [0], tmp_path / "m", max_epochs=1)
+    assert (fg.load_trained(folder).runs[0]["n_train"], fg.load_trained(folder).runs[0]["n_test"]) == (6, 3)
+
+
+@pytest.fixture(scope="module")
+def nist_sample():
+    return fg.nist_data(scales=[0.97, 0.98], fwhms=[60.0, 90.0], fraction=0.05)
+
+
+def test_nist_data_keeps_r23s_split_of_the_index_and_leaves_out_the_real_molecules(nist_sample):
+    from lib.ir import labels, transfer
+
+    d = nist_sample
+    sim = d["simulated"]
+    table, _ = labels.label_index(transfer.default_paths()["index"])
+    named = zip(("train", "val", "test"), labels.split_indices(len(table), reference.R23_SPLIT_SEED), strict=True)
+    part_of = {str(table["ID"][i]): name for name, rows in named for i in rows}
+    assert len(sim) > 300 and set(sim.parts) == {"train", "val", "test"}
+    assert all(part_of[cid] == part for cid, part in zip(sim.names, sim.parts, strict=True))
+    assert d["part_sizes"]["train"] == len(sim.split(0)["train"]) == len(sim.split(5)["train"])
+    blocks = {datasets.connectivity(k) for k in d["real"].inchikeys}
+    assert not blocks & {datasets.connectivity(k) for k in sim.inchikeys}
+    assert d["source"] == "NIST index" and d["excluded"] > 0 and d["n_records"] > 8000
+    assert d["n_index"] == len(table)
+    assert (d["scale"], d["fwhm"]) in [(s, w) for s in (0.97, 0.98) for w in (60.0, 90.0)]
+    other = fg.refit(d, 1)
+    assert other["fit"].names == d["held_out"].names
+    assert other["simulated"].names == sim.names
+
+
+def test_chapter_data_names_a_wrong_kind_and_fraction():
+    with pytest.raises(ValueError, match="data must be one of"):
+        fg.chapter_data("measured")
+    with pytest.raises(ValueError, match="needs molecules_file"):
+        fg.chapter_data("curated")
+    with pytest.raises(ValueError, match="fraction"):
+        fg.nist_data(fraction=0.0)

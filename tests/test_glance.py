@@ -73,6 +73,10 @@ def test_verdict_rules_number_interval_word_scale():
     simulated = glance.Claim("R23", "c", "ch", "k", (0.59, 0.6), not_at_scale={"data": "simulated"})
     assert glance.verdict(simulated, 0.595, {"data": "simulated"}) == glance.NOT_AT_SCALE
     assert glance.verdict(simulated, 0.595, {"data": "nist.npz"}) == glance.REPRODUCED
+    either = glance.Claim("R23", "c", "ch", "k", (0.59, 0.6), not_at_scale={"data": ("nist", "curated")})
+    assert glance.verdict(either, 0.595, {"data": "curated"}) == glance.NOT_AT_SCALE
+    assert glance.verdict(either, 0.595, {"data": "nist"}) == glance.NOT_AT_SCALE
+    assert glance.verdict(either, 0.595, {"data": "nist.npz"}) == glance.REPRODUCED
     assert glance.verdict(number, "98.5 %", {}) == glance.REPRODUCED
     word = glance.Claim("S22", "c", "ch", "k", "confirmed")
     assert glance.verdict(word, "Confirmed", {}) == glance.REPRODUCED

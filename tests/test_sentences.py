@@ -75,3 +75,20 @@ def test_more_molecules_compares_the_two_trainings():
     )
     assert "the change raised" in sentences.more_molecules(shipped, info(5140, 1, 0.6, 0.6, 0.6))
     assert "the change lowered" in sentences.more_molecules(shipped, info(5140, 2, 0.4, 0.4, 0.4))
+
+
+def test_batchnorm_note_by_epoch_length():
+    short = sentences.batchnorm_note(300, 128, 40, 6, 45, augment=2560)
+    assert "3 batches" not in short and "more than the patience of 6" in short and "20 batches" in short
+    long = sentences.batchnorm_note(5716, 128, 40, 6, 45, augment=0)
+    assert "45" in long and "within 1 epoch," in long and "runs as published" in long
+    unhelped = sentences.batchnorm_note(300, 128, 40, 6, 45, augment=0)
+    assert "Set `augment`" in unhelped
+
+
+def test_threshold_and_same_molecule_notes():
+    assert "poorly determined" in sentences.threshold_note(400, 0.9, 3, 5687)
+    assert "about the size of R23's" in sentences.threshold_note(5716, 0.9, 30, 5687)
+    note = sentences.same_molecules_note("nist", 1235, 1220, 8272, 8125)
+    assert "1,235 test molecules here, 1,220 test spectra in R23" in note and "8,272" in note
+    assert "not R23's molecules" in sentences.same_molecules_note("curated", 100, 1220, 0, 8125)

@@ -10,12 +10,15 @@
 
 # %% tags=["parameters"]
 data_dir = None  # folder of the data files; None: the repository's data/
-molecules_file = "molecules.csv"  # our curated molecule set, beside this chapter
-lines_file = "data/xtb_lines.json.gz"  # GFN2-xTB line spectra of that set
+data = "nist"  # "nist": the simulated NIST gas-phase index (as in "Training the CNN"); "curated": our own set
+shards = "data/nist_xtb"  # GFN2-xTB line spectra of the NIST index (shards), beside this chapter
+fraction = 1.0  # share of every part of the NIST index used
+molecules_file = "molecules.csv"  # with data "curated": our curated molecule set, beside this chapter
+lines_file = "data/xtb_lines.json.gz"  # with data "curated": GFN2-xTB line spectra of that set
 scales = [0.96, 0.97, 0.98]  # broadening settings tried (as in "Training the CNN": same models)
 fwhms = [45.0, 60.0, 90.0]
 n_seeds = 5  # our seeds explained (R23: 10); models are shared with "Training the CNN"
-augment = 2560  # as in "Training the CNN"
+augment = 0  # as in "Training the CNN"
 max_epochs = 500
 threads = 1  # PyTorch CPU threads
 models_dir = None  # root folder of trained models; None: _build/cache/fg_models
@@ -145,7 +148,8 @@ for key, value in {"zoom_lo": R23_EXPLAIN["zoom_region"][0], "zoom_hi": R23_EXPL
 
 # %%
 start = time.perf_counter()
-d = fg.default_data(lines_file, molecules_file, data_dir, scales, fwhms)
+d = fg.chapter_data(data, data_dir, scales, fwhms, shards=shards, fraction=fraction, molecules_file=molecules_file,
+                    lines_file=lines_file)  # fmt: skip
 sim, real, grid = d["simulated"], d["real"], d["real"].grid
 seeds = [seed + i for i in range(n_seeds)]
 folder = fg.ensure_ensemble(sim, seeds, models_dir, reweight=True, augment=augment, max_epochs=max_epochs)

@@ -268,6 +268,8 @@ glue("ids_unique", "no compound sits in two parts" if index["ID"].is_unique else
 # group's share between the three parts is {glue:text}`split_spread:.4f`
 # ({glue:text}`split_spread_group`); the index has one row per compound id, so
 # {glue:text}`ids_unique`.
+# This split of our index is the one the following chapters train and test on: each simulated
+# spectrum of the index (chapter *Simulated spectra*) goes to the part of its compound here.
 #
 # ## Discussion
 #

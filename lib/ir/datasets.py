@@ -32,6 +32,9 @@ class IRSet:
     inchikeys: list[str]
     groups: list[str] = field(default_factory=lambda: list(labels.GROUPS))
     notes: dict = field(default_factory=dict)
+    #: fixed part of every row ("train", "val" or "test"), e.g. R23's split of the whole NIST index;
+    #: ``None``: :meth:`split` draws one
+    parts: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.x)
@@ -42,7 +45,7 @@ class IRSet:
         pick = lambda values: [values[i] for i in index]  # noqa: E731
         return IRSet(
             self.x[index], self.y[index], self.grid, pick(self.names), pick(self.smiles), pick(self.inchikeys),
-            self.groups, dict(self.notes),
+            self.groups, dict(self.notes), None if self.parts is None else self.parts[index],
         )  # fmt: skip
 
     def labels_frame(self) -> pd.DataFrame:
@@ -50,7 +53,9 @@ class IRSet:
         return pd.DataFrame(self.y, columns=self.groups, index=self.names)
 
     def split(self, seed: int = 0) -> dict[str, IRSet]:
-        """R23's seeded 70/15/15 random split."""
+        """R23's seeded 70/15/15 random split; a set with fixed :attr:`parts` returns those, whatever ``seed``."""
+        if self.parts is not None:
+            return {name: self.subset(np.flatnonzero(self.parts == name)) for name in ("train", "val", "test")}
         train, val, test = labels.split_indices(len(self), seed)
         return {"train": self.subset(train), "val": self.subset(val), "test": self.subset(test)}
 

@@ -119,6 +119,8 @@ def data_signature(data: IRSet, **settings) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(data.x, dtype=np.float32).tobytes())
     h.update(np.ascontiguousarray(data.y, dtype=np.float32).tobytes())
+    if data.parts is not None:  # a fixed split is part of the data
+        h.update("\n".join(map(str, data.parts)).encode())
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return h.hexdigest()[:12]
 
@@ -418,48 +420,145 @@ def default_data(
     fit_half: int = 0,
     halves_seed: int = 0,
 ) -> dict:
-    """The chapters' data: simulated spectra of our curated set, without every molecule that shares its
-    connectivity with a real jcamp spectrum, broadened with the setting of ``scales`` × ``fwhms`` that best
-    matches (mean cosine similarity) the real spectra of one half (``fit_half``, :func:`real_halves`).
-    The other half is never used for a choice: results on real spectra are reported on it.
+    """Simulated spectra of our curated set, without every molecule that shares its connectivity with a real
+    jcamp spectrum, broadened with the setting of ``scales`` × ``fwhms`` that best matches (mean cosine
+    similarity) the real spectra of one half (``fit_half``, :func:`real_halves`). The other half is never used
+    for a choice: results on real spectra are reported on it. The set is split by :meth:`IRSet.split`'s seed.
 
     Returns ``simulated``, ``real`` (all real spectra), ``fit`` and ``held_out`` (its halves, :class:`IRSet`),
     ``halves`` (their row indices), ``scale``, ``fwhm``, ``similarity`` (on the fit half), ``tables`` (the
     similarity grid on each half), ``held_out_similarity`` (the chosen setting on the held-out half),
-    ``excluded`` (molecules of our set left out), ``n_records``, ``fit_half`` and ``records`` (the set's
-    line spectra, for :func:`refit`).
+    ``excluded`` (molecules left out for sharing a skeleton with a real spectrum), ``failed`` (molecules whose
+    simulation failed), ``n_records`` (molecules of the set), ``fit_half``, ``source`` and ``build`` (for
+    :func:`refit`). :func:`nist_data` returns the same for the NIST index.
     """
     from lib.ir import datasets, molecules, simulate
 
-    if fit_half not in (0, 1):
-        raise ValueError(f"fit_half must be 0 or 1, got {fit_half!r}")
+    _check_half(fit_half)
     records = simulate.load_records(lines_file)
     real, _ = datasets.real_jcamp(data_dir=data_dir)
     halves = real_halves(real, halves_seed)
     by_input = {r["input"]: r for r in records}
     chosen = [by_input[m["smiles"]] for m in molecules.read_csv(molecules_file) if m["smiles"] in by_input]
     tables = broadening_tables(records, real, halves, scales, fwhms)
-    return _assemble(chosen, real, halves, tables, fit_half)
+    blocks = {connectivity(k) for k in real.inchikeys}
+    counts = {"n_records": len(chosen), "failed": sum(r["status"] != "ok" for r in chosen),
+              "excluded": sum(r["status"] == "ok" and connectivity(r.get("inchikey") or "") in blocks for r in chosen),
+              "source": "curated"}  # fmt: skip
+
+    def build(scale: float, fwhm: float) -> IRSet:
+        return datasets.simulated(chosen, grid=real.grid, exclude_inchikeys=set(real.inchikeys), fwhm=fwhm, scale=scale)
+
+    return _assemble(build, real, halves, tables, fit_half, counts)
+
+
+def nist_data(
+    shards: str | os.PathLike | None = None,
+    index_csv: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    scales: Sequence[float] = (0.97,),
+    fwhms: Sequence[float] = (60.0,),
+    fit_half: int = 0,
+    halves_seed: int = 0,
+    split_seed: int = R23_SPLIT_SEED,
+    fraction: float = 1.0,
+) -> dict:
+    """The IR chapters' default data: the simulated NIST gas-phase index, R23's molecules.
+
+    Every ``ok`` record of the shards (default: the repository's ``book/ir/data/nist_xtb``) in the part that
+    R23's seeded 70/15/15 split of the whole labelled index (``index_csv``, default ``data/``) gives it
+    (:func:`lib.ir.transfer.nist_lines`), without every molecule sharing its connectivity with a real jcamp
+    spectrum; broadened with the setting of ``scales`` × ``fwhms`` fitted on one half of the real spectra, as
+    :func:`default_data` does. The returned ``simulated`` set carries its parts (:attr:`IRSet.parts`), so every
+    model trains and is tested on R23's split whatever its seed. ``fraction < 1`` keeps a seeded share of every
+    part (for quick runs). Same keys as :func:`default_data`.
+    """
+    from lib.ir import datasets, labels, simulate, transfer
+
+    _check_half(fit_half)
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    paths = transfer.default_paths()
+    shards = Path(shards) if shards else paths["shards"]
+    index_csv = Path(index_csv) if index_csv else paths["index"]
+    real, _ = datasets.real_jcamp(data_dir=data_dir)
+    halves = real_halves(real, halves_seed)
+    records = simulate.load_shards(shards)
+    labelled, _ = labels.label_index(index_csv)
+    parts = transfer.nist_lines(shards, index_csv, real.inchikeys, split_seed, labelled)
+    if fraction < 1:
+        rng = np.random.default_rng(split_seed)
+        parts = {name: part.subset(np.sort(rng.permutation(len(part))[: max(1, round(fraction * len(part)))]))
+                 for name, part in parts.items()}  # fmt: skip
+    tables = broadening_tables(records, real, halves, scales, fwhms)
+    blocks = {connectivity(k) for k in real.inchikeys}
+    counts = {"n_records": len(records), "failed": sum(r["status"] != "ok" for r in records),
+              "excluded": sum(r["status"] == "ok" and connectivity(r.get("inchikey") or "") in blocks for r in records),
+              "source": "NIST index", "part_sizes": {name: len(part) for name, part in parts.items()},
+              "n_index": len(labelled)}  # fmt: skip
+    names = [name for name, part in parts.items() for _ in range(len(part))]
+    lines = [(w, i) for part in parts.values() for w, i in zip(part.wavenumbers, part.intensities, strict=True)]
+    groups = parts["train"].groups
+
+    def build(scale: float, fwhm: float) -> IRSet:
+        x = np.array([simulate.broaden(w, i, real.grid, fwhm=fwhm, scale=scale) for w, i in lines], dtype=np.float32)
+        return IRSet(
+            x.reshape(len(lines), real.grid.size), np.concatenate([p.y for p in parts.values()]), real.grid,
+            [k for p in parts.values() for k in p.ids], [""] * len(lines),
+            [k for p in parts.values() for k in p.inchikeys],
+            list(groups), {"source": "NIST index", "broadening": {"fwhm": fwhm, "scale": scale}}, np.array(names),
+        )  # fmt: skip
+
+    return _assemble(build, real, halves, tables, fit_half, counts)
+
+
+DATA_KINDS = ("nist", "curated")
+
+
+def chapter_data(
+    kind: str,
+    data_dir: str | os.PathLike | None = None,
+    scales: Sequence[float] = (0.97,),
+    fwhms: Sequence[float] = (60.0,),
+    fit_half: int = 0,
+    shards: str | os.PathLike | None = None,
+    fraction: float = 1.0,
+    molecules_file: str | os.PathLike | None = None,
+    lines_file: str | os.PathLike | None = None,
+) -> dict:
+    """The IR chapters' ``data`` parameter: ``"nist"`` (:func:`nist_data`, the default of the book) or
+    ``"curated"`` (:func:`default_data` with ``molecules_file`` and ``lines_file``)."""
+    if kind == "nist":
+        return nist_data(shards, None, data_dir, scales, fwhms, fit_half, fraction=fraction)
+    if kind == "curated":
+        if molecules_file is None or lines_file is None:
+            raise ValueError("data='curated' needs molecules_file and lines_file")
+        return default_data(lines_file, molecules_file, data_dir, scales, fwhms, fit_half)
+    raise ValueError(f"data must be one of {DATA_KINDS}, got {kind!r}")
+
+
+def _check_half(fit_half: int) -> None:
+    if fit_half not in (0, 1):
+        raise ValueError(f"fit_half must be 0 or 1, got {fit_half!r}")
 
 
 def refit(data: dict, fit_half: int) -> dict:
-    """:func:`default_data`'s result with the broadening fitted on the other half instead (nothing reloaded)."""
-    return _assemble(data["records"], data["real"], data["halves"], data["tables"], fit_half)
+    """:func:`default_data`'s (or :func:`nist_data`'s) result with the broadening fitted on the other half
+    instead (nothing reloaded)."""
+    _check_half(fit_half)
+    return _assemble(data["build"], data["real"], data["halves"], data["tables"], fit_half, data["counts"])
 
 
-def _assemble(chosen: list[dict], real: IRSet, halves, tables: list[pd.DataFrame], fit_half: int) -> dict:
-    from lib.ir import datasets, validation
+def _assemble(build, real: IRSet, halves, tables: list[pd.DataFrame], fit_half: int, counts: dict) -> dict:
+    from lib.ir import validation
 
     scale, fwhm, similarity = validation.best_setting(tables[fit_half])
     held = 1 - fit_half
-    blocks = {connectivity(k) for k in real.inchikeys}
-    excluded = sum(r["status"] == "ok" and connectivity(r.get("inchikey") or "") in blocks for r in chosen)
-    sim = datasets.simulated(chosen, grid=real.grid, exclude_inchikeys=set(real.inchikeys), fwhm=fwhm, scale=scale)
-    return {"simulated": sim, "real": real, "fit": real.subset(halves[fit_half]),
+    return {"simulated": build(scale, fwhm), "real": real, "fit": real.subset(halves[fit_half]),
             "held_out": real.subset(halves[held]), "halves": halves, "scale": scale, "fwhm": fwhm,
             "similarity": similarity, "tables": tables, "table": tables[fit_half],
-            "held_out_similarity": float(tables[held].loc[scale, fwhm]), "excluded": int(excluded),
-            "n_records": len(chosen), "fit_half": fit_half, "records": chosen}  # fmt: skip
+            "held_out_similarity": float(tables[held].loc[scale, fwhm]), "fit_half": fit_half, "build": build,
+            "counts": counts, **counts}  # fmt: skip
 
 
 def models_folder(data: IRSet, root: str | os.PathLike | None = None, **settings) -> Path:

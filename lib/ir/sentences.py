@@ -30,12 +30,73 @@ def reweighting_effect(compare: pd.DataFrame, n_seeds: int, n_test: int) -> str:
     )
 
 
-def simulated_training_data(n_molecules: int, scale: float, fwhm: float, excluded: int) -> str:
+def simulated_training_data(n_molecules: int, scale: float, fwhm: float, excluded: int, source: str = "") -> str:
     """The training data of the simulated setting, with the broadening fitted on real half 1."""
+    of = f" of the {source}" if source else ""
     return (
-        f"simulated spectra of {n_molecules} molecules (scale {scale:.2f}, width {fwhm:.0f} cm⁻¹ fitted on half 1 "
-        f"of the real spectra; {excluded} molecules sharing a skeleton with a real spectrum left out)"
+        f"simulated spectra of {n_molecules:,} molecules{of} (scale {scale:.2f}, width {fwhm:.0f} cm⁻¹ fitted on "
+        f"half 1 of the real spectra; {excluded} molecules sharing a skeleton with a real spectrum left out)"
     )
+
+
+def same_molecules_note(kind: str, n_test: int, r23_test: int, n_index: int, r23_index: int) -> str:
+    """What Tables 1-2 compare: R23's molecules (``kind == "nist"``, split as R23 split them) or other molecules."""
+    if kind == "nist":
+        return (
+            f"The test split is made as R23 made theirs, by their seeded 70/15/15 split of the labelled NIST "
+            f"index, on R23's molecules: {n_test:,} test molecules here, {r23_test:,} test spectra in R23 (our "
+            f"index has {n_index:,} labelled molecules, theirs {r23_index:,} spectra, so the two draws overlap but "
+            "are not identical; a few of ours failed in simulation or share a skeleton with a real jcamp "
+            "spectrum). The main difference from R23's tables is that our spectra are simulated (GFN2-xTB, "
+            "broadened) and theirs measured."
+        )
+    return (
+        "Our test split is drawn from our own molecule set, not R23's molecules, so the tables compare the "
+        "method, not the numbers."
+    )
+
+
+def threshold_note(n_train: int, train_f1: float, rare_pos: int, r23_train: int) -> str:
+    """How well the training-F1 thresholds are determined, by the size of the training split."""
+    about = f"{n_train:,} spectra, micro-F1 {train_f1:.2f} on it at 0.5; the rarest group has {rare_pos} positives"
+    if n_train < r23_train / 2:
+        return (
+            f"Our training split is small ({about}), so thresholds chosen on the training predictions are poorly "
+            f"determined; R23 chose them on {r23_train:,} measured spectra."
+        )
+    return (
+        f"Our training split ({about}) is about the size of R23's ({r23_train:,}), so the thresholds rest on "
+        "as many spectra as theirs; on simulated spectra, though, the training predictions are cleaner than "
+        "on measured ones."
+    )
+
+
+def batchnorm_note(
+    n_train: int, batch_size: int, settle_batches: int, patience: int, r23_batches: int, augment: int
+) -> str:
+    """Whether the first BatchNorm's running variance settles before early stopping can react, given the
+    epoch length (``n_train`` spectra, or ``augment`` perturbed ones per epoch when > 0)."""
+    per_epoch = -(-n_train // batch_size)
+    epochs = -(-settle_batches // per_epoch)
+    text = (
+        f"R23 had {r23_batches} batches per epoch; our training split of {n_train:,} spectra has {per_epoch}, "
+        f"so the running variance settles within {epochs} epoch{'s' if epochs > 1 else ''}"
+    )
+    if epochs <= patience:
+        text += f", inside the patience of {patience}"
+        if not augment:
+            return text + ": R23's protocol runs as published, with no augmentation."
+    else:
+        text += f", more than the patience of {patience}: early stopping would fire before validation means anything"
+    if augment:
+        aug_batches = -(-augment // batch_size)
+        text += (
+            f". With {augment:,} perturbed spectra per epoch ({aug_batches} batches) it settles within "
+            f"{-(-settle_batches // aug_batches)} epoch(s)."
+        )
+    else:
+        text += ". Set `augment` to draw more spectra per epoch."
+    return text
 
 
 def nist_training_data(name: str, n_spectra: int) -> str:

@@ -66,6 +66,7 @@ def nist_lines(
     index_csv: str | os.PathLike,
     exclude_inchikeys: Sequence[str] = (),
     split_seed: int = R23_SPLIT_SEED,
+    labelled=None,
 ) -> dict[str, LineSet]:
     """The simulated NIST index as ``{"train", "val", "test"}`` :class:`LineSet` parts.
 
@@ -73,8 +74,9 @@ def nist_lines(
     ``ok`` are matched to the first row of ``index_csv`` with the same InChI. The part of a molecule is the
     part of that row in :func:`lib.ir.labels.split_indices` ``(len(labelled index), split_seed)``, so it does
     not depend on how many shards exist. Molecules sharing a connectivity with ``exclude_inchikeys`` are left out.
+    ``labelled``: :func:`lib.ir.labels.label_index`'s table of ``index_csv`` when the caller has it already.
     """
-    table, _ = labels.label_index(index_csv)
+    table = labels.label_index(index_csv)[0] if labelled is None else labelled
     index = labels.read_index(index_csv).set_index("ID").loc[table["ID"]]
     row_of: dict[str, int] = {}
     for row, inchi in enumerate(index["Inchi"]):
