@@ -75,6 +75,10 @@ def test_more_molecules_compares_the_two_trainings():
     )
     assert "the change raised" in sentences.more_molecules(shipped, info(5140, 1, 0.6, 0.6, 0.6))
     assert "the change lowered" in sentences.more_molecules(shipped, info(5140, 2, 0.4, 0.4, 0.4))
+    plain = {**shipped, "loss": "plain"}
+    assert "It used the reweighted loss and the shipped one the plain" in sentences.more_molecules(
+        plain, info(5140, 1, 0.505, 0.534, 0.524)
+    )
 
 
 def test_batchnorm_note_by_epoch_length():

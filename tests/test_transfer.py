@@ -341,3 +341,34 @@ def test_measured_to_simulated_scores_the_broadened_partners_with_their_measured
     assert rows[1]["member_micro_f1"] == pytest.approx(float(direct["members"]["micro_f1"].mean()))
     with pytest.raises(ValueError, match="no molecule of the real spectra"):
         transfer.measured_to_simulated(ens, real, records[3:], [30.0])
+
+
+def test_the_plain_loss_step_switches_the_loss_from_there_on():
+    from lib.ir import transfer_ablation as ab
+
+    names = [s.name for s in ab.STEPS]
+    assert ab.reweighted(ab.steps_through("more molecules")) is True
+    assert ab.reweighted(ab.steps_through("plain loss")) is False
+    assert all(ab.reweighted(ab.STEPS[: i + 1]) for i in range(names.index("plain loss")))
+
+
+def test_nist_lines_can_read_only_the_first_shards(tmp_path):
+    folder, index = _write(tmp_path, ["ok", "ok", "ok", "ok"])
+    first = transfer.nist_lines(folder, index, max_shards=1)
+    assert sorted(cid for part in first.values() for cid in part.ids) == ["C1", "C2"]
+    with pytest.raises(ValueError, match="max_shards"):
+        transfer.nist_lines(folder, index, max_shards=0)
+
+
+def test_loss_sentence_reads_the_step_on_both_scores():
+    import pandas as pd
+
+    from lib.ir import transfer_ablation as ab
+
+    frame = pd.DataFrame({"simulated val., ensemble": [0.75, 0.84], "real, ensemble": [0.52, 0.57]},
+                         index=["more molecules", "plain loss"])  # fmt: skip
+    text = ab.loss_sentence(frame)
+    assert "from 0.75 to 0.84, so it is kept" in text and "from 0.52 to 0.57" in text
+    worse = frame.assign(**{"simulated val., ensemble": [0.84, 0.75]})
+    assert "would not have been chosen" in ab.loss_sentence(worse)
+    assert ab.loss_sentence(frame.iloc[:1]) == ""

@@ -345,6 +345,7 @@ glue("abl_best", f"{best_step} ({float(steps.loc[best_step, 'real, ensemble']):.
 glue("abl_first_sim", float(steps.loc[first, "simulated val., ensemble"]), display=False)
 glue("abl_last_sim", float(steps.loc[last, "simulated val., ensemble"]), display=False)
 glue("abl_gains", transfer_ablation.describe_gains(steps), display=False)
+glue("abl_loss", transfer_ablation.loss_sentence(steps), display=False)
 ship_info = transfer_ablation.shipped_info()
 shipped = ship_info["scores"]
 glue("ship_member", shipped["all_real"]["member_micro_f1_mean"], display=False)
@@ -365,8 +366,9 @@ glue("more_molecules", sentences.more_molecules(ship_info, more_info), display=F
 # number read on the test spectra and so not a choice we make. {glue:text}`abl_gains` On the simulated
 # validation spectra the ensemble goes from {glue:text}`abl_first_sim:.2f` to
 # {glue:text}`abl_last_sim:.2f`: what helps on measured spectra is not what scores on clean
-# simulations. With {glue:text}`abl_seeds:d` seeds and {glue:text}`n_real:d` test spectra, steps of a few
-# hundredths are within the noise. The ensemble shipped as the default of `python -m lib predict`
+# simulations. {glue:text}`abl_loss` With {glue:text}`abl_seeds:d` seeds and
+# {glue:text}`n_real:d` test spectra, steps of a few hundredths are within the noise. The
+# ensemble shipped as the default of `python -m lib predict`
 # (`lib/weights/fga`, every step, trained by `python -m lib transfer-ship` on
 # {glue:text}`ship_train:,d` simulated molecules) scores
 # {glue:text}`ship_member:.2f` per model and {glue:text}`ship_ens:.2f` as an ensemble on all real

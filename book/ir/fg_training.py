@@ -85,16 +85,17 @@ glue("split_rule", "R23's split of the whole NIST index" if data == "nist" else
 # - **Data** (parameter `data`): the GFN2-xTB spectra of the NIST gas-phase index (chapter
 #   *Simulated spectra*), that is R23's molecules, broadened on R23's grid; each molecule stays in
 #   the part (training, validation, test) that R23's seeded 70/15/15 split of the whole labelled
-#   index gives it (`lib.ir.fg.nist_data`, as *Labelling functional groups* makes it). Our index differs
-#   slightly from R23's, so the draw is made as theirs but is not identical. Our own curated set
-#   (`data = "curated"`) is a small alternative whose templates cover groups that are rare in NIST.
-#   The real NIST spectra of the `jcamp` package are the next chapter's test set, so every molecule
-#   sharing its skeleton with one of them (the InChIKey's first block: stereoisomers count as the
-#   same molecule) is left out of training. The band width and the frequency scaling factor of the broadening are chosen by similarity to measured spectra, which
-#   would make those spectra part of the model selection; so the real spectra are divided into two
-#   halves (each skeleton in one half, `lib.ir.fg.real_halves`), the setting is fitted on the
-#   first half only, and the next chapter reports on the second half (and, the other way round,
-#   fits on the second and reports on the first).
+#   index gives it (`lib.ir.fg.nist_data`, as *Labelling functional groups* makes it). Our index
+#   differs slightly from R23's, so the draw is made as theirs but is not identical. Our own curated
+#   set (`data = "curated"`) is a small alternative whose templates cover groups that are rare in
+#   NIST. The real NIST spectra of the `jcamp` package are the next chapter's test set, so every
+#   molecule sharing its skeleton with one of them (the InChIKey's first block: stereoisomers count
+#   as the same molecule) is left out of training. The band width and the frequency scaling factor
+#   of the broadening are chosen by similarity to measured spectra, which would make those spectra
+#   part of the model selection; so the real spectra are divided into two halves (each skeleton in
+#   one half, `lib.ir.fg.real_halves`), the setting is fitted on the first half only, and the next
+#   chapter reports on the second half (and, the other way round, fits on the second and reports on
+#   the first).
 # - **Training**: `lib.ir.fg.train_ensemble` → `lib.train.fit` with the preset `lib.train.R23`
 #   (Adam 1e-3, batch 128, stop after {glue:text}`our_patience:d` stale epochs, best weights
 #   restored), on {glue:text}`split_rule` (parameter `split_seed`); loss

@@ -149,8 +149,11 @@ def more_molecules(shipped: dict, more: dict) -> str:
 
     gain = more["scores"]["all_real"]["ensemble_micro_f1"] - shipped["scores"]["all_real"]["ensemble_micro_f1"]
     verdict = "raised" if gain > 0.02 else "lowered" if gain < -0.02 else "did not move"
+    losses = [info.get("loss", "reweighted") for info in (more, shipped)]
+    loss = (f" It used the {losses[0]} loss and the shipped one the {losses[1]}, so the comparison mixes both changes."
+            if losses[0] != losses[1] else "")  # fmt: skip
     return (f"Trained on {more['data']['n_train']:,} simulated molecules ({len(more['data']['shards'])} shards, "
             f"{more['copies']} augmented cop{'y' if more['copies'] == 1 else 'ies'} per molecule and epoch) instead of "
             f"{shipped['data']['n_train']:,} ({shipped['copies']} cop{'y' if shipped['copies'] == 1 else 'ies'}), an "
             f"ensemble scores {scores(more)}, against {scores(shipped)} for the shipped one: the change {verdict} "
-            f"the ensemble's micro-F1 on all measured spectra by more than 0.02 ({gain:+.3f}).")  # fmt: skip
+            f"the ensemble's micro-F1 on all measured spectra by more than 0.02 ({gain:+.3f}).{loss}")  # fmt: skip

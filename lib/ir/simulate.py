@@ -425,13 +425,16 @@ def load_shard(path: str | os.PathLike) -> dict:
     return shard
 
 
-def load_shards(folder: str | os.PathLike) -> list[dict]:
-    """All records of the shards in ``folder``, in molecule order, each with its ``position``.
+def load_shards(folder: str | os.PathLike, max_shards: int | None = None) -> list[dict]:
+    """All records of the shards in ``folder`` (only the first ``max_shards`` files when given), in molecule
+    order, each with its ``position``.
 
     Shards need not be contiguous (a later one may be finished before an earlier one);
     ``position`` is the molecule's place in the full list.
     """
-    paths = sorted(Path(folder).glob("part-*.json.gz"))
+    if max_shards is not None and max_shards < 1:
+        raise ValueError(f"max_shards must be at least 1, got {max_shards}")
+    paths = sorted(Path(folder).glob("part-*.json.gz"))[:max_shards]
     records = []
     for path in paths:
         shard = load_shard(path)

@@ -67,6 +67,7 @@ def nist_lines(
     exclude_inchikeys: Sequence[str] = (),
     split_seed: int = R23_SPLIT_SEED,
     labelled=None,
+    max_shards: int | None = None,
 ) -> dict[str, LineSet]:
     """The simulated NIST index as ``{"train", "val", "test"}`` :class:`LineSet` parts.
 
@@ -74,7 +75,8 @@ def nist_lines(
     ``ok`` are matched to the first row of ``index_csv`` with the same InChI. The part of a molecule is the
     part of that row in :func:`lib.ir.labels.split_indices` ``(len(labelled index), split_seed)``, so it does
     not depend on how many shards exist. Molecules sharing a connectivity with ``exclude_inchikeys`` are left out.
-    ``labelled``: :func:`lib.ir.labels.label_index`'s table of ``index_csv`` when the caller has it already.
+    ``labelled``: :func:`lib.ir.labels.label_index`'s table of ``index_csv`` when the caller has it already;
+    ``max_shards``: read only the first shards (to repeat a run made when fewer existed).
     """
     table = labels.label_index(index_csv)[0] if labelled is None else labelled
     index = labels.read_index(index_csv).set_index("ID").loc[table["ID"]]
@@ -84,7 +86,7 @@ def nist_lines(
     part_of = np.empty(len(table), dtype=object)
     for name, rows in zip(PARTS, labels.split_indices(len(table), split_seed), strict=True):
         part_of[rows] = name
-    records = simulate.load_shards(shards)
+    records = simulate.load_shards(shards, max_shards)
     if not records:
         raise FileNotFoundError(f"{shards}: no part-*.json.gz shard")
     blocks = {connectivity(k) for k in exclude_inchikeys}
