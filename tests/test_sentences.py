@@ -59,26 +59,21 @@ def test_training_data_sentences():
     assert "not independent" in sentences.nist_training_data("nist.npz", 8000)
 
 
-def test_more_molecules_compares_the_two_trainings():
-    def info(n, copies, member, ens, held):
-        return {"data": {"n_train": n, "shards": ["a"] * (n // 500)}, "copies": copies,
+def test_data_size_says_which_training_the_validation_part_chooses():
+    def info(n, val, ens, member=0.5, held=0.5, copies=4):
+        return {"data": {"n_train": n}, "copies": copies, "max_epochs": 40, "loss": "plain", "physics": {"a": 1},
                 "scores": {"all_real": {"member_micro_f1_mean": member, "ensemble_micro_f1": ens},
-                           "held_out_half": {"ensemble_micro_f1": held}}}  # fmt: skip
+                           "held_out_half": {"ensemble_micro_f1": held},
+                           "simulated_val": {"n": 1222, "ensemble_micro_f1": val}}}  # fmt: skip
 
-    shipped = info(1297, 4, 0.523, 0.548, 0.546)
-    text = sentences.more_molecules(shipped, info(5140, 1, 0.505, 0.534, 0.524))
-    assert text == (
-        "Trained on 5,140 simulated molecules (10 shards, 1 augmented copy per molecule and epoch) instead of "
-        "1,297 (4 copies), an ensemble scores 0.51 per model and 0.53 as an ensemble (0.52 on the held-out half), "
-        "against 0.52 per model and 0.55 as an ensemble (0.55 on the held-out half) for the shipped one: the change "
-        "did not move the ensemble's micro-F1 on all measured spectra by more than 0.02 (-0.014)."
-    )
-    assert "the change raised" in sentences.more_molecules(shipped, info(5140, 1, 0.6, 0.6, 0.6))
-    assert "the change lowered" in sentences.more_molecules(shipped, info(5140, 2, 0.4, 0.4, 0.4))
-    plain = {**shipped, "loss": "plain"}
-    assert "It used the reweighted loss and the shipped one the plain" in sentences.more_molecules(
-        plain, info(5140, 1, 0.505, 0.534, 0.524)
-    )
+    text = sentences.data_size(info(6129, 0.86, 0.57), info(1297, 0.84, 0.57))
+    assert text.startswith("Trained with the same recipe on 6,129 simulated molecules (shipped) and on 1,297")
+    assert "(1,222 molecules) the ensembles score 0.860 against 0.840, which is why the one on 6,129" in text
+    assert "On all measured spectra the ensembles score 0.570 against 0.570" in text
+    assert "different recipe" in sentences.data_size(info(6129, 0.86, 0.57), info(1297, 0.84, 0.57, copies=1))
+    unscored = info(1297, 0.84, 0.57)
+    del unscored["scores"]["simulated_val"]
+    assert "not measured" in sentences.data_size(info(6129, 0.86, 0.57), unscored)
 
 
 def test_batchnorm_note_by_epoch_length():
