@@ -91,3 +91,8 @@ def test_threshold_and_same_molecule_notes():
     note = sentences.same_molecules_note("nist", 1235, 1220, 8272, 8125)
     assert "1,235 test molecules here, 1,220 test spectra in R23" in note and "8,272" in note
     assert "not R23's molecules" in sentences.same_molecules_note("curated", 100, 1220, 0, 8125)
+
+
+def test_bare_split_run_names_the_stop():
+    text = sentences.bare_split_run(8, 2, 0.314)
+    assert "after 8 epochs" in text and "at epoch 2" in text and "micro-F1 0.31" in text

@@ -264,9 +264,8 @@ if augment:  # what the augmentation avoids: one seed on the bare training split
     bare_hist = pd.DataFrame(bare.history)
     display(bare_hist[["epoch", "train_loss", "val_loss", "val_micro_f1"]].round(3).set_index("epoch").T)
     probe = bare.model
-    glue("bare_intro", f" One seed trained on the bare training split (no augmentation), exactly as R23: early "
-         f"stopping ends it after {bare.epochs} epochs, with the best validation loss at epoch {bare.best_epoch} "
-         f"(validation micro-F1 {bare_hist['val_micro_f1'].iloc[bare.best_epoch - 1]:.2f}).",
+    glue("bare_intro", sentences.bare_split_run(bare.epochs, bare.best_epoch,
+                                                float(bare_hist["val_micro_f1"].iloc[bare.best_epoch - 1])),
          display=False)  # fmt: skip
 else:
     probe = ensemble[0]

@@ -441,10 +441,7 @@ def default_data(
     by_input = {r["input"]: r for r in records}
     chosen = [by_input[m["smiles"]] for m in molecules.read_csv(molecules_file) if m["smiles"] in by_input]
     tables = broadening_tables(records, real, halves, scales, fwhms)
-    blocks = {connectivity(k) for k in real.inchikeys}
-    counts = {"n_records": len(chosen), "failed": sum(r["status"] != "ok" for r in chosen),
-              "excluded": sum(r["status"] == "ok" and connectivity(r.get("inchikey") or "") in blocks for r in chosen),
-              "source": "curated"}  # fmt: skip
+    counts = {**_record_counts(chosen, real), "source": "curated"}
 
     def build(scale: float, fwhm: float) -> IRSet:
         return datasets.simulated(chosen, grid=real.grid, exclude_inchikeys=set(real.inchikeys), fwhm=fwhm, scale=scale)
@@ -491,11 +488,8 @@ def nist_data(
         parts = {name: part.subset(np.sort(rng.permutation(len(part))[: max(1, round(fraction * len(part)))]))
                  for name, part in parts.items()}  # fmt: skip
     tables = broadening_tables(records, real, halves, scales, fwhms)
-    blocks = {connectivity(k) for k in real.inchikeys}
-    counts = {"n_records": len(records), "failed": sum(r["status"] != "ok" for r in records),
-              "excluded": sum(r["status"] == "ok" and connectivity(r.get("inchikey") or "") in blocks for r in records),
-              "source": "NIST index", "part_sizes": {name: len(part) for name, part in parts.items()},
-              "n_index": len(labelled)}  # fmt: skip
+    counts = {**_record_counts(records, real), "source": "NIST index", "n_index": len(labelled),
+              "part_sizes": {name: len(part) for name, part in parts.items()}}  # fmt: skip
     names = [name for name, part in parts.items() for _ in range(len(part))]
     lines = [(w, i) for part in parts.values() for w, i in zip(part.wavenumbers, part.intensities, strict=True)]
     groups = parts["train"].groups
@@ -535,6 +529,14 @@ def chapter_data(
             raise ValueError("data='curated' needs molecules_file and lines_file")
         return default_data(lines_file, molecules_file, data_dir, scales, fwhms, fit_half)
     raise ValueError(f"data must be one of {DATA_KINDS}, got {kind!r}")
+
+
+def _record_counts(records: Sequence[dict], real: IRSet) -> dict:
+    """``n_records``, ``failed`` (status not ok) and ``excluded`` (ok, sharing a connectivity with a real spectrum)."""
+    blocks = {connectivity(k) for k in real.inchikeys}
+    ok = [r for r in records if r["status"] == "ok"]
+    return {"n_records": len(records), "failed": len(records) - len(ok),
+            "excluded": sum(connectivity(r.get("inchikey") or "") in blocks for r in ok)}  # fmt: skip
 
 
 def _check_half(fit_half: int) -> None:

@@ -71,6 +71,13 @@ def threshold_note(n_train: int, train_f1: float, rare_pos: int, r23_train: int)
     )
 
 
+def bare_split_run(epochs: int, best_epoch: int, val_f1: float) -> str:
+    """One seed on the bare training split (no augmentation): when early stopping ended it."""
+    return (f" One seed trained on the bare training split (no augmentation), exactly as R23: early stopping ends "
+            f"it after {epochs} epochs, with the best validation loss at epoch {best_epoch} (validation micro-F1 "
+            f"{val_f1:.2f}).")  # fmt: skip
+
+
 def batchnorm_note(
     n_train: int, batch_size: int, settle_batches: int, patience: int, r23_batches: int, augment: int
 ) -> str:

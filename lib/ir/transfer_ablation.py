@@ -81,6 +81,16 @@ def reweighted(steps: Sequence[Step]) -> bool:
     return not any(step.plain_loss for step in steps)
 
 
+def _loss_key(reweight: bool) -> dict:
+    """The loss's part of a model folder's key: nothing for the reweighted loss, so folders made before the plain
+    loss existed keep their names."""
+    return {} if reweight else {"reweight": False}
+
+
+def _loss_name(reweight: bool) -> str:
+    return "reweighted" if reweight else "plain"
+
+
 def _kept(value, current):
     return [current] if value == "keep" else list(value)
 
@@ -193,9 +203,8 @@ def run(
         folders = []
         for h in (0, 1):
             nominal = transfer.as_irset(parts["train"], real.grid, physics[h])
-            loss = {} if reweight else {"reweight": False}  # reweighted keys stay those of the runs made before
             key = fg.data_signature(nominal, physics=physics[h].to_dict(), seeds=list(seeds), max_epochs=max_epochs,
-                                    patience=patience, copies=copies, **loss)  # fmt: skip
+                                    patience=patience, copies=copies, **_loss_key(reweight))  # fmt: skip
             folder = models / key  # steps with the same data, physics and loss share their models
             transfer.train_ensemble(parts, physics[h], seeds, folder, real.grid, max_epochs, patience,
                                     reweight=reweight, copies=copies)  # fmt: skip
@@ -205,7 +214,7 @@ def run(
         table["steps"][step.name] = {
             "description": step.description, "n_train": len(parts["train"]), "physics": [p.to_dict() for p in physics],
             "fit_similarity": sims, "same_on_both_halves": physics[0] == physics[1],
-            "loss": "reweighted" if reweight else "plain",
+            "loss": _loss_name(reweight),
             "models": [str(f) for f in folders], "seconds": time.perf_counter() - start, "commit": _commit(), **scores,
         }  # fmt: skip
         io.write_json(out, table)
@@ -267,7 +276,7 @@ def ship(
         parts = transfer.add_records(parts, simulate.load_records(paths["curated_lines"]), real.inchikeys)
     nominal = transfer.as_irset(parts["train"], real.grid, physics)
     key = fg.data_signature(nominal, physics=physics.to_dict(), seeds=list(seeds), max_epochs=max_epochs,
-                            patience=patience, copies=copies, **({} if reweight else {"reweight": False}))  # fmt: skip
+                            patience=patience, copies=copies, **_loss_key(reweight))  # fmt: skip
     folder = (Path(models) if models else cache_dir("transfer_ablation")) / key  # the ablation's models when it ran
     shards = sorted(p.name for p in Path(paths["shards"]).glob("part-*.json.gz"))[:max_shards]
     extra = {"data": {"shards": shards, "index": Path(paths["index"]).name, "n_train": len(parts["train"]),
@@ -291,7 +300,7 @@ def ship(
                + (f" --shards {max_shards}" if max_shards else ""))  # fmt: skip
     info = {"trained_by": command,
             "commit": _commit(), "through_step": through, "fit_half": fit_half, "halves_seed": 0,
-            "physics": physics.to_dict(), "loss": "reweighted" if reweight else "plain",
+            "physics": physics.to_dict(), "loss": _loss_name(reweight),
             "seeds": list(seeds), "max_epochs": max_epochs, "patience": patience,
             "copies": copies, **extra, "scores": scores,
             "note": "scale factors and band width/shape were fitted (cosine similarity) on the fit half of the real "
