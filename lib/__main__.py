@@ -13,6 +13,7 @@ from lib.ir import transfer_ablation
 from lib.ir import weights as weights_cli
 from lib.synthetic.full_scale import add_parser as full_scale_parser
 from lib.synthetic.gpu_batch import add_parser as gpu_batch_parser
+from lib.synthetic.metric_full import add_parser as metric_full_parser
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -51,6 +52,10 @@ def _synthetic(args: argparse.Namespace) -> int:
         from lib.synthetic import full_scale
 
         return full_scale.main(args)
+    elif args.action == "metric-full":
+        from lib.synthetic import metric_full
+
+        return metric_full.main(args)
     elif args.action == "gpu-batch":
         from lib.synthetic import gpu_batch
 
@@ -100,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--repeats", type=int, default=5)
     full_scale_parser(syn_sub)
     gpu_batch_parser(syn_sub)
+    metric_full_parser(syn_sub)
     p_syn.set_defaults(func=_synthetic)
     data_cli.register(sub)  # nist, simulate, ingest, label
     predict_cli.register(sub)  # predict

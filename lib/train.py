@@ -156,7 +156,8 @@ def device_name(device: str | torch.device | None = "auto") -> str:
                 break
     except OSError:
         pass
-    return f"{cpu} ({torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"{cpu} ({n} thread{'' if n == 1 else 's'})"
 
 
 def seed_everything(seed: int) -> None:
@@ -706,3 +707,21 @@ def load_history(folder: str | os.PathLike) -> list[dict]:
     if not path.is_file():
         raise FileNotFoundError(f"no history.json in {folder}")
     return json.loads(path.read_text())["history"]
+
+
+class Autocast(nn.Module):
+    """``net`` computed under ``torch.autocast`` to bfloat16 (weights stay float32); float32 outputs.
+
+    On a CPU with native bfloat16 instructions a network trains about twice as fast this way
+    (``lib.synthetic.speed``); the arithmetic is no longer S23's float32.
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+        self.name, self.input_len = getattr(net, "name", None), getattr(net, "input_len", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            out = self.net(x)
+        return out.float()

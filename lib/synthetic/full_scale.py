@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from lib.notebook import join_and
 from lib.paths import BUILD, REPO, data_file
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
+from lib.train import Autocast  # noqa: F401  (re-exported: result files name it)
 
 CLASSES_FILE = "synthetic_benchmark_classes.json"
 FORMAT = 1
@@ -117,24 +119,6 @@ class Run:
         return benchmark_runs.Study(
             tuple(range(len(classes))), self.data_seed, 1, self.n_train, self.n_val, self.rules
         )  # fmt: skip
-
-
-class Autocast(nn.Module):
-    """``net`` computed under ``torch.autocast`` to bfloat16 (weights stay float32); float32 outputs.
-
-    On a CPU with native bfloat16 instructions a network trains about twice as fast this way
-    (``lib.synthetic.speed``); the arithmetic is no longer S23's float32.
-    """
-
-    def __init__(self, net: nn.Module):
-        super().__init__()
-        self.net = net
-        self.name, self.input_len = getattr(net, "name", None), getattr(net, "input_len", None)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(x.device.type, dtype=torch.bfloat16):
-            out = self.net(x)
-        return out.float()
 
 
 class _Paused(Exception):
@@ -225,7 +209,7 @@ def run(
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoint_folder(spec)
     digest = classes_digest(classes)
     recipe = {**asdict(spec), "classes": digest, "points": classes.datapoints, "n_classes": len(classes)}
-    _check_recipe(folder, recipe)
+    check_recipe(folder, recipe)
 
     study = spec.study(classes)
     start = time.perf_counter()
@@ -244,38 +228,23 @@ def run(
         net = benchmark.build(spec.model, input_len, n_classes)
         return Autocast(net) if spec.bf16 else net
 
-    limit = hours if hours is not None else finish_by
-
-    def pause(logs: dict) -> None:
-        if limit is not None and time.perf_counter() - start > limit * 3600:
-            raise _Paused(logs["epoch"])
-
-    def fit():
+    def fit(cfg, on_epoch_end):
         return train.fit(
             build,
             train_data,
             (data["x_val"], data["y_val"]),
-            config,
+            cfg,
             seed=spec.seed,
             device=device,
             checkpoint=folder,
             progress=progress,
             desc=spec.name,
-            on_epoch_end=pause,
+            on_epoch_end=on_epoch_end,
         )
 
-    time_capped = False
-    try:
-        result = fit()
-    except _Paused as paused:
-        if finish_by is None:
-            log(f"{spec.name}: paused after epoch {paused.epoch}; checkpoint in {folder}")
-            return None
-        # the checkpoint holds that epoch's state and the best weights: continuing it with the epoch
-        # limit set to that epoch trains nothing more and restores the best weights
-        log(f"{spec.name}: time is up after epoch {paused.epoch}; ending with the best weights so far")
-        config, limit, time_capped = replace(config, max_epochs=paused.epoch), None, True
-        result = fit()
+    result, config, time_capped = timed_fit(fit, config, hours, finish_by, spec.name, folder, start, log)
+    if result is None:
+        return None
     net = result.model
     test = train.evaluate(net, data["x_test"], data["y_test"])
     record = {
@@ -318,7 +287,44 @@ def run(
     return record
 
 
-def _check_recipe(folder: Path, recipe: dict) -> None:
+def timed_fit(
+    fit: Callable[[Any, Callable[[dict], None] | None], Any],
+    config,
+    hours: float | None = None,
+    finish_by: float | None = None,
+    name: str = "run",
+    folder: str | os.PathLike | None = None,
+    start: float | None = None,
+    log=print,
+) -> tuple[Any, Any, bool]:
+    """Call ``fit(config, on_epoch_end)`` (a checkpointed :func:`lib.train.fit`) under a time limit.
+
+    ``hours``: after the first epoch that ends past this many hours since ``start`` (default: now), stop;
+    the checkpoint is kept and the result is ``None``. ``finish_by``: end instead, with the best weights
+    so far (the checkpoint continued with the epoch limit set to that epoch trains nothing more and
+    restores them). Returns ``(result, config, time_capped)``; ``config`` carries that epoch limit.
+    """
+    if hours is not None and finish_by is not None:
+        raise ValueError("give hours (pause, resumable) or finish_by (end with the best weights), not both")
+    start = time.perf_counter() if start is None else start
+    limit = hours if hours is not None else finish_by
+
+    def pause(logs: dict) -> None:
+        if limit is not None and time.perf_counter() - start > limit * 3600:
+            raise _Paused(logs["epoch"])
+
+    try:
+        return fit(config, pause), config, False
+    except _Paused as paused:
+        if finish_by is None:
+            log(f"{name}: paused after epoch {paused.epoch}; checkpoint in {folder}")
+            return None, config, False
+        log(f"{name}: time is up after epoch {paused.epoch}; ending with the best weights so far")
+        config = replace(config, max_epochs=paused.epoch)
+        return fit(config, None), config, True
+
+
+def check_recipe(folder: Path, recipe: dict) -> None:
     """Write ``run.json`` into a new checkpoint folder, or check that an existing one has the same recipe."""
     path = folder / "run.json"
     if path.is_file():
@@ -334,21 +340,27 @@ def _check_recipe(folder: Path, recipe: dict) -> None:
 
 
 # --------------------------------------------------------------------------- reading results
-def read_run(path: str | os.PathLike) -> dict[str, Any]:
-    """One result file, checked field by field (a clear error names the file and the field)."""
-    path = Path(path)
+def read_fields(path: Path, required: dict[str, type | tuple[type, ...]]) -> dict[str, Any]:
+    """A JSON object from ``path`` whose ``required`` fields exist with their types (errors name file and field)."""
     try:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: not valid JSON ({err})") from None
     if not isinstance(record, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(record).__name__}")
-    for name, kind in REQUIRED.items():
+    for name, kind in required.items():
         if name not in record:
             raise ValueError(f"{path}: field {name!r} is missing")
         value = record[name]
         if not isinstance(value, kind) or (kind in (int, (int, float)) and isinstance(value, bool)):
-            raise ValueError(f"{path}: field {name!r} has type {type(value).__name__}, expected {_kind(kind)}")
+            raise ValueError(f"{path}: field {name!r} has type {type(value).__name__}, expected {kind_name(kind)}")
+    return record
+
+
+def read_run(path: str | os.PathLike) -> dict[str, Any]:
+    """One result file, checked field by field (a clear error names the file and the field)."""
+    path = Path(path)
+    record = read_fields(path, REQUIRED)
     if record["format"] != FORMAT:
         raise ValueError(f"{path}: field 'format' is {record['format']}, this code reads format {FORMAT}")
     if record["rules"] not in synthetic.RULES:
@@ -370,7 +382,7 @@ def read_run(path: str | os.PathLike) -> dict[str, Any]:
     return record
 
 
-def _kind(kind) -> str:
+def kind_name(kind) -> str:
     return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
 
 

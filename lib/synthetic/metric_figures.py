@@ -16,13 +16,13 @@ from lib import notebook, reference
 from lib import train as tr
 
 
-def training_curves(fits: Mapping[str, tr.FitResult]) -> go.Figure:
-    """Validation triplet loss and leave-one-out 1-NN accuracy per epoch, one line per run."""
+def training_curves(fits: Mapping[str, tr.FitResult | list[dict]]) -> go.Figure:
+    """Validation triplet loss and leave-one-out 1-NN accuracy per epoch, one line per run (a fit or its history)."""
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=["Validation triplet loss", "Validation leave-one-out 1-NN accuracy"]
     )
     for i, (name, res) in enumerate(fits.items()):
-        h = pd.DataFrame(res.history)
+        h = pd.DataFrame(getattr(res, "history", res))
         colour = notebook.PALETTE[i % len(notebook.PALETTE)]
         fig.add_trace(go.Scatter(x=h["epoch"], y=h["val_loss"], name=name, line={"color": colour}), row=1, col=1)
         fig.add_trace(
