@@ -406,4 +406,27 @@ CLAIMS: tuple[Claim, ...] = (
         full_scale=_V24_FULL,
         scale_params=_V24_SCALE,
     ),  # fmt: skip
+    Claim(
+        "V24",
+        "triplet encoder + k-NN on the S23 benchmark (full scale, the shipped run)",
+        "metric_learning",
+        "fs_main_acc",
+        _mean_std(reference.V24_ACCURACY),
+    ),
+    Claim(
+        "V24",
+        "classes unseen in training, 20 references (full scale, the shipped run)",
+        "metric_learning",
+        "fs_unseen_acc",
+        reference.V24_UNSEEN_ACCURACY,
+        tolerance=0.003,
+    ),
+    Claim(
+        "V24",
+        "challenge set (full scale, the shipped run)",
+        "metric_learning",
+        "fs_ch_acc",
+        reference.V24_CHALLENGE_ACCURACY,
+        tolerance=0.03,
+    ),
 )

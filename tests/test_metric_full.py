@@ -83,7 +83,9 @@ def test_rendering_beside_v24(tiny, tmp_path):
     challenge = dict(tiny["records"]["main"], part="challenge", n_test=162, test_pred=[0] * 162)
     challenge["test_errors"] = int((np.array(challenge["test_pred"]) != full_scale.test_labels(27, "challenge")).sum())
     records["Lite-bf16-challenge-s0"] = dict(challenge, n_classes=27, test_accuracy=1 - challenge["test_errors"] / 162)
-    table = mf.v24_summary(records)
+    records["CNN-BN-challenge-s0"] = dict(records["Lite-bf16-challenge-s0"], model="CNN-BN", test_accuracy=0.123)
+    table = mf.v24_summary(records)  # the challenge run of the main run's encoder, not the first by name
+    assert table.loc["challenge set", "ours, V24's method"] == records["Lite-bf16-challenge-s0"]["test_accuracy"]
     main, unseen = tiny["records"]["main"], tiny["records"]["unseen"]
     assert table.loc["benchmark, 100 %", "ours, V24's method"] == main["test_accuracy"]
     assert table.loc["unseen classes, 20 refs", "ours, V24's method"] == unseen["test_accuracy"]
@@ -134,7 +136,9 @@ def test_shipped_records_are_consistent():
 
 def test_encoder_speed_record(tmp_path, one_thread):
     record = mf.write_encoder_speed(tmp_path / "speed.json", encoders=("Lite", "CNN2"), steps=1, input_len=400)
-    assert json.loads((tmp_path / "speed.json").read_text())["rows"] == record["rows"]
+    assert mf.load_speed(tmp_path / "speed.json")["rows"] == record["rows"]
+    with pytest.raises(FileNotFoundError, match="--encoder-speed"):
+        mf.load_speed(tmp_path / "absent.json")
     assert {r["encoder"] for r in record["rows"]} == {"Lite", "CNN2"} and all(
         r["spectra per s"] > 0 for r in record["rows"]
     )

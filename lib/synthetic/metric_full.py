@@ -369,6 +369,15 @@ def write_encoder_speed(path: str | os.PathLike = SPEED_FILE, **kwargs) -> dict[
     return record
 
 
+def load_speed(path: str | os.PathLike = SPEED_FILE) -> dict[str, Any]:
+    """The record of :func:`write_encoder_speed` (a clear error names a missing file)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no encoder speed record {path}; write it with "
+                                "`python -m lib synthetic metric-full --encoder-speed`")  # fmt: skip
+    return json.loads(path.read_text())
+
+
 def speed_sentence(record: dict[str, Any]) -> str:
     """Which stack trains fastest as an encoder, with every measured rate."""
     rows = sorted(record["rows"], key=lambda r: -r["spectra per s"])
@@ -407,8 +416,13 @@ def table1(record: dict[str, Any]) -> pd.DataFrame:
 
 
 def v24_summary(records: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """:func:`metric_study.summary_table` of the shipped runs (V24's method; no reduced training sets)."""
-    main, unseen, challenge = (pick(records, p) for p in ("main", "unseen", "challenge"))
+    """:func:`metric_study.summary_table` of the shipped runs (V24's method; no reduced training sets).
+
+    The unseen-class and challenge-set runs are those of the main run's encoder.
+    """
+    main = pick(records, "main")
+    encoder = main["model"] if main else None
+    unseen, challenge = pick(records, "unseen", encoder), pick(records, "challenge", encoder)
     if main is None or unseen is None or challenge is None:
         missing = [p for p, r in zip(PARTS, (main, unseen, challenge), strict=True) if r is None]
         raise ValueError(f"no shipped record of the part(s) {', '.join(missing)}")
