@@ -264,26 +264,38 @@ def run(
         "config": config.to_dict(),
         "parameters": benchmark.count_parameters(net),
         "macs": benchmark.count_macs(net.cpu().eval(), input_len),
+        "data_seconds": data_s,
+        **training_fields(result, time_capped),
+        "test_errors": int(test["n_wrong"]),
+        "test_accuracy": test["accuracy"],
+        "test_pred": test["pred"].astype(int).tolist(),
+    }
+    return write_record(path, record, log)
+
+
+def training_fields(result, time_capped: bool) -> dict[str, Any]:
+    """How a run trained (a :class:`lib.train.FitResult`): epochs, how it ended, time, machine, PyTorch, history."""
+    return {
         "epochs": result.epochs,
         "best_epoch": result.best_epoch,
         "best_val_loss": result.best_val_loss,
         "stopped_early": result.stopped_early,
         "time_capped": time_capped,
         "seconds": result.seconds,
-        "data_seconds": data_s,
         "resumed_from": result.resumed_from,
         "machine": result.device_name,
         "device": result.device,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "test_errors": int(test["n_wrong"]),
-        "test_accuracy": test["accuracy"],
-        "test_pred": test["pred"].astype(int).tolist(),
         "history": result.history,
     }
+
+
+def write_record(path: Path, record: dict[str, Any], log=print) -> dict[str, Any]:
+    """Write a finished run's record atomically, say what it scored, and return it."""
     io.write_json(path, record)
-    log(f"{path}: {record['test_errors']}/{record['n_test']} test errors, {result.epochs} epochs, "
-        f"best {result.best_epoch}, {result.seconds / 3600:.2f} h of training")  # fmt: skip
+    log(f"{path}: {record['test_errors']}/{record['n_test']} test errors, {record['epochs']} epochs, "
+        f"best {record['best_epoch']}, {record['seconds'] / 3600:.2f} h of training")  # fmt: skip
     return record
 
 

@@ -224,31 +224,17 @@ def run(
         "n_test": int(ev["n"]),
         "config": config.to_dict(),
         "parameters": sum(p.numel() for p in model.parameters()),
-        "epochs": result.epochs,
-        "best_epoch": result.best_epoch,
-        "best_val_loss": result.best_val_loss,
-        "stopped_early": result.stopped_early,
-        "time_capped": time_capped,
-        "seconds": result.seconds,
         "scoring_seconds": time.perf_counter() - scored,
-        "resumed_from": result.resumed_from,
-        "machine": result.device_name,
-        "device": result.device,
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
+        **full_scale.training_fields(result, time_capped),
         "k": int(ev["k"]),
         "val_accuracy_by_k": {str(k): float(v) for k, v in ev["val_accuracy"].items()},
         "refs_per_class": spec.refs_per_class,
         "test_errors": int(ev["n_wrong"]),
         "test_accuracy": float(ev["accuracy"]),
         "test_pred": ev["pred"].astype(int).tolist(),
-        "history": result.history,
         **extra,
     }
-    io.write_json(path, record)
-    log(f"{path}: {record['test_errors']}/{record['n_test']} test errors, {result.epochs} epochs, "
-        f"best {result.best_epoch}, {result.seconds / 3600:.2f} h of training")  # fmt: skip
-    return record
+    return full_scale.write_record(path, record, log)
 
 
 def mixtures(
