@@ -55,25 +55,12 @@ UNSEEN_REFS = (1, 2, 5, 10, 20)
 #: early stopping after 6 stale epochs, at most 40 epochs.
 CONFIG = tr.TrainConfig(lr=1e-3, batch_size=128, max_epochs=40, lr_factor=0.5, lr_patience=3, patience=6)
 
+#: Fields every record has, with their types: those of a full-scale run's file that apply, plus the part and k-NN.
 REQUIRED: dict[str, type | tuple[type, ...]] = {
-    "format": int,
     "part": str,
-    "model": str,
-    "seed": int,
-    "bf16": bool,
-    "n_classes": int,
-    "points": int,
-    "n_test": int,
-    "epochs": int,
-    "best_epoch": int,
-    "seconds": (int, float),
-    "machine": str,
-    "torch": str,
+    **{k: v for k, v in full_scale.REQUIRED.items() if k != "fresh"},
     "k": int,
     "refs_per_class": int,
-    "test_errors": int,
-    "test_pred": list,
-    "history": list,
 }
 
 
