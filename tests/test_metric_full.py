@@ -96,7 +96,7 @@ def test_rendering_beside_v24(tiny, tmp_path):
     assert list(mf.table1(main).columns.get_level_values(0).unique()) == ["2 components", "3 components",
                                                                           "4 components"]  # fmt: skip
     text = mf.full_sentence(records)
-    assert f"gets {main['test_errors']} of 90 test spectra wrong" in text and "Lite stack, bfloat16" in text
+    assert f"gets **{main['test_errors']} of 90** test spectra wrong" in text and "in bfloat16" in text
     assert "1 thread" in text and "1 threads" not in text
     assert "of the other 2 with 20 references each" in text and "On the challenge set" in text
     assert mf.full_sentence({}) == "No full-scale run is shipped."

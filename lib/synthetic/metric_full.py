@@ -411,9 +411,9 @@ def v24_summary(records: dict[str, dict[str, Any]]) -> pd.DataFrame:
 def _run_words(r: dict[str, Any]) -> str:
     precision = "bfloat16" if r["bf16"] else "float32"
     ending = "time-capped" if r.get("time_capped") else "stopped early" if r.get("stopped_early") else "epoch limit"
-    return (f"{r['model']} stack, {precision}, {r['epochs']} epochs ({ending}, best {r['best_epoch']}), "
-            f"{full_scale.duration(r['seconds'])} on {r['machine'].split(' (')[0]} with {r['threads']} "
-            f"thread{'' if r['threads'] == 1 else 's'}")  # fmt: skip
+    threads = f"{r['threads']} thread{'' if r['threads'] == 1 else 's'}"
+    return (f"{r['epochs']} epochs in {precision} ({ending}; best epoch {r['best_epoch']}), "
+            f"{full_scale.duration(r['seconds'])} on {r['machine'].split(' (')[0]} with {threads}")  # fmt: skip
 
 
 def full_sentence(records: dict[str, dict[str, Any]]) -> str:
@@ -424,24 +424,31 @@ def full_sentence(records: dict[str, dict[str, Any]]) -> str:
     main = pick(records, "main")
     if main:
         parts.append(
-            f"On the whole benchmark ({main['n_classes']} classes, {main['points']:,} points) the encoder "
-            f"({_run_words(main)}) gets {main['test_errors']} of {main['n_test']:,} test spectra wrong with "
-            f"{main['refs_per_class']} references per class and k = {main['k']} ({pct(main['test_accuracy'])}; V24 "
-            f"{pct(reference.V24_ACCURACY[0])} ± {pct(reference.V24_ACCURACY[1])}, their notebook "
-            f"{reference.V24_NOTEBOOK_TEST_ERRORS} wrong)."
+            f"On the whole benchmark ({main['n_classes']} classes, {main['points']:,} points) the {main['model']} "
+            f"encoder gets **{main['test_errors']} of {main['n_test']:,}** test spectra wrong with "
+            f"{main['refs_per_class']} references per class and k = {main['k']} (**{pct(main['test_accuracy'])}**; "
+            f"V24 {pct(reference.V24_ACCURACY[0])} ± {pct(reference.V24_ACCURACY[1])}, their notebook "
+            f"{reference.V24_NOTEBOOK_TEST_ERRORS} wrong); it trained for {_run_words(main)}."
         )
     unseen = pick(records, "unseen")
     if unseen:
         parts.append(
-            f"Trained on {len(unseen['seen_classes'])} classes ({_run_words(unseen)}), it classifies the "
+            f"Trained on {len(unseen['seen_classes'])} classes, a {unseen['model']} encoder classifies the "
             f"{unseen['n_test']} test spectra of the other {len(unseen['unseen_classes'])} with "
-            f"{unseen['refs_per_class']} references each at {pct(unseen['test_accuracy'])} "
-            f"({unseen['test_errors']} wrong; V24 {pct(reference.V24_UNSEEN_ACCURACY, 3)})."
+            f"{unseen['refs_per_class']} references each at **{pct(unseen['test_accuracy'])}** "
+            f"({unseen['test_errors']} wrong; V24 {pct(reference.V24_UNSEEN_ACCURACY, 3)}); it trained for "
+            f"{_run_words(unseen)}."
         )
-    for r in (r for r in records.values() if r["part"] == "challenge"):
+    challenge = [r for r in records.values() if r["part"] == "challenge"]
+    if challenge:
         parts.append(
-            f"On the challenge set the {_run_words(r)} encoder reaches {pct(r['test_accuracy'])} "
-            f"({r['test_errors']} of {r['n_test']} wrong; V24 {pct(reference.V24_CHALLENGE_ACCURACY)})."
+            "On the challenge set "
+            + "; ".join(
+                f"the {r['model']} encoder reaches **{pct(r['test_accuracy'])}** ({r['test_errors']} of "
+                f"{r['n_test']} wrong; {_run_words(r)})"
+                for r in challenge
+            )
+            + f" (V24 {pct(reference.V24_CHALLENGE_ACCURACY)})."
         )
     return " ".join(parts)
 
