@@ -180,17 +180,15 @@ def run(
     model = result.model.cpu().eval()
     scored = time.perf_counter()
     trainer = ms.Trainer(config, folder, seed=spec.seed)
+    ev = trainer.knn(model, eval_split, spec.refs_per_class)
     if spec.part == "unseen":
         rows = []
         for refs in UNSEEN_REFS:
-            ev = trainer.knn(model, eval_split, refs)
-            rows.append({"references per class": refs, "k": ev["k"], "test errors": ev["n_wrong"],
-                         "n test": ev["n"], "accuracy": ev["accuracy"]})  # fmt: skip
+            at = trainer.knn(model, eval_split, refs)
+            rows.append({"references per class": refs, "k": at["k"], "test errors": at["n_wrong"],
+                         "n test": at["n"], "accuracy": at["accuracy"]})  # fmt: skip
         seen_eval = trainer.knn(model, train_split, spec.refs_per_class)
         extra.update(unseen_table=rows, seen_errors=seen_eval["n_wrong"], seen_n_test=seen_eval["n"])
-        ev = trainer.knn(model, eval_split, spec.refs_per_class)
-    else:
-        ev = trainer.knn(model, eval_split, spec.refs_per_class)
     if spec.part == "main":
         pos, neg = metric.pair_distances(ev["test_emb"], eval_split["y_test"], 200_000, spec.seed)
         extra["distances"] = ms.distance_stats(pos, neg)
