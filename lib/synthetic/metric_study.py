@@ -408,7 +408,8 @@ def mixture_study(
             methods = {}
             if size <= max_combinations:
                 t0 = time.perf_counter()
-                methods["exact"] = (metric.nearest_combination(mix_emb, cents, k)[0], time.perf_counter() - t0, size)
+                exact = metric.nearest_combination(mix_emb, cents, k, max_combinations=max_combinations)[0]
+                methods["exact"] = (exact, time.perf_counter() - t0, size)
             for name, width in [(f"beam {beam}", beam), ("greedy", 1)]:
                 t0 = time.perf_counter()
                 pred = metric.beam_search(mix_emb, cents, k, beam=width)[0]
