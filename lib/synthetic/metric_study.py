@@ -541,11 +541,12 @@ def targets_table(main: Mapping[str, float], unseen: tuple[int, float], summary:
     """The beyond-the-paper targets (:mod:`lib.reference`), what this run reached and whether it meets them.
 
     ``main``: benchmark accuracy per encoder; ``unseen``: (references, accuracy); the mixture target compares the
-    3rd and 4th components of the last non-empty column of ``summary`` (beyond the paper, else V24's method).
+    3rd and 4th components of ``summary`` beyond the paper where given, else with V24's method.
     """
-    col = "ours, beyond the paper" if summary["ours, beyond the paper"].notna().any() else "ours, V24's method"
+    # per row the beyond-the-paper value where there is one, else V24's method
+    ours = summary["ours, beyond the paper"].fillna(summary["ours, V24's method"])
     deltas = {
-        name.replace("mixture of ", ""): summary.loc[name, col] - summary.loc[name, "V24"]
+        name.replace("mixture of ", ""): ours[name] - summary.loc[name, "V24"]
         for name in summary.index
         if name.startswith("mixture of") and (name.endswith("≥ 3 right") or name.endswith("≥ 4 right"))
     }
