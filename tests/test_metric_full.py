@@ -96,11 +96,20 @@ def test_rendering_beside_v24(tiny, tmp_path):
     assert list(mf.table1(main).columns.get_level_values(0).unique()) == ["2 components", "3 components",
                                                                           "4 components"]  # fmt: skip
     text = mf.full_sentence(records)
-    assert f"gets **{main['test_errors']} of 90** test spectra wrong" in text and "in bfloat16" in text
+    assert f"gets {main['test_errors']} of 90 test spectra wrong" in text and "in bfloat16" in text
     assert "1 thread" in text and "1 threads" not in text
     assert "of the other 2 with 20 references each" in text and "On the challenge set" in text
     assert mf.full_sentence({}) == "No full-scale run is shipped."
     assert mf.unseen_table(unseen).index.tolist() == list(mf.UNSEEN_REFS)
+    t1 = mf.table1(main)
+    assert ("2 components", "Lite encoder") in t1.columns
+    short = mf.shortfall_sentence(t1)
+    n_below = int((t1.xs("V24", axis=1, level=1) > t1.xs("Lite encoder", axis=1, level=1)).sum().sum())
+    assert (
+        short.startswith(f"The shipped encoder falls short of V24 in {n_below} of 9 rows")
+        if n_below
+        else "all 9" in short
+    )
 
 
 def test_fresh_main_run_is_the_beyond_the_paper_column(tiny, tmp_path):
@@ -145,8 +154,9 @@ def test_bad_settings_are_refused(tiny):
 
 def test_shipped_records_are_consistent():
     records = mf.load_records()  # the repository's book/synthetic/results/full/metric, checked file by file
+    assert {r["part"] for r in records.values()} == set(mf.PARTS)  # the chapter renders all three
     for name, r in records.items():
-        assert name == mf.MetricRun(r["part"], r["model"], r["seed"], bf16=r["bf16"]).name
+        assert name == mf.MetricRun(r["part"], r["model"], r["seed"], bf16=r["bf16"], fresh=r.get("fresh", False)).name
         assert r["points"] == 5000 and r["n_classes"] == (27 if r["part"] == "challenge" else 500)
 
 

@@ -396,8 +396,31 @@ def mixture_methods(record: dict[str, Any]) -> dict[int, str]:
 
 def table1(record: dict[str, Any]) -> pd.DataFrame:
     """V24 Table 1 beside a ``main`` record's mixtures (:func:`metric_study.table1`)."""
-    accuracy = pd.DataFrame(record["mixtures"]["accuracy"])
-    return ms.table1(accuracy, ["V24 encoder"], mixture_methods(record))
+    accuracy = pd.DataFrame(record["mixtures"]["accuracy"]).assign(encoder=encoder_label(record))
+    return ms.table1(accuracy, [encoder_label(record)], mixture_methods(record))
+
+
+def encoder_label(record: dict[str, Any]) -> str:
+    """Column name of a record's encoder in the mixture tables: ``Lite encoder``."""
+    return f"{record['model']} encoder"
+
+
+def shortfall_sentence(table: pd.DataFrame) -> str:
+    """In how many rows of :func:`table1` the shipped encoder is below V24, and by how much at most."""
+    ours, theirs = [], []
+    for k in table.columns.get_level_values(0).unique():
+        block = table[k].dropna()
+        mine = [c for c in block.columns if c != "V24"][0]
+        ours += block[mine].tolist()
+        theirs += block["V24"].tolist()
+    gaps = [t - o for o, t in zip(ours, theirs, strict=True)]
+    below = [g for g in gaps if g > 0]
+    if not below:
+        return f"The shipped encoder matches or beats V24 in all {len(gaps)} rows of Table 1."
+    return (
+        f"The shipped encoder falls short of V24 in {len(below)} of {len(gaps)} rows of Table 1, by up to "
+        f"{100 * max(below):.1f} percentage points."
+    )
 
 
 def v24_summary(records: dict[str, dict[str, Any]]) -> pd.DataFrame:
@@ -412,7 +435,7 @@ def v24_summary(records: dict[str, dict[str, Any]]) -> pd.DataFrame:
         missing = [p for p, r in zip(PARTS, (main, unseen, challenge), strict=True) if r is None]
         raise ValueError(f"no shipped record of the part(s) {', '.join(missing)}")
     refs = unseen["refs_per_class"]
-    plain = table1(main).xs("V24 encoder", axis=1, level=1)
+    plain = table1(main).xs(encoder_label(main), axis=1, level=1)
     no_fractions = pd.DataFrame(columns=["fraction", "accuracy", "V24"])
     fresh = pick(records, "main", encoder, fresh=True)
     return ms.summary_table(
@@ -425,7 +448,7 @@ def _run_words(r: dict[str, Any]) -> str:
     precision = "bfloat16" if r["bf16"] else "float32"
     ending = "time-capped" if r.get("time_capped") else "stopped early" if r.get("stopped_early") else "epoch limit"
     threads = f"{r['threads']} thread{'' if r['threads'] == 1 else 's'}"
-    return (f"{r['epochs']} epochs in {precision} ({ending}; best epoch {r['best_epoch']}), "
+    return (f"{r['epochs']} epochs in {precision}, {ending}, best epoch {r['best_epoch']}, "
             f"{full_scale.duration(r['seconds'])} on {r['machine'].split(' (')[0]} with {threads}")  # fmt: skip
 
 
@@ -438,8 +461,8 @@ def full_sentence(records: dict[str, dict[str, Any]]) -> str:
     if main:
         parts.append(
             f"On the whole benchmark ({main['n_classes']} classes, {main['points']:,} points) the {main['model']} "
-            f"encoder gets **{main['test_errors']} of {main['n_test']:,}** test spectra wrong with "
-            f"{main['refs_per_class']} references per class and k = {main['k']} (**{pct(main['test_accuracy'])}**; "
+            f"encoder gets {main['test_errors']} of {main['n_test']:,} test spectra wrong with "
+            f"{main['refs_per_class']} references per class and k = {main['k']} ({pct(main['test_accuracy'])}; "
             f"V24 {pct(reference.V24_ACCURACY[0])} ± {pct(reference.V24_ACCURACY[1])}, their notebook "
             f"{reference.V24_NOTEBOOK_TEST_ERRORS} wrong); it trained for {_run_words(main)}."
         )
@@ -447,7 +470,7 @@ def full_sentence(records: dict[str, dict[str, Any]]) -> str:
     if fresh:
         parts.append(
             f"Trained on fresh random spectra every epoch instead (beyond V24), the {fresh['model']} encoder gets "
-            f"**{fresh['test_errors']} of {fresh['n_test']:,}** wrong (**{pct(fresh['test_accuracy'])}**, k = "
+            f"{fresh['test_errors']} of {fresh['n_test']:,} wrong ({pct(fresh['test_accuracy'])}, k = "
             f"{fresh['k']}); it trained for {_run_words(fresh)}."
         )
     unseen = pick(records, "unseen")
@@ -455,7 +478,7 @@ def full_sentence(records: dict[str, dict[str, Any]]) -> str:
         parts.append(
             f"Trained on {len(unseen['seen_classes'])} classes, a {unseen['model']} encoder classifies the "
             f"{unseen['n_test']} test spectra of the other {len(unseen['unseen_classes'])} with "
-            f"{unseen['refs_per_class']} references each at **{pct(unseen['test_accuracy'])}** "
+            f"{unseen['refs_per_class']} references each at {pct(unseen['test_accuracy'])} "
             f"({unseen['test_errors']} wrong; V24 {pct(reference.V24_UNSEEN_ACCURACY, 3)}); it trained for "
             f"{_run_words(unseen)}."
         )
@@ -464,11 +487,11 @@ def full_sentence(records: dict[str, dict[str, Any]]) -> str:
         parts.append(
             "On the challenge set "
             + "; ".join(
-                f"the {r['model']} encoder reaches **{pct(r['test_accuracy'])}** ({r['test_errors']} of "
+                f"the {r['model']} encoder reaches {pct(r['test_accuracy'])} ({r['test_errors']} of "
                 f"{r['n_test']} wrong; {_run_words(r)})"
                 for r in challenge
             )
-            + f" (V24 {pct(reference.V24_CHALLENGE_ACCURACY)})."
+            + f"; V24: {pct(reference.V24_CHALLENGE_ACCURACY)}."
         )
     return " ".join(parts)
 
