@@ -12,10 +12,14 @@ validation spectra), all at 5,000 points:
   1, 2, 5, 10 and 20 references per class; ``test_pred`` is the 20-reference answer.
 * ``challenge``: S23's 27-class challenge set.
 
+``fresh=True`` (beyond V24) draws new random training spectra of the trained classes every epoch
+instead of V24's fixed training set; such a main run skips the mixtures.
+
 Training goes through :func:`lib.train.fit` with a checkpoint folder (default
 ``_build/cache/metric_full/<run>``), so a run stopped after any epoch continues where it stopped;
 ``finish_by`` ends a run after the first epoch past that many hours with its best weights (the record
-says ``time_capped``). A finished run writes ``<out>/<run>.json`` (``<run>``: ``<encoder>[-bf16]-<part>-s<seed>``;
+says ``time_capped``). A finished run writes ``<out>/<run>.json`` (``<run>``:
+``<encoder>[-fresh][-bf16]-<part>-s<seed>``;
 default folder ``book/synthetic/results/full/metric``) with the settings, the history, and ``test_pred``
 in the order of the part's test labels (:func:`test_labels`); no weights. :func:`read_checked` recounts the
 errors from ``test_pred``.
@@ -312,6 +316,8 @@ def encoder_speed(
     Random spectra, batches of ``batch_size / per_class`` classes × ``per_class``, Adam, batch-hard loss: the
     step :func:`metric_learning.train_encoder` repeats, on the current device and thread setting.
     """
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
     rows = []
     x = torch.rand(batch_size, input_len)
     y = torch.arange(batch_size // per_class).repeat_interleave(per_class)
