@@ -100,6 +100,13 @@ def test_rendering_beside_v24(tiny, tmp_path):
     assert "1 thread" in text and "1 threads" not in text
     assert "of the other 2 with 20 references each" in text and "On the challenge set" in text
     assert mf.full_sentence({}) == "No full-scale run is shipped."
+    speed = {"machine": "CPU", "settings": {}, "rows": [{"encoder": "Lite", "spectra per s": 10.0}]}
+    shown = mf.view(records, tiny["classes"], speed)
+    assert shown.main == main and shown.challenge is records["Lite-bf16-challenge-s0"]
+    assert shown.glue["fs_main_acc"] == main["test_accuracy"] and shown.glue["fs_n_targets"] == len(shown.targets)
+    assert int(shown.pairs["test spectra"].sum()) == main["test_errors"]
+    assert len(shown.challenge_by_kind) == 3 and shown.glue["fs_speed"].endswith("Lite is the fastest.")
+    assert shown.glue["fs_distances"].startswith("Same-class test pairs lie at a median distance of")
     assert mf.unseen_table(unseen).index.tolist() == list(mf.UNSEEN_REFS)
     t1 = mf.table1(main)
     assert ("2 components", "Lite encoder") in t1.columns

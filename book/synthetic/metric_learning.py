@@ -188,19 +188,9 @@ ms.glue_all(
 
 # %%
 fs = mf.load_records(full_dir or mf.RESULTS)
-fs_main, fs_unseen = mf.pick(fs, "main"), mf.pick(fs, "unseen")
-fs_ch = mf.pick(fs, "challenge", fs_main["model"])
-fs_speed = mf.load_speed()
+shipped = mf.view(fs, bench_classes, mf.load_speed())
 display(mf.runs_table(fs).style.format({"accuracy": "{:.4f}", "hours": "{:.2f}"}))
-fs_cfg = fs_main["config"]
-ms.glue_all(
-    {"fs_speed": mf.speed_sentence(fs_speed), "fs_sentence": mf.full_sentence(fs), "fs_lr": f"{fs_cfg['lr']:g}",
-     "fs_batch": fs_cfg["batch_size"], "fs_per_class": fs_main["settings"]["per_class"],
-     "fs_margin": fs_main["settings"]["margin"], "fs_lr_patience": fs_cfg["lr_patience"],
-     "fs_patience": fs_cfg["patience"], "fs_refs": fs_main["refs_per_class"],
-     "fs_main_acc": fs_main["test_accuracy"], "fs_unseen_acc": fs_unseen["test_accuracy"],
-     "fs_ch_acc": fs_ch["test_accuracy"]}
-)  # fmt: skip
+ms.glue_all(shipped.glue)
 
 # %% [markdown]
 # The training curves of the shipped runs (validation triplet loss and leave-one-out 1-NN
@@ -215,29 +205,11 @@ figures.training_curves({name: r["history"] for name, r in fs.items()}).show()
 # fresh random spectra every epoch, where that run is shipped):
 
 # %%
-fs_summary = mf.v24_summary(fs)
-display(fs_summary.dropna(axis=1, how="all").style.format("{:.4f}", na_rep="–"))
-fs_t1 = mf.table1(fs_main)
-fs_last = max(mf.mixture_methods(fs_main))
-fs_fresh = mf.pick(fs, "main", fs_main["model"], fresh=True)
-fs_values = {"V24's method": fs_main["test_accuracy"]}
-fs_values.update({"fresh spectra": fs_fresh["test_accuracy"]} if fs_fresh else {})
-fs_targets = ms.targets_table(fs_values, (fs_unseen["refs_per_class"], fs_unseen["test_accuracy"]), fs_summary)
-display(fs_targets.style.hide(axis="index"))
-fs_pred = np.array(fs_main["test_pred"])
-fs_pairs = ms.confusion_pairs(bench_classes, range(len(bench_classes)), mf.test_labels(fs_main), fs_pred)
-d = fs_main["distances"]
-ms.glue_all(
-    {"fs_confusions": ms.confusion_sentence(fs_pairs), "fs_mix_last": ms.mixture_sentence(fs_t1, fs_last),
-     "fs_shortfall": mf.shortfall_sentence(fs_t1),
-     "fs_methods": ", ".join(f"{k} components: {m}" for k, m in mf.mixture_methods(fs_main).items()),
-     "fs_n_met": int((fs_targets["met"] == "yes").sum()), "fs_n_targets": len(fs_targets),
-     "fs_distances": f"Same-class test pairs lie at a median distance of {d['pos_median']:.3f}, different-class "
-     f"pairs at {d['neg_median']:.3f} (AUC {d['auc']:.5f}). {ms.separation_sentence(d)}"}
-)  # fmt: skip
+display(shipped.summary.dropna(axis=1, how="all").style.format("{:.4f}", na_rep="–"))
+display(shipped.targets.style.hide(axis="index"))
 
 # %% tags=["hide-input"]
-figures.summary_bars(fs_summary).show()
+figures.summary_bars(shipped.summary).show()
 
 # %% [markdown]
 # {glue:text}`fs_n_met` of {glue:text}`fs_n_targets` beyond-the-paper targets are met at full
@@ -245,7 +217,7 @@ figures.summary_bars(fs_summary).show()
 # S23's cause:
 
 # %%
-display(fs_pairs)
+display(shipped.pairs)
 
 # %% [markdown]
 # {glue:text}`fs_confusions`
@@ -254,8 +226,8 @@ display(fs_pairs)
 # the number of references, and the challenge set by kind of triplet:
 
 # %% tags=["hide-input"]
-figures.unseen_curve(mf.unseen_table(fs_unseen), len(fs_unseen["unseen_classes"])).show()
-figures.challenge_bars(ms.challenge_by_kind(mf.test_labels(fs_ch), np.array(fs_ch["test_pred"]))).show()
+figures.unseen_curve(mf.unseen_table(shipped.unseen), len(shipped.unseen["unseen_classes"])).show()
+figures.challenge_bars(shipped.challenge_by_kind).show()
 
 # %% [markdown]
 # **Mixtures at full scale** (V24 Table 1; methods: {glue:text}`fs_methods`).
@@ -266,7 +238,7 @@ figures.challenge_bars(ms.challenge_by_kind(mf.test_labels(fs_ch), np.array(fs_c
 # encoder, shows how much an encoder built to be additive changes this.
 
 # %% tags=["hide-input"]
-figures.table1_bars(fs_t1, [mf.encoder_label(fs_main)], sorted(mf.mixture_methods(fs_main))).show()
+figures.table1_bars(shipped.table1, [mf.encoder_label(shipped.main)], sorted(mf.mixture_methods(shipped.main))).show()
 
 # %% [markdown]
 # ## Results of this build's run (reduced)

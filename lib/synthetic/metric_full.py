@@ -117,11 +117,6 @@ def default_checkpoints() -> Path:
     return BUILD / "cache" / "metric_full"
 
 
-def seen_unseen(n_classes: int, spec: MetricRun) -> tuple[np.ndarray, np.ndarray]:
-    """The classes the ``unseen`` part trains on and those it is tested on."""
-    return ms.split_seen(n_classes, spec.seen_share, spec.seed)
-
-
 def test_labels(record: dict[str, Any]) -> np.ndarray:
     """``y_test`` that a record's ``test_pred`` answers: its part's test spectra, relabelled for ``unseen``."""
     y = full_scale.test_labels(record["n_classes"], full_scale.DATASETS[PARTS[record["part"]]]["rules"])
@@ -171,7 +166,7 @@ def run(
     train_split = eval_split = data
     trained_on = np.arange(n_classes)
     if spec.part == "unseen":
-        trained_on, unseen = seen_unseen(n_classes, spec)
+        trained_on, unseen = ms.split_seen(n_classes, spec.seen_share, spec.seed)
         train_split, eval_split = ms.relabel(data, trained_on), ms.relabel(data, unseen)
         extra.update(seen_classes=trained_on.tolist(), unseen_classes=unseen.tolist())
     # fresh: new random training spectra of the trained classes every epoch, numbered as in train_split
@@ -500,6 +495,57 @@ def full_sentence(records: dict[str, dict[str, Any]]) -> str:
             + f"; V24: {pct(reference.V24_CHALLENGE_ACCURACY)}."
         )
     return " ".join(parts)
+
+
+@dataclass
+class FullScaleView:
+    """What the chapter shows of the shipped runs: the records it uses, its tables and its glued values."""
+
+    main: dict[str, Any]
+    unseen: dict[str, Any]
+    challenge: dict[str, Any]
+    summary: pd.DataFrame
+    table1: pd.DataFrame
+    targets: pd.DataFrame
+    pairs: pd.DataFrame
+    challenge_by_kind: pd.Series
+    glue: dict[str, Any]
+
+
+def distance_sentence(stats: dict[str, float]) -> str:
+    """Median same-class and different-class distances of the test pairs, the AUC and what it means."""
+    return (
+        f"Same-class test pairs lie at a median distance of {stats['pos_median']:.3f}, different-class pairs at "
+        f"{stats['neg_median']:.3f} (AUC {stats['auc']:.5f}). {ms.separation_sentence(stats)}"
+    )
+
+
+def view(records: dict[str, dict[str, Any]], classes: synthetic.ClassSet, speed: dict[str, Any]) -> FullScaleView:
+    """Everything the chapter renders of the shipped runs (``classes``: the benchmark's, for S23's causes)."""
+    summary = v24_summary(records)  # refuses a missing part
+    main = pick(records, "main")
+    unseen, challenge = pick(records, "unseen", main["model"]), pick(records, "challenge", main["model"])
+    fresh = pick(records, "main", main["model"], fresh=True)
+    methods = mixture_methods(main)
+    t1 = table1(main)
+    values = {"V24's method": main["test_accuracy"]}
+    values.update({"fresh spectra": fresh["test_accuracy"]} if fresh else {})
+    targets = ms.targets_table(values, (unseen["refs_per_class"], unseen["test_accuracy"]), summary)
+    pairs = ms.confusion_pairs(classes, range(len(classes)), test_labels(main), np.array(main["test_pred"]))
+    cfg, settings = main["config"], main["settings"]
+    glue = {
+        "fs_speed": speed_sentence(speed), "fs_sentence": full_sentence(records), "fs_lr": f"{cfg['lr']:g}",
+        "fs_batch": cfg["batch_size"], "fs_per_class": settings["per_class"], "fs_margin": settings["margin"],
+        "fs_lr_patience": cfg["lr_patience"], "fs_patience": cfg["patience"], "fs_refs": main["refs_per_class"],
+        "fs_main_acc": main["test_accuracy"], "fs_unseen_acc": unseen["test_accuracy"],
+        "fs_ch_acc": challenge["test_accuracy"], "fs_confusions": ms.confusion_sentence(pairs),
+        "fs_mix_last": ms.mixture_sentence(t1, max(methods)), "fs_shortfall": shortfall_sentence(t1),
+        "fs_methods": ", ".join(f"{k} components: {m}" for k, m in methods.items()),
+        "fs_n_met": int((targets["met"] == "yes").sum()), "fs_n_targets": len(targets),
+        "fs_distances": distance_sentence(main["distances"]),
+    }  # fmt: skip
+    by_kind = ms.challenge_by_kind(test_labels(challenge), np.array(challenge["test_pred"]))
+    return FullScaleView(main, unseen, challenge, summary, t1, targets, pairs, by_kind, glue)
 
 
 # --------------------------------------------------------------------------- command line
