@@ -174,7 +174,9 @@ def test_simulate_command_spreads_molecules_over_a_local_dask_cluster(tmp_path):
 def test_cost_counts_cpu_and_single_points_and_both_starts_agree():
     from lib.ir import validation
 
-    settings = {"identity": simulate.Settings(initial_hessian="identity"), "force field": simulate.Settings()}
+    # central differences, so that only the optimiser's start differs
+    settings = {"identity": simulate.Settings(initial_hessian="identity", differences="central"),
+                "force field": simulate.Settings(differences="central")}  # fmt: skip
     runs = validation.cost(["O", "CC=O"], settings)
     assert list(runs["setting"]) == ["identity", "identity", "force field", "force field"]
     assert list(runs["atoms"]) == [3, 7, 3, 7] and (runs["status"] == "ok").all()
@@ -203,22 +205,52 @@ def test_difference_schemes_agree_on_formaldehyde_and_only_the_central_key_is_un
     """Forward differences for heavy atoms, central for hydrogens: the X–H stretches keep their accuracy."""
     lines = {d: xtb.simulate("C=O", differences=d) for d in xtb.DIFFERENCES}
     central = np.sort(lines["central"].wavenumbers)
-    for scheme in ("forward", "hydrogen-central"):
+    for scheme in ("forward", "hydrogen-central", "bond-central"):
         assert len(lines[scheme].wavenumbers) == len(central) == 6
         assert np.abs(np.sort(lines[scheme].wavenumbers) - central).max() < 25
     n_atoms = 4
-    # single points of the Hessian: 6 per atom (central); 3 per atom + 1 (forward); 6 per H + 3 per heavy + 1
+    # single points of the Hessian: 6 per atom (central); 3 per atom (forward; the reference is the optimiser's
+    # last point, answered from memory); 6 per H + 3 per heavy atom; 4 per H (2 along the bond, 1 each across) + 3
     hessian_calls = {d: lines[d].calls - lines["central"].calls + 6 * n_atoms for d in xtb.DIFFERENCES}
-    assert hessian_calls["forward"] == 3 * n_atoms + 1
-    assert hessian_calls["hydrogen-central"] == 6 * 2 + 3 * 2 + 1
-    # the C–H stretches move less with hydrogen-central than with forward differences
+    assert hessian_calls["forward"] == 3 * n_atoms
+    assert hessian_calls["hydrogen-central"] == 6 * 2 + 3 * 2
+    assert hessian_calls["bond-central"] == 4 * 2 + 3 * 2
+    # the C–H stretches move less with hydrogen-central or bond-central than with forward differences
     top = slice(-2, None)
-    err = {d: np.abs(np.sort(lines[d].wavenumbers)[top] - central[top]).max() for d in ("forward", "hydrogen-central")}
-    assert err["hydrogen-central"] < err["forward"]
+    err = {d: np.abs(np.sort(lines[d].wavenumbers)[top] - central[top]).max() for d in xtb.DIFFERENCES}
+    assert err["hydrogen-central"] < err["forward"] and err["bond-central"] < err["forward"]
     with pytest.raises(ValueError, match="atomic numbers"):
         xtb.hessian_and_dipole_derivatives(None, np.zeros((1, 3)), differences="hydrogen-central")
     assert simulate.Settings(differences="central").key() == "32234f526e"  # the key before the field existed
     assert simulate.Settings(differences="forward").key() != simulate.Settings().key() != "32234f526e"
+
+
+def test_every_difference_scheme_recovers_a_quadratic_surface_exactly():
+    """Finite differences are exact on a quadratic energy (linear gradient and dipole), so every scheme, the rotated
+    bond frames of ``bond-central`` included, must return its Hessian and dipole derivatives."""
+    rng = np.random.default_rng(0)
+    positions = rng.normal(0, 2, (4, 3))
+    numbers = np.array([6, 8, 1, 1])
+    a = rng.normal(size=(12, 12))
+    hessian, dipole = a @ a.T, rng.normal(size=(3, 12))
+
+    def surface(flat, restart=None):
+        x = np.asarray(flat, dtype=float).ravel()
+        return 0.5 * x @ hessian @ x, hessian @ x, dipole @ x
+
+    for scheme in xtb.DIFFERENCES:
+        h, d = xtb.hessian_and_dipole_derivatives(surface, positions, 1e-3, scheme, numbers)
+        np.testing.assert_allclose(h, hessian, atol=1e-8, err_msg=scheme)
+        np.testing.assert_allclose(d, dipole, atol=1e-8, err_msg=scheme)
+
+
+def test_bond_frames_put_one_central_axis_along_each_x_h_bond():
+    positions = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [-1.0, 1.0, 0.0]])  # C, O, H bonded to C
+    frames, central = xtb.displacement_frames(positions, np.array([6, 8, 1]), "bond-central")
+    np.testing.assert_allclose(frames[2] @ frames[2].T, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(np.abs(frames[2][0]), np.array([1.0, 1.0, 0.0]) / np.sqrt(2), atol=1e-12)
+    assert central.tolist() == [[False] * 3, [False] * 3, [True, False, False]]
+    np.testing.assert_array_equal(frames[0], np.eye(3))
 
 
 def test_settings_of_a_record_fill_the_fields_added_since_as_they_were():

@@ -38,8 +38,9 @@ class Settings:
     optimiser: str = "BFGS"  # scipy.optimize.minimize method for the geometry
     initial_hessian: str = "force-field"  # BFGS starts from the MMFF/UFF Hessian ("identity": plain BFGS)
     # Hessian by finite differences of the gradients: "central" for every coordinate, "forward"
-    # for every coordinate, or "hydrogen-central" (central for hydrogen atoms, forward otherwise)
-    differences: str = "hydrogen-central"
+    # for every coordinate, "hydrogen-central" (central for hydrogen atoms, forward otherwise) or
+    # "bond-central" (hydrogens: central along the X–H bond, forward across it; forward otherwise)
+    differences: str = "bond-central"
 
     # values of the fields added later, as the records made before them were computed
     LEGACY = {"initial_hessian": "identity", "differences": "central"}
@@ -73,10 +74,12 @@ class Settings:
         modes above 100 cm⁻¹ ≲ 2.5 cm⁻¹ on a NIST sample). Central differences for every
         coordinate are the most accurate Hessian, and the cheaper schemes differ from it by a
         few cm⁻¹ (the *Simulated spectra* chapter measures both): records made with central
-        differences are reused by every scheme, not recomputed.
+        differences are reused by every scheme, not recomputed, and those made with
+        hydrogen-central differences by the bond-central scheme (which displaces fewer times).
         """
         keys = [self.key()]
-        for differences in dict.fromkeys([self.differences, "central"]):
+        finer = ["hydrogen-central"] if self.differences == "bond-central" else []
+        for differences in dict.fromkeys([self.differences, *finer, "central"]):
             base = replace(self, differences=differences)
             earlier = {k: v for k, v in base._fields().items() if k != "initial_hessian"}
             keys += [base.key(), _hash(earlier), replace(base, initial_hessian="identity").key()]

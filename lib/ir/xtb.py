@@ -139,18 +139,35 @@ class XTB:
         self.calc.set("accuracy", accuracy)
         self.calc.set("max-iter", 500)
         self._restart = None
+        self._last: tuple[np.ndarray, tuple] | None = None
         self.calls = 0
 
-    def __call__(self, positions: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Energy (Hartree), gradient (Hartree/Bohr, n×3) and dipole (e·Bohr) at ``positions``."""
-        self.calc.update(positions=np.asarray(positions, dtype=float).reshape(-1, 3))
+    @property
+    def state(self):
+        """The wavefunction of the last single point (pass as ``restart`` to start another from it)."""
+        return self._restart
+
+    def __call__(self, positions: np.ndarray, restart=None) -> tuple[float, np.ndarray, np.ndarray]:
+        """Energy (Hartree), gradient (Hartree/Bohr, n×3) and dipole (e·Bohr) at ``positions``.
+
+        The SCF starts from ``restart`` (a :attr:`state`) when given, else from the last single point's
+        wavefunction. A repeat of the last positions (the optimiser's final point, then the Hessian's
+        reference) is answered from memory, without a single point."""
+        positions = np.asarray(positions, dtype=float).reshape(-1, 3)
+        if self._last is not None and np.array_equal(self._last[0], positions):
+            energy, gradient, dipole = self._last[1]
+            return energy, gradient.copy(), dipole.copy()
+        self.calc.update(positions=positions)
+        start = restart if restart is not None else self._restart
         try:
-            result = self.calc.singlepoint(self._restart, copy=True) if self._restart else self.calc.singlepoint()
+            result = self.calc.singlepoint(start, copy=True) if start else self.calc.singlepoint()
         except Exception as err:  # tblite raises its own RuntimeError subclasses
             raise SimulationError(f"xtb: single point failed ({err})") from None
         self._restart = result
         self.calls += 1
-        return float(result.get("energy")), np.array(result.get("gradient")), np.array(result.get("dipole"))
+        values = (float(result.get("energy")), np.array(result.get("gradient")), np.array(result.get("dipole")))
+        self._last = (positions.copy(), values)
+        return values[0], values[1].copy(), values[2].copy()
 
 
 def optimise(
@@ -185,7 +202,30 @@ def optimise(
     return result.x.reshape(-1, 3)
 
 
-DIFFERENCES = ("central", "forward", "hydrogen-central")
+DIFFERENCES = ("central", "forward", "hydrogen-central", "bond-central")
+
+
+def displacement_frames(positions: np.ndarray, numbers: np.ndarray, differences: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per atom, three orthonormal displacement directions (n×3×3, rows) and whether each is taken by central
+    differences (n×3) under ``differences`` (see :func:`hessian_and_dipole_derivatives`)."""
+    n = len(positions)
+    frames = np.repeat(np.eye(3)[None], n, axis=0)
+    central = np.full((n, 3), differences == "central")
+    if differences in ("hydrogen-central", "bond-central"):
+        if numbers is None:
+            raise ValueError(f"differences={differences!r} needs the atomic numbers")
+        hydrogen = np.asarray(numbers) == 1
+        central[hydrogen] = differences == "hydrogen-central"
+        if differences == "bond-central" and n > 1:
+            for a in np.flatnonzero(hydrogen):
+                distance = np.linalg.norm(positions - positions[a], axis=1)
+                distance[a] = np.inf
+                bond = positions[a] - positions[int(np.argmin(distance))]
+                # first axis along the X–H bond (central), the other two perpendicular to it (forward)
+                q, _ = np.linalg.qr(np.column_stack([bond, np.eye(3)]))
+                frames[a] = q.T[:3]
+                central[a] = (True, False, False)
+    return frames, central
 
 
 def hessian_and_dipole_derivatives(
@@ -196,33 +236,40 @@ def hessian_and_dipole_derivatives(
     ``differences="central"`` takes two gradients per coordinate (error ∝ step²);
     ``"forward"`` takes one plus the reference (error ∝ step, half the cost);
     ``"hydrogen-central"`` is central for the coordinates of hydrogen atoms (``numbers``
-    needed), which carry the strongly anharmonic X–H stretches, and forward for the others.
+    needed), which carry the strongly anharmonic X–H stretches, and forward for the others;
+    ``"bond-central"`` displaces each hydrogen along its bond to the nearest atom (central: the
+    anharmonic stretch) and across it (forward: the milder bends), 4 gradients per hydrogen
+    instead of 6. The Hessian is linear in the displacement, so the columns taken along a
+    rotated frame ``B`` (rows: directions) give the Cartesian ones as ``C @ B``.
     """
     if differences not in DIFFERENCES:
         raise ValueError(f"differences must be one of {DIFFERENCES}, got {differences!r}")
-    flat = positions.ravel()
+    pos = np.asarray(positions, dtype=float).reshape(-1, 3)
+    flat = pos.ravel()
+    frames, central = displacement_frames(pos, numbers, differences)
     n = flat.size
-    central = np.full(n, differences == "central")
-    if differences == "hydrogen-central":
-        if numbers is None:
-            raise ValueError("differences='hydrogen-central' needs the atomic numbers")
-        central = np.repeat(np.asarray(numbers) == 1, 3)
     hessian = np.empty((n, n))
     dipole_derivative = np.empty((3, n))
     if not central.all():
         _, g_ref, mu_ref = xtb(flat)
-    for i in range(n):
-        shifted = flat.copy()
-        shifted[i] += step
-        _, g_plus, mu_plus = xtb(shifted)
-        if not central[i]:
-            hessian[i] = (g_plus.ravel() - g_ref.ravel()) / step
-            dipole_derivative[:, i] = (mu_plus - mu_ref) / step
-            continue
-        shifted[i] -= 2 * step
-        _, g_minus, mu_minus = xtb(shifted)
-        hessian[i] = (g_plus.ravel() - g_minus.ravel()) / (2 * step)
-        dipole_derivative[:, i] = (mu_plus - mu_minus) / (2 * step)
+    # every displaced SCF starts from the reference wavefunction, one step away (not from the previous displacement)
+    reference = getattr(xtb, "state", None)
+    for atom in range(len(pos)):
+        columns, dipoles = np.empty((n, 3)), np.empty((3, 3))
+        for k in range(3):
+            shift = np.zeros_like(pos)
+            shift[atom] = step * frames[atom, k]
+            _, g_plus, mu_plus = xtb((pos + shift).ravel(), restart=reference)
+            if central[atom, k]:
+                _, g_minus, mu_minus = xtb((pos - shift).ravel(), restart=reference)
+                columns[:, k] = (g_plus.ravel() - g_minus.ravel()) / (2 * step)
+                dipoles[:, k] = (mu_plus - mu_minus) / (2 * step)
+            else:
+                columns[:, k] = (g_plus.ravel() - g_ref.ravel()) / step
+                dipoles[:, k] = (mu_plus - mu_ref) / step
+        block = slice(3 * atom, 3 * atom + 3)
+        hessian[:, block] = columns @ frames[atom]
+        dipole_derivative[:, block] = dipoles @ frames[atom]
     return 0.5 * (hessian + hessian.T), dipole_derivative
 
 
@@ -283,6 +330,7 @@ def simulate(
     xtb = XTB(molecule, method)
     guess = molecule.model_hessian if initial_hessian == "force-field" else None
     positions = optimise(xtb, molecule.positions, method=optimiser, hessian=guess)
+    energy, _, _ = xtb(positions)  # the optimiser's last point: from memory
     masses = molecule.masses
     notes: list[str] = []
     for attempt in range(retries + 1):
@@ -299,7 +347,7 @@ def simulate(
         positions = optimise(
             xtb, positions, method=optimiser, hessian=hessian if initial_hessian == "force-field" else None
         )
-    energy, _, _ = xtb(positions)
+        energy, _, _ = xtb(positions)
     return LineSpectrum(wavenumbers, intensities, positions, molecule.numbers, energy, notes, calls=xtb.calls)
 
 
