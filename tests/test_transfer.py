@@ -372,3 +372,31 @@ def test_loss_sentence_reads_the_step_on_both_scores():
     worse = frame.assign(**{"simulated val., ensemble": [0.84, 0.75]})
     assert "would not have been chosen" in ab.loss_sentence(worse)
     assert ab.loss_sentence(frame.iloc[:1]) == ""
+
+
+def test_offsets_lift_the_floor_between_bands():
+    lines = _one([1000.0], [1.0])
+    rng = np.random.default_rng(0)
+    physics = Physics(fwhm=10.0, offset=0.2)
+    floors = [transfer.render(lines, GRID, physics, rng)[0, GRID > 3000].min() for _ in range(40)]
+    # spectra are renormalised to a maximum of 1: an offset c leaves c / (1 + c) between the bands
+    assert 0.0 <= min(floors) < 0.03 and 0.12 < max(floors) <= 0.2 / 1.2 + 1e-6
+    assert transfer.is_random(Physics(offset=0.1)) and transfer.is_random(Physics(water=0.5))
+
+
+def test_water_vapour_is_a_comb_in_water_regions_in_its_share_of_spectra():
+    w = transfer.water_vapour(GRID, np.random.default_rng(0))
+    assert w.min() >= 0 and w.max() == pytest.approx(1.0)
+    assert w[(GRID > 2200) & (GRID < 3200)].max() < 1e-3  # nothing between the bend and the stretches
+    assert w[(GRID > 1450) & (GRID < 1750)].mean() > 0.05
+    assert np.abs(np.diff(w[(GRID > 1450) & (GRID < 1750)])).mean() > 0.05  # a comb, not a smooth band
+    lines = _one([1000.0], [1.0])
+    quiet = (GRID > 1400) & (GRID < 1800)
+
+    def share(physics):
+        rng = np.random.default_rng(1)
+        return np.mean([transfer.render(lines, GRID, physics, rng)[0, quiet].max() > 0.02 for _ in range(200)])
+
+    assert share(Physics(fwhm=10.0, water=1.0, water_share=0.0)) == 0.0
+    assert 0.03 < share(Physics(fwhm=10.0, water=1.0, water_share=0.1)) < 0.2
+    assert share(Physics(fwhm=10.0, water=1.0)) > 0.9

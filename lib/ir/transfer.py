@@ -163,8 +163,9 @@ class Randomise:
 class Physics:
     """How lines become a spectrum (see the module docstring). Intensity noise is the standard deviation of
     the log of a per-line factor; ``noise`` that of white noise and ``baseline`` the largest amplitude of a
-    smooth drift (both relative to the maximum); ``atmosphere`` the largest height of water-vapour and CO₂
-    bands (:func:`atmosphere`)."""
+    smooth drift and ``offset`` that of a constant one (all relative to the maximum); ``atmosphere`` the largest
+    height of water-vapour and CO₂ bands (:func:`atmosphere`), ``water`` that of water vapour in the sample path
+    (:func:`water_vapour`) in a share ``water_share`` of the spectra."""
 
     scale: float = 1.0
     high_scale: float | None = None  # None: ``scale`` everywhere
@@ -178,6 +179,9 @@ class Physics:
     baseline: float = 0.0
     atmosphere: float = 0.0
     randomise: Randomise = Randomise()
+    offset: float = 0.0
+    water: float = 0.0
+    water_share: float = 1.0  # share of the spectra that carry water vapour (when ``water`` > 0)
 
     def to_dict(self) -> dict:
         """Plain dictionary for JSON files."""
@@ -284,6 +288,17 @@ def atmosphere(grid: np.ndarray, height: float, rng: np.random.Generator) -> np.
     return out
 
 
+def water_vapour(grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Water vapour in the sample path, as absorption (positive): the bend and stretch bands of
+    :data:`ATMOSPHERE_BANDS` with their random comb of rotational lines, relative heights as there, maximum 1."""
+    out = np.zeros_like(grid, dtype=float)
+    for centre, width, rel in ATMOSPHERE_BANDS:
+        if width > 50:
+            out += rel * np.exp(-0.5 * ((grid - centre) / width) ** 2) * rng.uniform(0, 1, grid.size) ** 2
+    peak = out.max()
+    return out / peak if peak > 0 else out
+
+
 FINE_STEP = 1.0  # cm⁻¹: lines are binned on this step and convolved with the band (FFT) before sampling the grid
 FFT_LEN = 8192  # points of the circular convolution (> grid span + margins, so no band wraps around)
 
@@ -345,13 +360,17 @@ def render(
     out = np.clip(out, 0, None)
     peak = out.max(axis=1, keepdims=True)
     out = np.divide(out, peak, out=np.zeros_like(out), where=peak > 0)
-    if rng is not None and (physics.baseline or physics.atmosphere or physics.noise):
+    if rng is not None and (physics.baseline or physics.atmosphere or physics.noise or physics.offset or physics.water):
         for i in range(n):
             spectrum = out[i]
             if physics.baseline:
                 spectrum = spectrum + smooth_baseline(grid, physics.baseline, rng)
+            if physics.offset:
+                spectrum = spectrum + rng.uniform(0, physics.offset)
             if physics.atmosphere:
                 spectrum = spectrum + atmosphere(grid, physics.atmosphere, rng)
+            if physics.water and rng.uniform() < physics.water_share:
+                spectrum = spectrum + rng.uniform(0, physics.water) * water_vapour(grid, rng)
             if physics.noise:
                 spectrum = spectrum + rng.normal(0, rng.uniform(0, physics.noise), grid.size)
             spectrum = np.clip(spectrum, 0, None)
@@ -388,7 +407,8 @@ def renderer(lines: LineSet, grid: np.ndarray | None = None, physics: Physics = 
 def is_random(physics: Physics) -> bool:
     """Whether :func:`render` with a generator differs from the nominal spectra."""
     r = physics.randomise
-    return bool(physics.intensity_noise or physics.noise or physics.baseline or physics.atmosphere or r.scale
+    return bool(physics.intensity_noise or physics.noise or physics.baseline or physics.atmosphere or physics.offset
+                or physics.water or r.scale
                 or r.high_scale or r.fwhm != (1.0, 1.0) or r.jitter or r.pr_separation)  # fmt: skip
 
 
