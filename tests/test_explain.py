@@ -166,6 +166,30 @@ def test_group_frequency_table_and_share():
     assert np.isnan(share.loc["alkane", "share"])
 
 
+def test_measured_band_share_follows_the_classifier_into_the_textbook_range():
+    grid = default_grid()
+    model = _positive_model(grid.size)
+    centres = explain.column_wavenumbers(model, grid)
+    nitrile_cols = explain.in_ranges(centres, [(2150.0, 2320.0)])
+    with torch.no_grad():  # nitriles read only columns around their band, ethers every column alike
+        w = model.classifier[0].weight.view(model.n_groups, *model.latent_shape)
+        w[6] = 0.0
+        w[6][:, nitrile_cols] = 1.0
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (5, grid.size))
+    y = np.zeros((5, 17))
+    y[:3, 6] = 1
+    y[3:, 13] = 1
+    table = explain.measured_band_share([model, model], x, y, grid)
+    assert list(table.index) == ["nitriles", "ether"] and list(table["spectra"]) == [3, 2]
+    assert table.loc["nitriles", "ratio"] > 10 and table.loc["nitriles", "share"] > 0.25  # windows spill over the edges
+    assert table.loc["ether", "ratio"] == pytest.approx(1.0, abs=0.3)  # flat weights: about chance
+    with pytest.raises(ValueError, match="no group"):
+        explain.measured_band_share([model], x, np.zeros((5, 17)), grid)
+    sentence = explain.band_share_sentence({"ours": table})
+    assert sentence.startswith("ours: 1 of 2 groups above chance") or sentence.startswith("ours: 2 of 2 groups")
+
+
 # --------------------------------------------------------------------------- region study
 def test_region_study_splits_by_group():
     grid = default_grid()

@@ -96,3 +96,9 @@ def test_threshold_and_same_molecule_notes():
 def test_bare_split_run_names_the_stop():
     text = sentences.bare_split_run(8, 2, 0.314)
     assert "after 8 epochs" in text and "at epoch 2" in text and "micro-F1 0.31" in text
+
+
+def test_shipped_vs_r23_names_the_side_and_the_gap():
+    assert sentences.shipped_vs_r23(0.64, 0.70).endswith("0.70 as an ensemble, 0.06 above it.")
+    assert sentences.shipped_vs_r23(0.72, 0.70).endswith("0.02 below it.")
+    assert "score the same (0.70)" in sentences.shipped_vs_r23(0.701, 0.70)

@@ -28,10 +28,9 @@ EXPECTED = {
 
 def test_shipped_folder_is_small_documented_and_the_default():
     nets = sorted(p.stem for p in SHIPPED.glob("*.pt"))
-    assert nets == ["seed0", "seed1", "seed2"]
     assert sum(p.stat().st_size for p in SHIPPED.iterdir()) <= 5 * 2**20
     info = transfer_ablation.shipped_info()
-    assert info["seeds"] == [0, 1, 2] and info["data"]["n_train"] > 600
+    assert nets == [f"seed{s}" for s in info["seeds"]] and len(nets) >= 3 and info["data"]["n_train"] > 600
     assert Physics.from_dict(info["physics"]).atmosphere > 0 and len(info["commit"]) == 40
     runs = json.loads((SHIPPED / "runs.json").read_text())
     assert sorted(runs) == nets and all(r["groups"] == list(GROUPS) for r in runs.values())

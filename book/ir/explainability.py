@@ -60,7 +60,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from lib import notebook
-from lib.ir import explain, fg
+from lib.ir import explain, fg, predict
 from lib.ir.explain import faithfulness, figures, rules
 from lib.models import fga
 from lib.paths import data_file
@@ -447,6 +447,25 @@ glue("tight_md", Markdown(rules.join(f"{m} {v:.2f}" for m, v in tight.sort_value
 # %% [markdown]
 # With the tight tolerance of {glue:text}`syn_tol_min` points (about a peak's width) the trained
 # net's distinctive-peak precision is {glue:md}`tight_md`.
+#
+# ### The shipped ensemble on measured spectra
+#
+# The ensemble `python -m lib predict` uses by default (`lib/weights/fga`) learnt from simulated
+# spectra only. Does it look at the textbook bands when it reads *measured* ones? Per group present
+# in the real spectra: R23's activation × weight relevance summed over the spectra that carry the
+# group and over the members (negatives clipped), and its share inside the group's textbook ranges,
+# beside chance and R23's published models on the same spectra.
+
+# %%
+shipped_models, _ = predict.load_model(predict.SHIPPED_MODELS)
+on_real = {"shipped": explain.measured_band_share(shipped_models, real.x, real.y, grid)}
+if r23 is not None:
+    on_real["R23 published"] = explain.measured_band_share(r23, real.x, real.y, grid)
+display(pd.concat(on_real, axis=1).round(2))
+glue("measured_share_text", explain.band_share_sentence(on_real), display=False)
+
+# %% [markdown]
+# On the real spectra, textbook ranges against chance: {glue:text}`measured_share_text`
 #
 # ## Discussion
 #

@@ -208,3 +208,45 @@ def ranges_text(table: Mapping[str, Sequence[tuple[float, float]]] = GROUP_FREQU
     """The textbook ranges one row per group, as text (``lo–hi, lo–hi`` cm⁻¹)."""
     rows = {g: ", ".join(f"{lo:.0f}–{hi:.0f}" for lo, hi in r) for g, r in table.items()}
     return pd.Series(rows, name="textbook ranges (cm⁻¹)").rename_axis("group").to_frame()
+
+
+def measured_band_share(
+    models: Sequence,
+    spectra: np.ndarray,
+    labels: np.ndarray,
+    grid: np.ndarray,
+    groups: Sequence[str] = R23_GROUPS,
+    table: Mapping[str, Sequence[tuple[float, float]]] = GROUP_FREQUENCIES,
+) -> pd.DataFrame:
+    """Where an ensemble looks on (measured) spectra that carry a group: per group with positives and textbook
+    ranges, R23's activation × weight relevance (:func:`lib.ir.explain.attribution.act_x_weight`, negatives
+    clipped) summed over those spectra and the ``models``, and its :func:`textbook_share` on the ``grid``
+    wavenumbers; ``spectra`` is the number of spectra behind each row."""
+    from lib.ir.explain.attribution import act_x_weight
+
+    labels = np.asarray(labels)
+    names, profiles, counts = [], [], []
+    for g, name in enumerate(groups):
+        rows = np.flatnonzero(labels[:, g] > 0)
+        if not len(rows) or not table.get(name):
+            continue
+        total = sum(np.clip(act_x_weight(m, spectra[rows], g), 0.0, None).sum(axis=0) for m in models)
+        names.append(name)
+        profiles.append(total)
+        counts.append(len(rows))
+    if not names:
+        raise ValueError("no group with textbook ranges is present in the labels")
+    out = textbook_share(np.array(profiles), grid, names, table)
+    out["spectra"] = counts
+    return out
+
+
+def band_share_sentence(tables: Mapping[str, pd.DataFrame]) -> str:
+    """One sentence per ensemble of :func:`measured_band_share` tables: in how many of the groups present its
+    relevance falls inside the textbook ranges more than chance would put there, and the median ratio."""
+    parts = []
+    for name, table in tables.items():
+        ratio = table["ratio"].astype(float)
+        parts.append(f"{name}: {int((ratio > 1).sum())} of {len(table)} groups above chance, median ratio "
+                     f"{float(ratio.median()):.1f}")  # fmt: skip
+    return "; ".join(parts) + "."
