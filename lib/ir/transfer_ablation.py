@@ -261,7 +261,7 @@ def steps_through(step_name: str, steps: Sequence[Step] = STEPS) -> list[Step]:
 
 def ship(
     out: str | os.PathLike,
-    through: str = "more molecules",
+    through: str = STEPS[-1].name,
     fit_half: int = 0,
     seeds: Sequence[int] = (0, 1, 2),
     max_epochs: int = 20,
@@ -465,7 +465,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
     p = sub.add_parser("transfer-ship", help="train the shipped FGA ensemble on simulated spectra (lib/weights/fga)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "weights" / "fga")
-    p.add_argument("--through", default="more molecules", help="last ablation step whose physics is used")
+    p.add_argument("--through", default=STEPS[-1].name, help="last ablation step used (default: the last, all steps)")
     p.add_argument("--fit-half", type=int, default=0, choices=(0, 1), help="half of the real spectra fitted on")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--max-epochs", type=int, default=20)
