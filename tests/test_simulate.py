@@ -291,3 +291,19 @@ def test_scheme_table_compares_cost_and_shifts_with_the_reference():
     assert table.loc["central", "max shift (cm⁻¹)"] == 0.0
     with pytest.raises(KeyError, match="reference setting 'hybrid'"):
         validation.scheme_table(runs, "hybrid")
+
+
+def test_each_molecule_runs_with_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = xtb.simulate
+
+    def spy(*args, **kwargs):
+        seen.append(max((pool["num_threads"] for pool in threadpool_info()), default=1))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(xtb, "simulate", spy)
+    record = simulate.simulate_record("O")
+    assert record["status"] == "ok"
+    assert seen == [1]

@@ -212,14 +212,17 @@ glue("band_verdict", "most" if within >= 0.75 else "about half" if within >= 0.4
 # ### Cost per molecule
 #
 # What does one NIST molecule cost? A random sample of the NIST gas-phase index follows its size
-# distribution. We simulate each molecule from scratch four times, one after the other in this
-# process: with BFGS started from the identity (the plain optimiser) and from the MMFF Hessian
-# (the settings in use), and, from the MMFF start, with two cheaper Hessians: one-sided (forward)
-# differences for every coordinate (three gradients per atom instead of six), and central
-# differences for the hydrogen atoms only, whose X–H stretches are the most anharmonic modes,
-# with forward differences for the heavier atoms. We count CPU seconds of this process, not wall
+# distribution. We simulate each molecule from scratch five times, one after the other in this
+# process: with BFGS started from the identity (the plain optimiser) and from the MMFF Hessian,
+# and, from the MMFF start, with three cheaper Hessians: one-sided (forward) differences for
+# every coordinate (three gradients per atom instead of six), central differences for the
+# hydrogen atoms only, whose X–H stretches are the most anharmonic modes, with forward
+# differences for the heavier atoms, and central differences only along each X–H bond. We count CPU seconds of this process, not wall
 # time: other jobs on the machine slow the wall clock but not the CPU time a molecule needs; the
-# number of GFN2-xTB single points does not depend on the machine at all.
+# number of GFN2-xTB single points does not depend on the machine at all. Each molecule runs with
+# one BLAS thread (`lib.ir.simulate.simulate_record`): its matrices are tiny, and a threaded
+# eigendecomposition of a small Hessian spins on a busy machine for far more CPU time than it
+# saves; parallelism comes from the worker processes.
 
 # %%
 index = labels.read_index(data_file("nist_gas_ir_index.csv", data_dir))
