@@ -369,7 +369,7 @@ glue("data_size", sentences.data_size(ship_info, json.loads(Path(size_file).read
 # validation spectra the ensemble goes from {glue:text}`abl_first_sim:.2f` to
 # {glue:text}`abl_last_sim:.2f`: what helps on measured spectra is not what scores on clean
 # simulations. {glue:text}`abl_loss` With {glue:text}`abl_seeds:d` seeds and
-# {glue:text}`n_real:d` test spectra, steps of a few hundredths are within the noise. The
+# {glue:text}`n_real:d` test spectra, steps of a few hundredths are within the noise.
 #
 # The last two physics steps came from looking at *which* real spectra drew the false positives,
 # not at scores. Trained on spectra that return to zero between their bands, a net reads broad
@@ -381,8 +381,9 @@ glue("data_size", sentences.data_size(ship_info, json.loads(Path(size_file).read
 # the *water vapour* step adds it, up to the strongest band's height, to one training spectrum in
 # ten (in every spectrum it taught the net to distrust the water regions, and carbonyl and O–H
 # bands were missed). Their amplitudes are physical guesses, scored like every other step on the
-# held-out halves. The
-# ensemble shipped as the default of `python -m lib predict`
+# held-out halves.
+#
+# The ensemble shipped as the default of `python -m lib predict`
 # (`lib/weights/fga`, every step, {glue:text}`ship_seeds:d` seeds, trained by
 # `python -m lib transfer-ship` on {glue:text}`ship_train:,d` simulated molecules) scores
 # {glue:text}`ship_member:.2f` per model and {glue:text}`ship_ens:.2f` as an ensemble on all real
