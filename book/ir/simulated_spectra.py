@@ -217,8 +217,9 @@ glue("band_verdict", "most" if within >= 0.75 else "about half" if within >= 0.4
 # and, from the MMFF start, with three cheaper Hessians: one-sided (forward) differences for
 # every coordinate (three gradients per atom instead of six), central differences for the
 # hydrogen atoms only, whose X–H stretches are the most anharmonic modes, with forward
-# differences for the heavier atoms, and central differences only along each X–H bond. We count CPU seconds of this process, not wall
-# time: other jobs on the machine slow the wall clock but not the CPU time a molecule needs; the
+# differences for the heavier atoms, and central differences only along each X–H bond. We count
+# CPU seconds of this process, not wall time: other jobs on the machine slow the wall clock but
+# not the CPU time a molecule needs; the
 # number of GFN2-xTB single points does not depend on the machine at all. Each molecule runs with
 # one BLAS thread (`lib.ir.simulate.simulate_record`): its matrices are tiny, and a threaded
 # eigendecomposition of a small Hessian spins on a busy machine for far more CPU time than it

@@ -115,12 +115,12 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
 
     start, cpu_start = time.perf_counter(), time.process_time()
     record = {"input": text, "settings": asdict(settings), "status": "failed", "error": None}
-    # One BLAS/OpenMP thread per molecule: its matrices are tiny (3n ≲ 200), and a threaded eigh
-    # of a 60×60 Hessian spends ~40x the CPU of a single-threaded one on a busy machine (measured:
-    # 47 ms vs 1 ms). Parallelism comes from worker processes instead.
-    with threadpool_limits(1):
-        try:
-            record["inchikey"] = inchikey(text)
+    try:
+        record["inchikey"] = inchikey(text)
+        # One BLAS/OpenMP thread per molecule: its matrices are tiny (3n ≲ 200), and a threaded eigh
+        # of a 60×60 Hessian spends ~40x the CPU of a single-threaded one on a busy machine (measured:
+        # 47 ms vs 1 ms). Parallelism comes from worker processes instead.
+        with threadpool_limits(1):
             line = xtb.simulate(
                 text,
                 settings.seed,
@@ -131,18 +131,18 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
                 initial_hessian=settings.initial_hessian,
                 differences=settings.differences,
             )
-            record.update(
-                status="imaginary" if line.n_imaginary else "ok",
-                wavenumbers=line.wavenumbers.round(3).tolist(),
-                intensities=line.intensities.round(5).tolist(),
-                numbers=line.numbers.tolist(),
-                positions_bohr=line.positions.round(6).tolist(),
-                energy=line.energy,
-                notes=line.notes,
-                calls=line.calls,
-            )
-        except Exception as err:  # recorded, never raised: one bad molecule must not stop a batch
-            record["error"] = f"{type(err).__name__}: {err}"
+        record.update(
+            status="imaginary" if line.n_imaginary else "ok",
+            wavenumbers=line.wavenumbers.round(3).tolist(),
+            intensities=line.intensities.round(5).tolist(),
+            numbers=line.numbers.tolist(),
+            positions_bohr=line.positions.round(6).tolist(),
+            energy=line.energy,
+            notes=line.notes,
+            calls=line.calls,
+        )
+    except Exception as err:  # recorded, never raised: one bad molecule must not stop a batch
+        record["error"] = f"{type(err).__name__}: {err}"
     record["seconds"] = round(time.perf_counter() - start, 3)
     record["cpu_seconds"] = round(time.process_time() - cpu_start, 3)
     record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
