@@ -1,0 +1,83 @@
+"""The measured-spectra protocol's statistics: skeleton bootstrap, paired differences, the score log."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lib import metrics
+from lib.ir import protocol
+
+RNG = np.random.default_rng(3)
+Y = RNG.integers(0, 2, size=(40, 5))
+NOISY = np.where(RNG.random(Y.shape) < 0.2, 1 - Y, Y)
+
+
+def test_fast_statistics_match_lib_metrics():
+    assert protocol.micro_f1(Y, NOISY) == pytest.approx(metrics.micro_f1(Y, NOISY))
+    assert protocol.exact_match(Y, NOISY) == pytest.approx(metrics.molecular_perfection(Y, NOISY))
+    found = protocol.positives_found([1, 3])
+    assert found(Y, Y) == 1.0
+    assert found(Y, np.zeros_like(Y)) == 0.0
+    assert np.isnan(found(np.zeros_like(Y), Y))
+
+
+def test_resamples_keep_skeletons_whole():
+    skeletons = ["a", "a", "b", "c", "c", "c"]
+    for rows in protocol.group_resamples(skeletons, n=50, seed=1):
+        drawn = [skeletons[i] for i in rows]
+        for key in set(drawn):
+            # a drawn skeleton brings all its rows, as many times as it was drawn
+            assert drawn.count(key) % skeletons.count(key) == 0
+        assert len({skeletons[i] for i in rows}) <= 3
+
+
+def test_bootstrap_interval_brackets_the_value_and_narrows_with_size():
+    keys = [str(i // 2) for i in range(len(Y))]
+    out = protocol.bootstrap_by_group(Y, NOISY, keys, protocol.micro_f1, n=2000)
+    assert out["lo"] < out["value"] < out["hi"]
+    big_y, big_p = np.tile(Y, (10, 1)), np.tile(NOISY, (10, 1))
+    big_keys = [f"{k}-{r}" for r in range(10) for k in keys]
+    big = protocol.bootstrap_by_group(big_y, big_p, big_keys, protocol.micro_f1, n=2000)
+    assert big["hi"] - big["lo"] < out["hi"] - out["lo"]
+    # one skeleton holding every row: nothing varies
+    one = protocol.bootstrap_by_group(Y, NOISY, ["x"] * len(Y), protocol.micro_f1, n=200)
+    assert one["lo"] == one["hi"] == pytest.approx(one["value"])
+
+
+def test_paired_difference_resolves_a_clear_gap_and_not_noise():
+    keys = [str(i) for i in range(len(Y))]
+    clear = protocol.paired_difference(Y, Y, 1 - Y, keys, protocol.micro_f1, n=1000)
+    assert clear["value"] == pytest.approx(1.0) and clear["resolved"]
+    same = protocol.paired_difference(Y, NOISY, NOISY, keys, protocol.micro_f1, n=1000)
+    assert same["value"] == 0 and not same["resolved"]
+    with pytest.raises(ValueError, match="shapes differ"):
+        protocol.paired_difference(Y, NOISY, NOISY[:3], keys, protocol.micro_f1)
+
+
+def test_measured_report_and_targets():
+    groups = ["alkane", "methyl", "ketones", "nitriles", "alcohols"]
+    keys = [str(i // 3) for i in range(len(Y))]
+    probs = {"perfect": Y.astype(float), "noisy": NOISY * 0.9, "none": np.zeros(Y.shape)}
+    report = protocol.measured_report(Y, probs, keys, groups, reference="noisy", n=300)
+    perfect = report[report["model"] == "perfect"].set_index("statistic")
+    assert perfect.loc["micro_f1", "value"] == 1.0 and perfect.loc["exact_match", "value"] == 1.0
+    assert perfect.loc["polar_found", "found"] == perfect.loc["polar_found", "positives"] == Y[:, 2:].sum()
+    assert perfect.loc["micro_f1", "diff"] > 0
+    assert report[report["model"] == "noisy"]["diff"].isna().all()
+    assert protocol.targets_met(report, "perfect") == {"micro_f1": True, "exact_match": True, "polar_found": True}
+    assert protocol.targets_met(report, "none") == {"micro_f1": False, "exact_match": False, "polar_found": False}
+    with pytest.raises(ValueError, match="reference model"):
+        protocol.measured_report(Y, probs, keys, groups, reference="R23")
+
+
+def test_record_score_refuses_a_second_score_of_one_recipe(tmp_path):
+    log = tmp_path / "measured_scores.json"
+    protocol.record_score(log, "recipe A", "abc", {"micro_f1": 0.5}, commit="123")
+    protocol.record_score(log, "recipe B", "def", {"micro_f1": 0.6})
+    with pytest.raises(ValueError, match="already has a measured score"):
+        protocol.record_score(log, "recipe A again", "abc", {"micro_f1": 0.9})
+    entries = json.loads(log.read_text())
+    assert [e["fingerprint"] for e in entries] == ["abc", "def"]
