@@ -3,11 +3,18 @@
 Jupyter Book 1.0.4 with Sphinx 7.4 adds some inline scripts twice to every page (sphinx-thebe's
 ``const THEBE_JS_URL = ...`` among them); the second ``const`` declaration is a JavaScript error.
 We drop repeated scripts from each page's list, keeping the first.
+
+myst-nb marks every glued value (``{glue:text}`` and friends) with the class ``pasted-text``,
+which its stylesheet prints in bold: a sentence glued whole becomes a bold paragraph. Glued
+values are the book's prose, so :class:`PlainGlue` drops that class.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 
 def _script_key(script: Any) -> tuple:
@@ -31,6 +38,18 @@ def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None
     context["script_files"] = unique
 
 
+class PlainGlue(SphinxPostTransform):
+    """Glued text reads as the sentence around it: no ``pasted-text`` class (bold)."""
+
+    default_priority = 900  # after myst-nb resolves glue from other pages (priority 5)
+
+    def run(self, **kwargs: Any) -> None:
+        for node in self.document.findall(nodes.inline):
+            if "pasted-text" in node["classes"]:
+                node["classes"].remove("pasted-text")
+
+
 def setup(app) -> dict[str, Any]:
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
+    app.add_post_transform(PlainGlue)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,143 @@
+"""Tables for people: what every chapter shows instead of a raw DataFrame.
+
+:func:`table` turns a DataFrame into a :class:`Table` of display strings: human headers (units
+in them), thousands separators, a fixed number of decimals per column, no ``NaN`` (a dash), no
+``-0.000``, no index. Its HTML sits in a scroll container, so a wide table scrolls instead of
+running off the page, and numeric columns are right-aligned.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MISSING = "—"
+
+
+def human(name: object) -> str:
+    """A snake_case column name as a header: ``human("n_train") == "N train"``."""
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def number(value: object, digits: int = 3) -> str:
+    """One cell as text: ``number(1234.5, 1) == "1,234.5"``, ``number(-0.0001) == "0.000"``,
+    ``number(float("nan")) == "—"``; integers keep no decimals, text passes through."""
+    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return MISSING
+    if value is pd.NA or value is pd.NaT:
+        return MISSING
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,d}"
+    if isinstance(value, float | np.floating):
+        if math.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        text = f"{float(value):,.{digits}f}"
+        if float(text.replace(",", "")) == 0:  # no "-0.000"
+            text = text.lstrip("-")
+        return text.replace("-", "−")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Display strings with headers; ``numeric`` names the right-aligned columns."""
+
+    frame: pd.DataFrame
+    numeric: frozenset[str]
+
+    def _repr_html_(self) -> str:
+        heads = "".join(
+            f'<th style="text-align:{"right" if c in self.numeric else "left"}">{html.escape(str(c))}</th>'
+            for c in self.frame.columns
+        )
+        rows = []
+        for values in self.frame.itertuples(index=False):
+            cells = "".join(
+                f'<td style="text-align:{"right" if c in self.numeric else "left"}">{html.escape(str(v))}</td>'
+                for c, v in zip(self.frame.columns, values, strict=True)
+            )
+            rows.append(f"<tr>{cells}</tr>")
+        return (
+            '<div class="book-table" style="overflow-x:auto;max-width:100%">'
+            f'<table class="table"><thead><tr>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        )
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=False)
+
+    def to_markdown(self) -> str:
+        """A pipe table (for a captioned ``{table}`` directive or a glued Markdown cell)."""
+        cols = [str(c) for c in self.frame.columns]
+        align = ["---:" if c in self.numeric else ":---" for c in self.frame.columns]
+
+        def row(cells: list[str]) -> str:
+            return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+        lines = [row(cols), "|" + "|".join(align) + "|"]
+        lines += [row(list(values)) for values in self.frame.itertuples(index=False)]
+        return "\n".join(lines)
+
+
+def table(
+    df: pd.DataFrame,
+    headers: Mapping[str, str] | None = None,
+    digits: int | Mapping[str, int] = 3,
+    index: bool = False,
+) -> Table:
+    """``df`` formatted for people.
+
+    ``headers`` renames columns (and picks and orders them when given; others are dropped);
+    columns not named get :func:`human`. ``digits`` is the decimals of float columns, one number
+    or per (original) column name. ``index=True`` keeps the index as the first column.
+    """
+    if index:
+        df = df.reset_index()
+    if headers is not None:
+        missing = [c for c in headers if c not in df.columns]
+        if missing:
+            raise KeyError(f"table: no column(s) {missing} in {list(df.columns)}")
+        df = df[list(headers)]
+    out = {}
+    numeric = set()
+    for col in df.columns:
+        series = df[col]
+        places = digits.get(col, 3) if isinstance(digits, Mapping) else digits
+        name = headers[col] if headers is not None else human(col)
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            numeric.add(name)
+            out[name] = [number(v, places) for v in series.tolist()]
+        else:
+            out[name] = [number(v, places) for v in series]
+    if len(out) != len(df.columns):
+        raise ValueError(f"table: two columns map to the same header in {list(df.columns)}")
+    return Table(pd.DataFrame(out), frozenset(numeric))
+
+
+def glue_table(name: str, data: Table | pd.DataFrame, **options) -> Table:
+    """Glue a table as Markdown under ``name`` (not shown in the cell) and return it.
+
+    The page shows it with a numbered caption::
+
+        ````{table} Caption.
+        :name: tab-name
+        ```{glue:md} name
+        :format: myst
+        ```
+        ````
+
+    ``options`` go to :func:`table` when ``data`` is a DataFrame.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    shown = data if isinstance(data, Table) else table(data, **options)
+    glue(name, Markdown(shown.to_markdown()), display=False)
+    return shown

@@ -1,0 +1,63 @@
+"""lib.tables: the formatter every chapter's tables go through."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib.tables import MISSING, human, number, table
+
+
+def test_number_rules():
+    assert number(1234567) == "1,234,567"
+    assert number(np.int64(42)) == "42"
+    assert number(1234.5, 1) == "1,234.5"
+    assert number(-0.0001) == "0.000"
+    assert number(-1.5, 2) == "−1.50"
+    assert number(float("nan")) == MISSING
+    assert number(None) == MISSING
+    assert number(np.float32(0.25), 2) == "0.25"
+    assert number("Lite-aug") == "Lite-aug"
+
+
+def test_human_headers():
+    assert human("n_train") == "N train"
+    assert human("accuracy") == "Accuracy"
+
+
+def test_table_headers_digits_and_no_index():
+    df = pd.DataFrame(
+        {"model": ["a", "b"], "seconds": [21.537949, np.nan], "n": [679, 1200], "acc": [-0.00001, 0.5]},
+        index=[7, 8],
+    )
+    t = table(
+        df,
+        headers={"model": "Model", "seconds": "Time (s)", "n": "Molecules", "acc": "Δ acc"},
+        digits={"seconds": 1, "acc": 3},
+    )
+    assert list(t.frame.columns) == ["Model", "Time (s)", "Molecules", "Δ acc"]
+    assert t.frame.to_dict("list") == {
+        "Model": ["a", "b"],
+        "Time (s)": ["21.5", MISSING],
+        "Molecules": ["679", "1,200"],
+        "Δ acc": ["0.000", "0.500"],
+    }
+    html = t._repr_html_()
+    assert "overflow-x:auto" in html and "<th" in html and ">7<" not in html
+    assert 'style="text-align:right">1,200<' in html
+    assert t.numeric == {"Time (s)", "Molecules", "Δ acc"}
+    md = t.to_markdown().splitlines()
+    assert md[0] == "| Model | Time (s) | Molecules | Δ acc |" and md[1] == "|:---|---:|---:|---:|"
+
+
+def test_table_keeps_index_when_asked_and_names_missing_columns():
+    df = pd.DataFrame({"x": [1.0]}, index=pd.Index(["r"], name="run_name"))
+    assert list(table(df, index=True).frame.columns) == ["Run name", "X"]
+    with pytest.raises(KeyError, match="nope"):
+        table(df, headers={"nope": "N"})
+
+
+def test_glue_table_returns_what_it_glues(capsys):
+    from lib.tables import glue_table
+
+    shown = glue_table("t", pd.DataFrame({"n_files": [3, 1500]}))
+    assert shown.to_markdown().splitlines()[-1] == "| 1,500 |"
