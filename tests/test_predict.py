@@ -57,7 +57,8 @@ def test_json_output_means_over_models_and_reports_bad_files(model_dir, files, c
     out, err = capsys.readouterr()
     assert rc == 1
     doc = json.loads(out)
-    assert doc["groups"] == list(GROUPS)
+    assert doc["groups"] == list(GROUPS) and doc["model"] == str(model_dir)
+    assert doc["model_description"] == f"the 2 FGA nets in {model_dir}"
     assert [r["file"] for r in doc["results"]] == [str(good), str(bad), str(tmp_missing), str(liquid)]
     ok, broken, missing, filtered = doc["results"]
     assert "error" not in ok and "JcampError" in broken["error"] and "not found" in missing["error"]
@@ -74,7 +75,8 @@ def test_text_output_and_any_state(model_dir, files, capsys):
     good, _, liquid = files
     assert main(["predict", str(good), str(liquid), "--model", str(model_dir), "--any-state", "--threshold", "0"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2 and out[0].startswith(f"{good}: ") and "alkane (" in out[0]
+    assert len(out) == 3 and out[0] == f"model: {model_dir}: the 2 FGA nets in {model_dir}"
+    assert out[1].startswith(f"{good}: ") and "alkane (" in out[1]
 
 
 def test_missing_state_is_unknown_and_predicted_with_a_warning(model_dir, files, tmp_path, capsys):
@@ -112,24 +114,39 @@ def test_real_spectra_without_a_state(model_dir, capsys):
     assert err.count("no ##STATE=") == 2
 
 
-def test_default_model_is_the_shipped_ensemble_else_r23(model_dir, files, tmp_path, monkeypatch, capsys):
+def test_default_is_r23_then_sim_offline_and_both_is_the_mean(model_dir, files, tmp_path, monkeypatch, capsys):
     from lib.models import fga
 
-    monkeypatch.setattr(predict, "SHIPPED_MODELS", tmp_path / "absent")
-    monkeypatch.setattr(fga, "published_weights_dir", lambda data_dir=None: model_dir)
-    assert predict.default_model_dir() == model_dir
-    assert main(["predict", str(files[0]), "--json"]) == 0
-    via_r23 = json.loads(capsys.readouterr().out)["results"][0]["probabilities"]
-    assert main(["predict", str(files[0]), "--model", str(model_dir), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["results"][0]["probabilities"] == via_r23
     shipped = tmp_path / "shipped"
     torch.manual_seed(5)
     fg.save_model(shipped, FGANet().eval(), {"seed": 5}, "seed5")
     monkeypatch.setattr(predict, "SHIPPED_MODELS", shipped)
-    assert predict.has_ensemble(shipped) and not predict.has_ensemble(tmp_path / "absent")
-    assert predict.default_model_dir() == shipped
-    assert main(["predict", str(files[0]), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["results"][0]["probabilities"] != via_r23
+    monkeypatch.setattr(fga, "published_weights_dir", lambda data_dir=None: model_dir)
+
+    def answer(*options):
+        assert main(["predict", str(files[0]), "--json", *options]) == 0
+        out, err = capsys.readouterr()
+        doc = json.loads(out)
+        return doc["model"], np.array([doc["results"][0]["probabilities"][g] for g in GROUPS]), err
+
+    name, default, err = answer()
+    assert name == predict.DEFAULT_MODEL == "r23" and err == ""
+    r23, sim, both = answer("--model", "r23"), answer("--model", "sim"), answer("--model", "both")
+    assert r23[0] == "r23" and sim[0] == "sim" and both[0] == "both"
+    np.testing.assert_array_equal(r23[1], default)
+    assert not np.allclose(sim[1], r23[1])
+    np.testing.assert_allclose(both[1], (r23[1] + sim[1]) / 2, atol=2e-6)  # ensembles weighted equally
+
+    def offline(data_dir=None):
+        raise FileNotFoundError("R23 weight file 0572484152.pt: download failed and no local copy")
+
+    monkeypatch.setattr(fga, "published_weights_dir", offline)
+    name, fallback, err = answer()
+    assert name == "sim" and err == f"warning: {predict.OFFLINE_WARNING}\n"
+    np.testing.assert_array_equal(fallback, sim[1])
+    # asked for by name, R23's weights are not replaced silently
+    assert main(["predict", str(files[0]), "--model", "r23"]) == 2
+    assert "0572484152.pt" in capsys.readouterr().err
 
 
 def test_csv_has_one_row_per_file(model_dir, files, tmp_path, capsys):
@@ -139,7 +156,8 @@ def test_csv_has_one_row_per_file(model_dir, files, tmp_path, capsys):
                  "--threshold", "0.4", "--csv", str(table), "--json"]) == 1  # fmt: skip
     doc = json.loads(capsys.readouterr().out)
     rows = pd.read_csv(table, keep_default_na=False)
-    assert list(rows.columns) == ["file", *GROUPS, "predicted", "warning", "error"]
+    assert list(rows.columns) == ["file", *GROUPS, "predicted", "model", "warning", "error"]
+    assert set(rows["model"]) == {str(model_dir)}
     assert rows["file"].tolist() == [str(good), str(bad), str(liquid)]
     for (_, row), r in zip(rows.iterrows(), doc["results"], strict=True):
         if "error" in r:
@@ -179,6 +197,7 @@ def test_explain_page_is_self_contained(model_dir, files, tmp_path, capsys):
     shown = [g for g, p in doc["results"][0]["probabilities"].items() if p > 0.3]
     assert shown and all(f'"text":"{g} (' in text and f'"name":"{g}: relevance"' in text for g in shown)
     assert "bad.jdx" in text and "JcampError" in text
+    assert f"Model: {model_dir}: the 2 FGA nets in {model_dir}." in text
 
 
 def test_unusable_model_folder_is_one_line_error(tmp_path, files, capsys):
@@ -196,9 +215,9 @@ def test_published_weights_folder(files, capsys):
     assert main(["predict", str(files[0]), "--model", str(folder), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["results"][0]["probabilities"]) == 17
-    assert main(["predict", str(files[0]), "--json"]) == 0  # the default when lib/weights/fga holds nothing
-    if not predict.has_ensemble(predict.SHIPPED_MODELS):
-        assert json.loads(capsys.readouterr().out) == doc
+    assert main(["predict", str(files[0]), "--json"]) == 0  # the default: R23's published nets
+    default = json.loads(capsys.readouterr().out)
+    assert default["model"] == "r23" and default["results"] == doc["results"]
 
 
 # --------------------------------------------------------------------------- lib.ir.fg
@@ -284,3 +303,18 @@ def test_bn_settling_batches_follows_the_momentum_formula():
     v, n = fg.bn_settling_batches(model, tiny_set().x)
     assert 0 < v < 1 and n >= 1
     assert 0.9**n * (1 - v) <= v < 0.9 ** (n - 1) * (1 - v)
+
+
+def test_default_model_names_the_ketone_of_measured_2_butanone(capsys):
+    """The issue's acceptance check: no options, a real gas-phase spectrum, the ketone is named."""
+    from lib.ir import jcamp_source
+    from lib.models.fga import published_weights_dir
+
+    try:
+        folder = jcamp_source.infrared_dir()
+        published_weights_dir()
+    except (jcamp_source.SourceError, FileNotFoundError) as err:
+        pytest.skip(f"jcamp sdist or R23's weights not available: {err}")
+    assert main(["predict", str(folder / "2-butanone.jdx")]) == 0
+    model, line = capsys.readouterr().out.splitlines()
+    assert model.startswith("model: r23: R23's published ensemble") and "ketones (" in line

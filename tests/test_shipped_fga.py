@@ -1,5 +1,5 @@
 """The FGA ensemble shipped in lib/weights/fga: trained on simulated spectra only
-(``python -m lib transfer-ship``), the default of ``python -m lib predict``."""
+(``python -m lib transfer-ship``), ``python -m lib predict --model sim``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ EXPECTED = {
 }  # fmt: skip
 
 
-def test_shipped_folder_is_small_documented_and_the_default():
+def test_shipped_folder_is_small_and_documented():
     nets = sorted(p.stem for p in SHIPPED.glob("*.pt"))
     assert sum(p.stat().st_size for p in SHIPPED.iterdir()) <= 5 * 2**20
     info = transfer_ablation.shipped_info()
@@ -34,7 +34,6 @@ def test_shipped_folder_is_small_documented_and_the_default():
     assert Physics.from_dict(info["physics"]).atmosphere > 0 and len(info["commit"]) == 40
     runs = json.loads((SHIPPED / "runs.json").read_text())
     assert sorted(runs) == nets and all(r["groups"] == list(GROUPS) for r in runs.values())
-    assert predict.default_model_dir() == SHIPPED
 
 
 def test_shipped_ensemble_reproduces_its_predictions_of_real_spectra(capsys):
@@ -45,7 +44,7 @@ def test_shipped_ensemble_reproduces_its_predictions_of_real_spectra(capsys):
     except jcamp_source.SourceError as err:
         pytest.skip(f"jcamp sdist not available: {err}")
     files = [folder / name for name in EXPECTED]
-    assert main(["predict", *map(str, files), "--json"]) == 0
+    assert main(["predict", *map(str, files), "--model", "sim", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]
     for name, result in zip(EXPECTED, results, strict=True):
         got = [result["probabilities"][g] for g in GROUPS]
