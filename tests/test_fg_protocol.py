@@ -135,11 +135,11 @@ def nist_sample():
 
 
 def test_nist_data_keeps_r23s_split_of_the_index_and_leaves_out_the_real_molecules(nist_sample):
-    from lib.ir import labels, transfer
+    from lib.ir import labels, linesets
 
     d = nist_sample
     sim = d["simulated"]
-    table, _ = labels.label_index(transfer.default_paths()["index"])
+    table, _ = labels.label_index(linesets.default_paths()["index"])
     named = zip(("train", "val", "test"), labels.split_indices(len(table), reference.R23_SPLIT_SEED), strict=True)
     part_of = {str(table["ID"][i]): name for name, rows in named for i in rows}
     assert len(sim) > 300 and set(sim.parts) == {"train", "val", "test"}

@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from lib.ir import labels, transfer
-from lib.ir.transfer import LineSet, Physics, Randomise
+from lib.ir import labels, linesets, transfer
+from lib.ir.linesets import LineSet
+from lib.ir.transfer import Physics, Randomise
 
 GRID = np.linspace(500.0, 3900.0, 851)  # 4 cm⁻¹ steps
 
@@ -46,7 +47,7 @@ def _write(tmp_path, statuses):
 
 def test_nist_lines_reads_every_shard_keeps_ok_and_follows_the_index_split(tmp_path):
     folder, index = _write(tmp_path, ["ok", "ok", "imaginary", "ok"])
-    parts = transfer.nist_lines(folder, index, split_seed=3)
+    parts = linesets.nist_lines(folder, index, split_seed=3)
     table, _ = labels.label_index(index)
     train, val, test = labels.split_indices(len(table), 3)
     named = zip(("train", "val", "test"), (train, val, test), strict=True)
@@ -65,7 +66,7 @@ def test_nist_lines_reads_every_shard_keeps_ok_and_follows_the_index_split(tmp_p
 def test_nist_lines_leaves_out_connectivities_of_the_test_spectra(tmp_path):
     folder, index = _write(tmp_path, ["ok", "ok", "ok", "ok"])
     stereo_variant = KEYS["C2"].split("-")[0] + "-XXXXXXXXXX-N"
-    parts = transfer.nist_lines(folder, index, exclude_inchikeys=[stereo_variant])
+    parts = linesets.nist_lines(folder, index, exclude_inchikeys=[stereo_variant])
     ids = sorted(cid for part in parts.values() for cid in part.ids)
     assert ids == ["C1", "C3", "C4"]
 
@@ -74,7 +75,7 @@ def test_nist_lines_without_shards_names_the_folder(tmp_path):
     _, index = _write(tmp_path, ["ok", "ok", "ok", "ok"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="empty"):
-        transfer.nist_lines(tmp_path / "empty", index)
+        linesets.nist_lines(tmp_path / "empty", index)
 
 
 def test_scale_frequencies_per_region():
@@ -256,7 +257,7 @@ def test_train_ensemble_saves_models_with_their_physics_and_resumes(tmp_path):
 
 def test_add_records_extends_training_only_with_unseen_connectivities(tmp_path):
     folder, index = _write(tmp_path, ["ok", "ok", "ok", "ok"])
-    parts = transfer.nist_lines(folder, index, split_seed=0)
+    parts = linesets.nist_lines(folder, index, split_seed=0)
     other = {name: list(part.inchikeys) for name, part in parts.items() if name != "train"}
     held_key = next(k for keys in other.values() for k in keys)
     records = [
@@ -269,7 +270,7 @@ def test_add_records_extends_training_only_with_unseen_connectivities(tmp_path):
         {"input": "CCCCC", "inchikey": "OFBQJSOFQDEBGM-UHFFFAOYSA-N", "status": "ok", "wavenumbers": [9.0e2],
          "intensities": [1.0]},  # pentane: excluded as a test spectrum
     ]  # fmt: skip
-    out = transfer.add_records(parts, records, exclude_inchikeys=["OFBQJSOFQDEBGM-AAAAAAAAAA-N"])
+    out = linesets.add_records(parts, records, exclude_inchikeys=["OFBQJSOFQDEBGM-AAAAAAAAAA-N"])
     n = len(parts["train"])
     assert len(out["train"]) == n + 1 and out["train"].ids[-1] == "CCCC"
     groups = list(labels.GROUPS)
@@ -354,10 +355,10 @@ def test_the_plain_loss_step_switches_the_loss_from_there_on():
 
 def test_nist_lines_can_read_only_the_first_shards(tmp_path):
     folder, index = _write(tmp_path, ["ok", "ok", "ok", "ok"])
-    first = transfer.nist_lines(folder, index, max_shards=1)
+    first = linesets.nist_lines(folder, index, max_shards=1)
     assert sorted(cid for part in first.values() for cid in part.ids) == ["C1", "C2"]
     with pytest.raises(ValueError, match="max_shards"):
-        transfer.nist_lines(folder, index, max_shards=0)
+        linesets.nist_lines(folder, index, max_shards=0)
 
 
 def test_loss_sentence_reads_the_step_on_both_scores():
@@ -400,3 +401,23 @@ def test_water_vapour_is_a_comb_in_water_regions_in_its_share_of_spectra():
     assert share(Physics(fwhm=10.0, water=1.0, water_share=0.0)) == 0.0
     assert 0.03 < share(Physics(fwhm=10.0, water=1.0, water_share=0.1)) < 0.2
     assert share(Physics(fwhm=10.0, water=1.0)) > 0.9
+
+
+def test_imports_go_one_way():
+    """transfer builds on fg and linesets; neither imports transfer (nor linesets fg)."""
+    import ast
+    from pathlib import Path
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((Path(transfer.__file__).parent / f"{module}.py").read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+        return names
+
+    assert "lib.ir.transfer" not in imported("fg") and "lib.ir.transfer" not in imported("linesets")
+    assert "lib.ir.fg" not in imported("linesets")
+    assert "lib.ir.fg" in imported("transfer")

@@ -96,7 +96,7 @@ glue("r23_split_seed", reference.R23_SPLIT_SEED, display=False)
 #   fitting would have gained. R23's ten published models are scored on the same spectra; all at
 #   0.5.
 # - **From simulations to measurements**: `python -m lib transfer-ablation` (`lib.ir.transfer_ablation`)
-#   trains a small ensemble per cumulative step on the simulated NIST index (`lib.ir.transfer.nist_lines`:
+#   trains a small ensemble per cumulative step on the simulated NIST index (`lib.ir.linesets.nist_lines`:
 #   R23's split of the index, no molecule sharing a skeleton with a real spectrum) and scores it on the
 #   simulated validation part and on the real spectra; scale factors and band shape and width are fitted
 #   on one half of the real spectra and scored on the other, as above; noise, baseline, randomisation,

@@ -464,25 +464,25 @@ def nist_data(
 
     Every ``ok`` record of the shards (default: the repository's ``book/ir/data/nist_xtb``) in the part that
     R23's seeded 70/15/15 split of the whole labelled index (``index_csv``, default ``data/``) gives it
-    (:func:`lib.ir.transfer.nist_lines`), without every molecule sharing its connectivity with a real jcamp
+    (:func:`lib.ir.linesets.nist_lines`), without every molecule sharing its connectivity with a real jcamp
     spectrum; broadened with the setting of ``scales`` × ``fwhms`` fitted on one half of the real spectra, as
     :func:`default_data` does. The returned ``simulated`` set carries its parts (:attr:`IRSet.parts`), so every
     model trains and is tested on R23's split whatever its seed. ``fraction < 1`` keeps a seeded share of every
     part (for quick runs). Same keys as :func:`default_data`.
     """
-    from lib.ir import datasets, labels, simulate, transfer
+    from lib.ir import datasets, labels, linesets, simulate
 
     _check_half(fit_half)
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
-    paths = transfer.default_paths()
+    paths = linesets.default_paths()
     shards = Path(shards) if shards else paths["shards"]
     index_csv = Path(index_csv) if index_csv else paths["index"]
     real, _ = datasets.real_jcamp(data_dir=data_dir)
     halves = real_halves(real, halves_seed)
     records = simulate.load_shards(shards)
     labelled, _ = labels.label_index(index_csv)
-    parts = transfer.nist_lines(shards, index_csv, real.inchikeys, split_seed, labelled)
+    parts = linesets.nist_lines(shards, index_csv, real.inchikeys, split_seed, labelled)
     if fraction < 1:
         rng = np.random.default_rng(split_seed)
         parts = {name: part.subset(np.sort(rng.permutation(len(part))[: max(1, round(fraction * len(part)))]))

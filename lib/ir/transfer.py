@@ -1,10 +1,7 @@
 """From simulated line spectra to measured gas-phase spectra: the training set of the NIST index and the
 physics and augmentation that turn GFN2-xTB lines into spectra that look measured.
 
-**Data** (:func:`nist_lines`): the line spectra of the NIST gas-phase index (``part-*.json.gz`` shards,
-status ``ok`` only), labelled from the index's InChIs (:mod:`lib.ir.labels`), each molecule in the part
-(train/validation/test) that R23's seeded 70/15/15 split of the whole labelled index gives its row, and
-every molecule that shares its connectivity (InChIKey first block) with a test spectrum left out.
+**Data**: :class:`lib.ir.linesets.LineSet` parts of the simulated NIST index (:mod:`lib.ir.linesets`).
 
 **Physics** (:class:`Physics`, :func:`render`): harmonic wavenumbers are scaled by one factor below
 ``split`` (2,500 cm⁻¹) and by another above it (X–H stretches are more anharmonic than the fingerprint
@@ -24,122 +21,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from lib.ir import labels, simulate
-from lib.ir.datasets import IRSet, connectivity
-from lib.reference import R23_SPLIT_SEED, r23_grid
+from lib.ir import fg, simulate
+from lib.ir.datasets import IRSet
+from lib.ir.linesets import LineSet
+from lib.reference import r23_grid
 
 SPLIT_WAVENUMBER = 2500.0  # cm⁻¹: above, X–H stretches (larger anharmonic red shift)
-PARTS = ("train", "val", "test")
-
-
-# --------------------------------------------------------------------------- data
-@dataclass
-class LineSet:
-    """Line spectra (one array of wavenumbers and one of intensities per molecule) with labels."""
-
-    wavenumbers: list[np.ndarray]
-    intensities: list[np.ndarray]
-    y: np.ndarray
-    ids: list[str]
-    inchikeys: list[str]
-    groups: list[str] = field(default_factory=lambda: list(labels.GROUPS))
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def subset(self, index: Sequence[int] | np.ndarray) -> LineSet:
-        """The molecules in ``index`` (in that order)."""
-        index = [int(i) for i in index]
-        return LineSet(
-            [self.wavenumbers[i] for i in index], [self.intensities[i] for i in index], self.y[index],
-            [self.ids[i] for i in index], [self.inchikeys[i] for i in index], list(self.groups),
-        )  # fmt: skip
-
-
-def nist_lines(
-    shards: str | os.PathLike,
-    index_csv: str | os.PathLike,
-    exclude_inchikeys: Sequence[str] = (),
-    split_seed: int = R23_SPLIT_SEED,
-    labelled=None,
-    max_shards: int | None = None,
-) -> dict[str, LineSet]:
-    """The simulated NIST index as ``{"train", "val", "test"}`` :class:`LineSet` parts.
-
-    Every ``part-*.json.gz`` in ``shards`` is read (:func:`lib.ir.simulate.load_shards`); records of status
-    ``ok`` are matched to the first row of ``index_csv`` with the same InChI. The part of a molecule is the
-    part of that row in :func:`lib.ir.labels.split_indices` ``(len(labelled index), split_seed)``, so it does
-    not depend on how many shards exist. Molecules sharing a connectivity with ``exclude_inchikeys`` are left out.
-    ``labelled``: :func:`lib.ir.labels.label_index`'s table of ``index_csv`` when the caller has it already;
-    ``max_shards``: read only the first shards (to repeat a run made when fewer existed).
-    """
-    table = labels.label_index(index_csv)[0] if labelled is None else labelled
-    index = labels.read_index(index_csv).set_index("ID").loc[table["ID"]]
-    row_of: dict[str, int] = {}
-    for row, inchi in enumerate(index["Inchi"]):
-        row_of.setdefault(labels.normalise_inchi(inchi), row)
-    part_of = np.empty(len(table), dtype=object)
-    for name, rows in zip(PARTS, labels.split_indices(len(table), split_seed), strict=True):
-        part_of[rows] = name
-    records = simulate.load_shards(shards, max_shards)
-    if not records:
-        raise FileNotFoundError(f"{shards}: no part-*.json.gz shard")
-    blocks = {connectivity(k) for k in exclude_inchikeys}
-    groups = [c for c in table.columns if c != "ID"]
-    values = table[groups].to_numpy(dtype=np.float32)
-    chosen: dict[str, list] = {name: [] for name in PARTS}
-    seen: set[int] = set()
-    for record in records:
-        row = row_of.get(labels.normalise_inchi(record["input"]))
-        if record["status"] != "ok" or row is None or row in seen:
-            continue
-        if connectivity(record.get("inchikey") or "") in blocks:
-            continue
-        seen.add(row)
-        chosen[part_of[row]].append((row, record))
-    out = {}
-    for name, items in chosen.items():
-        out[name] = LineSet(
-            [np.asarray(r["wavenumbers"], dtype=float) for _, r in items],
-            [np.asarray(r["intensities"], dtype=float) for _, r in items],
-            values[[row for row, _ in items]].reshape(len(items), len(groups)),
-            [str(table["ID"].iloc[row]) for row, _ in items], [r["inchikey"] for _, r in items], groups,
-        )  # fmt: skip
-    return out
-
-
-def add_records(parts: dict[str, LineSet], records: Sequence[dict], exclude_inchikeys: Sequence[str] = ()) -> dict:
-    """``parts`` with the ``ok`` records of another molecule set (SMILES inputs, e.g. our curated set) added to
-    the training part, labelled from their SMILES. Left out: molecules sharing a connectivity with any molecule
-    of the other parts (so validation and test stay unseen), with ``exclude_inchikeys``, or with the training
-    part already (no duplicates)."""
-    from lib.ir.datasets import label_smiles
-
-    train = parts["train"]
-    taken = {connectivity(k) for name, part in parts.items() for k in part.inchikeys}
-    taken |= {connectivity(k) for k in exclude_inchikeys}
-    chosen = []
-    for record in records:
-        block = connectivity(record.get("inchikey") or "")
-        if record["status"] != "ok" or not record.get("inchikey") or block in taken:
-            continue
-        taken.add(block)
-        chosen.append(record)
-    if not chosen:
-        return dict(parts)
-    y, keys = label_smiles([r["input"] for r in chosen], {g: labels.GROUPS[g] for g in train.groups})
-    extra = LineSet([np.asarray(r["wavenumbers"], dtype=float) for r in chosen],
-                    [np.asarray(r["intensities"], dtype=float) for r in chosen], y,
-                    [r["input"] for r in chosen], keys, list(train.groups))  # fmt: skip
-    merged = LineSet(train.wavenumbers + extra.wavenumbers, train.intensities + extra.intensities,
-                     np.concatenate([train.y, extra.y]), train.ids + extra.ids, train.inchikeys + extra.inchikeys,
-                     list(train.groups))  # fmt: skip
-    return {**parts, "train": merged}
 
 
 # --------------------------------------------------------------------------- physics
@@ -455,14 +347,6 @@ def paired_lines(records: Sequence[dict], real: IRSet, rows: Sequence[int]) -> l
             for i in rows if real.inchikeys[i] in by_key]  # fmt: skip
 
 
-def default_paths() -> dict[str, Path]:
-    """The repository's shards, index and curated line spectra."""
-    from lib.paths import REPO, data_file
-
-    return {"shards": REPO / "book/ir/data/nist_xtb", "index": data_file("nist_gas_ir_index.csv"),
-            "curated_lines": REPO / "book/ir/data/xtb_lines.json.gz"}  # fmt: skip
-
-
 # --------------------------------------------------------------------------- training
 def train_ensemble(
     parts: dict[str, LineSet],
@@ -483,7 +367,6 @@ def train_ensemble(
     ``max_epochs`` epochs are kept (the reweighted validation loss of a few hundred molecules keeps rising
     while the validation micro-F1 still improves, so stopping on it picks under-trained nets)."""
     from lib import metrics
-    from lib.ir import fg
     from lib.losses import r23_l2_penalty
     from lib.models.fga import FGANet, predict_proba, read_runs
     from lib.train import R23, fit
@@ -530,8 +413,6 @@ def measured_to_simulated(
     a view of how realistic the simulations look to a network that learnt from measurements; no
     setting of ours is chosen on it.
     """
-    from lib.ir import fg
-
     by_key = {r.get("inchikey"): r for r in records if r.get("status") == "ok"}
     index = [i for i, key in enumerate(real.inchikeys) if key in by_key]
     if not index:

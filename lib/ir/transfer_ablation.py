@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from lib import io
-from lib.ir import transfer
+from lib.ir import linesets, transfer
 from lib.ir.transfer import Physics, Randomise
 
 SCALES = tuple(round(0.93 + 0.01 * i, 2) for i in range(8))  # 0.93 … 1.00
@@ -43,7 +43,7 @@ class Step:
     description: str
     change: dict = field(default_factory=dict)
     fit: dict | None = None
-    add_curated: bool = False  # also train on our curated set (:func:`lib.ir.transfer.add_records`)
+    add_curated: bool = False  # also train on our curated set (:func:`lib.ir.linesets.add_records`)
     plain_loss: bool = False  # from here on, unweighted binary cross-entropy instead of R23's reweighted loss
 
 
@@ -170,8 +170,8 @@ def _inputs(max_shards: int | None = None):
     from lib.ir import datasets, fg, simulate
 
     real, _ = datasets.real_jcamp()
-    paths = transfer.default_paths()
-    parts = transfer.nist_lines(paths["shards"], paths["index"], real.inchikeys, max_shards=max_shards)
+    paths = linesets.default_paths()
+    parts = linesets.nist_lines(paths["shards"], paths["index"], real.inchikeys, max_shards=max_shards)
     halves = fg.real_halves(real)
     records = simulate.load_records(paths["curated_lines"]) + simulate.load_shards(paths["shards"])
     pairs = [transfer.paired_lines(records, real, h) for h in halves]
@@ -212,7 +212,7 @@ def run(
         physics, sims = fit_halves(step, physics, pairs, real.grid)
         reweight = reweighted(steps[: number + 1])
         if step.add_curated:
-            parts = transfer.add_records(parts, curated, real.inchikeys)
+            parts = linesets.add_records(parts, curated, real.inchikeys)
         if step.name in table["steps"] or (only and step.name not in only):
             continue
         start = time.perf_counter()
@@ -289,7 +289,7 @@ def ship(
     curated = any(step.add_curated for step in steps_through(through))
     reweight = reweighted(steps_through(through))
     if curated:
-        parts = transfer.add_records(parts, simulate.load_records(paths["curated_lines"]), real.inchikeys)
+        parts = linesets.add_records(parts, simulate.load_records(paths["curated_lines"]), real.inchikeys)
     nominal = transfer.as_irset(parts["train"], real.grid, physics)
     key = fg.data_signature(nominal, physics=physics.to_dict(), seeds=list(seeds), max_epochs=max_epochs,
                             patience=patience, copies=copies, **_loss_key(reweight))  # fmt: skip
@@ -343,7 +343,7 @@ def validation_score(ensemble, physics: Physics, real, paths: dict, parts: dict 
     from lib.ir import fg
     from lib.models.fga import predict_proba
 
-    val = (parts or transfer.nist_lines(paths["shards"], paths["index"], real.inchikeys))["val"]
+    val = (parts or linesets.nist_lines(paths["shards"], paths["index"], real.inchikeys))["val"]
     probs = np.stack([predict_proba(m, transfer.render(val, real.grid, physics)) for m in ensemble])
     score = fg.score_probabilities(val.y, probs, ensemble.names, list(val.groups))
     return {"n": len(val), "member_micro_f1_mean": round(float(score["members"]["micro_f1"].mean()), 4),
