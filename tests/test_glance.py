@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -59,52 +61,144 @@ def test_as_number_reads_what_the_reader_reads():
     assert glance.as_number(True) is None
 
 
-def test_verdict_rules_number_interval_word_scale():
-    number = glance.Claim("P", "c", "ch", "k", 0.99, tolerance=0.01)
-    assert glance.verdict(number, 0.98, {}) == glance.REPRODUCED  # on the tolerance boundary
-    assert glance.verdict(number, 0.979, {}) == glance.NOT_REPRODUCED
-    assert glance.verdict(number, None, {}) == glance.NOT_RUN
-    interval = glance.Claim("R23", "c", "ch", "k", (0.59, 0.60))
-    assert glance.verdict(interval, 0.599, {}) == glance.REPRODUCED
-    assert glance.verdict(interval, 0.601, {}) == glance.NOT_REPRODUCED
-    scaled = glance.Claim("S23", "c", "ch", "k", 8.4, tolerance=3, full_scale={"n_classes": 500})
-    assert glance.verdict(scaled, 8.0, {"n_classes": 8}) == glance.NOT_AT_SCALE
-    assert glance.verdict(scaled, 8.0, {"n_classes": 500}) == glance.REPRODUCED
-    simulated = glance.Claim("R23", "c", "ch", "k", (0.59, 0.6), not_at_scale={"data": "simulated"})
-    assert glance.verdict(simulated, 0.595, {"data": "simulated"}) == glance.NOT_AT_SCALE
-    assert glance.verdict(simulated, 0.595, {"data": "nist.npz"}) == glance.REPRODUCED
-    either = glance.Claim("R23", "c", "ch", "k", (0.59, 0.6), not_at_scale={"data": ("nist", "curated")})
-    assert glance.verdict(either, 0.595, {"data": "curated"}) == glance.NOT_AT_SCALE
-    assert glance.verdict(either, 0.595, {"data": "nist"}) == glance.NOT_AT_SCALE
-    assert glance.verdict(either, 0.595, {"data": "nist.npz"}) == glance.REPRODUCED
-    assert glance.verdict(number, "98.5 %", {}) == glance.REPRODUCED
-    word = glance.Claim("S22", "c", "ch", "k", "confirmed")
-    assert glance.verdict(word, "Confirmed", {}) == glance.REPRODUCED
-    assert glance.verdict(word, "not confirmed", {}) == glance.NOT_REPRODUCED
-    assert glance.verdict(word, "not tested", {}) == glance.NOT_TESTED
+def _m(value, count=None, trials=None, **kw):
+    return glance.Measure(value, count=count, trials=trials, **kw)
+
+
+def test_at_least_is_one_sided_and_says_better_where_the_bound_clears_the_paper():
+    # V24's main result, 99.03 %: 29 wrong of 4,500 (99.36 %) is better, not "not reproduced"
+    assert glance.judge("at_least", 0.9903, _m(4471 / 4500, 4471, 4500)) == glance.BETTER
+    # all 900 unseen-class spectra right against 99.667 %: the one-sided bound 0.05 ** (1 / 900) clears it
+    assert glance.judge("at_least", 0.99667, _m(1.0, 900, 900)) == glance.BETTER
+    # 99.1 % of 4,500 cannot be told from 99.03 %: reproduced
+    assert glance.judge("at_least", 0.9903, _m(4460 / 4500, 4460, 4500)) == glance.REPRODUCED
+    # 134 of 162 (82.7 %) is surely below 90 %
+    assert glance.judge("at_least", 0.90, _m(134 / 162, 134, 162)) == glance.NOT_REPRODUCED
+    # without a count the point value decides, and never "better"
+    assert glance.judge("at_least", 0.5, _m(0.9)) == glance.REPRODUCED
+    assert glance.judge("at_least", 0.5, _m(0.4)) == glance.NOT_REPRODUCED
+
+
+def test_at_most_mirrors_for_error_counts():
+    errors = {"per": 4500}
+    assert glance.judge("at_most", 38.0, _m(27.0, 27, 4500, **errors)) == glance.BETTER  # CNN2: 27 against 38
+    assert glance.judge("at_most", 8.4, _m(9.0, 9, 4500, **errors)) == glance.REPRODUCED
+    assert glance.judge("at_most", 8.4, _m(36.0, 36, 4500, **errors)) == glance.NOT_REPRODUCED
+    assert glance.judge("at_most", 15.0, _m("0.52")) == glance.REPRODUCED  # seconds, no count
+
+
+def test_match_interval_word_and_states():
+    assert glance.judge("match", (0.59, 0.60), _m(0.599)) == glance.REPRODUCED
+    assert glance.judge("match", (0.59, 0.60), _m(0.601)) == glance.NOT_REPRODUCED
+    assert glance.judge("match", 0.96, _m("94.5 %"), tolerance=0.02) == glance.REPRODUCED
+    assert glance.judge("match", 0.96, _m("92.8 %"), tolerance=0.02) == glance.NOT_REPRODUCED
+    assert glance.judge("word", "confirmed", _m("Confirmed")) == glance.REPRODUCED
+    assert glance.judge("word", "confirmed", _m("not confirmed")) == glance.NOT_REPRODUCED
+    assert glance.judge("word", "confirmed", _m("not tested")) == glance.NOT_TESTED
+    assert glance.judge("at_least", 0.9, None) == glance.NOT_RUN
+    assert glance.judge("at_least", 0.9, _m(0.95, reduced=True)) == glance.NOT_AT_SCALE
+    assert glance.judge("at_least", 0.9, _m(None, unconverged=True)) == glance.NOT_CONVERGED
+    with pytest.raises(ValueError, match="rule 'sideways'"):
+        glance.judge("sideways", 0.9, _m(0.95))
+
+
+def test_own_claims_carry_the_burden_of_proof():
+    per = {"per": 4500}
+    assert glance.judge("at_most", 8.0, _m(7.0, 7, 4500, **per), own=True) == glance.UNDECIDED  # one seed, 7 errors
+    assert glance.judge("at_most", 8.0, _m(3.0, 15, 22500, **per), own=True) == glance.HOLDS
+    assert glance.judge("at_most", 8.0, _m(20.0, 20, 4500, **per), own=True) == glance.FAILS
+    assert glance.judge("at_least", 0.95, _m(317 / 324, 317, 324), own=True) == glance.HOLDS
+    assert glance.judge("at_least", 0.788, _m(0.406, 406, 1000), own=True) == glance.FAILS
+
+
+def test_glued_reduced_runs_never_stand_in_the_ours_column(tmp_path):
+    read = glance.glued("ch", "best_errors", full_scale={"n_classes": 500}, scale_params=("n_classes",))
+    claim = glance.Claim("S23", "CNN6, wrong of 4,500", "ch", 8.4, "at_most", "errors", read)
+    path = _notebook(tmp_path, {"best_errors": "'7.0'"}, {"n_classes": 8})
+    frame = glance.table({"ch": glance.read_notebook(path)}, (claim,))
+    row = frame.iloc[0]
+    assert row["verdict"] == glance.NOT_AT_SCALE
+    assert row["ours"] == "–"
+    assert "reduced run: 7.0" in row["note"] and "n_classes = 8" in row["note"]
 
 
 def test_table_marks_missing_chapters_not_run_and_counts(tmp_path):
     claims = (
-        glance.Claim("A", "one", "ch1", "x", 1.0, tolerance=0.1),
-        glance.Claim("B", "two", "ch2", "y", 2.0),
+        glance.Claim("A", "one", "ch1", 1.0, "match", "", glance.glued("ch1", "x"), tolerance=0.1),
+        glance.Claim("B", "two", "ch2", 2.0, "match", "", glance.glued("ch2", "y")),
     )
     path = _notebook(tmp_path, {"x": "1.05"}, {})
-    frame = glance.table({"ch1": glance.read_notebook(path)}, claims, preset="ci")
+    frame = glance.table({"ch1": glance.read_notebook(path)}, claims)
+    assert list(frame.columns) == glance.COLUMNS
     assert list(frame["verdict"]) == [glance.REPRODUCED, glance.NOT_RUN]
-    assert list(frame["book"]) == ["1.05", "–"]
+    assert list(frame["ours"]) == ["1.050", "–"]
     assert glance.counts(frame) == {glance.REPRODUCED: 1, glance.NOT_RUN: 1}
-    assert "<a" not in glance.to_html(frame.assign(claim=["<a>", "b"]))
+    page = glance.to_html(frame.assign(claim=["<a>", "b"]))
+    assert "<a>" not in page and "&lt;a&gt;" in page
+    assert 'class="glance-badge good"' in page and 'class="glance-badge none"' in page
+    assert page.count('class="glance-paper"') == 2  # one group per paper
+
+
+def test_percentages_share_one_unit():
+    assert glance.fmt(0.96, "%") == "96.00 %"
+    assert glance.fmt("92.8 %", "%") == "92.80 %"
+    assert glance.fmt(36, "errors") == "36.0 wrong"
+
+
+def _copy_record(src: Path, dest: Path, **changes) -> None:
+    record = json.loads(src.read_text())
+    record.update(changes)
+    dest.write_text(json.dumps(record))
+
+
+@pytest.fixture
+def shipped_folder(tmp_path, monkeypatch):
+    """A results folder with one converged CNN2 run and one time-capped CNN6 run (copies of shipped records)."""
+    from lib.synthetic import full_scale
+
+    bench, chall = tmp_path / "full", tmp_path / "full" / "challenge"
+    chall.mkdir(parents=True)
+    shutil.copy(full_scale.RESULTS / "CNN2-s0.json", bench / "CNN2-s0.json")
+    _copy_record(full_scale.RESULTS / "CNN6-s0.json", bench / "CNN6-s0.json", stopped_early=False, time_capped=True)
+    monkeypatch.setattr(glance, "_folders", lambda: (bench, chall))
+    monkeypatch.setattr(glance, "_metric_records", dict)
+    return bench
+
+
+def test_capped_runs_are_listed_apart_never_as_headline(shipped_folder):
+    cnn6 = next(c for c in glance.CLAIMS if c.claim.startswith("CNN6"))
+    row = glance.table({}, (cnn6,)).iloc[0]
+    assert row["verdict"] == glance.NOT_CONVERGED and row["ours"] == "–"
+    assert "time-capped" in row["note"]
+    capped = glance.capped_table()
+    assert list(capped["network"]) == ["CNN6"]
+    assert capped.iloc[0]["wrong"] == "36 of 4,500" and "capped at epoch" in capped.iloc[0]["ended"]
+
+
+def test_partial_coverage_is_named_and_the_source_says_converged(shipped_folder):
+    every = next(c for c in glance.CLAIMS if c.claim.startswith("every network"))
+    row = glance.table({}, (every,)).iloc[0]
+    assert row["coverage"].startswith("1 of 8 networks")
+    assert "CNN2" in row["coverage"] and "converged" in row["source"] and "NVIDIA H200" in row["source"]
+    assert "default" not in row["source"]  # a shipped run is not a preset
 
 
 def test_every_registered_claim_is_glued_by_its_chapter():
     sources = {c.name: c.source.read_text() for c in book.chapters()}
-    for claim in glance.CLAIMS:
+    for claim in glance.CLAIMS + glance.BEYOND:
         assert claim.chapter in sources, claim
+        if not claim.key:
+            continue
         text = sources[claim.chapter]
-        # a literal glue name, or a {glue:text} reference (the strict book build fails on an unglued one)
         named = f'"{claim.key}"' in text or f"'{claim.key}'" in text or f"`{claim.key}`" in text
         assert named or f"`{claim.key}:" in text, f"{claim.chapter} does not glue {claim.key!r}"
+
+
+def test_the_shipped_records_give_every_claim_a_verdict():
+    frames = [glance.table({}), glance.table({}, glance.BEYOND, own=True)]
+    for frame in frames:
+        assert set(frame["verdict"]) <= set(glance.VERDICTS)
+        assert not frame["ours"].isna().any()
 
 
 @pytest.mark.parametrize("name", book.RUN_LAST)
