@@ -108,3 +108,35 @@ def pct(x: float, digits: int = 2) -> str:
 def join_and(items: list[str] | tuple[str, ...]) -> str:
     """Words as prose lists them: ``join_and(["a", "b", "c"]) == "a, b and c"``."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class _Bundle:
+    """An object that IPython shows as a fixed mime bundle."""
+
+    def __init__(self, bundle: dict[str, Any]) -> None:
+        self.bundle = bundle
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return self.bundle
+
+
+def figure_bundle(fig: Any) -> Any:
+    """What :func:`glue_figure` glues: a plotly figure as its mime bundle (it would otherwise
+    display itself and glue nothing), a matplotlib figure as it is."""
+    if hasattr(fig, "to_plotly_json"):
+        return _Bundle(fig._repr_mimebundle_())
+    return fig
+
+
+def glue_figure(name: str, fig: Any) -> None:
+    """Glue a plotly or matplotlib figure for a captioned ``{glue:figure}``, not shown in the cell.
+
+    A matplotlib figure is closed after glueing (else the notebook shows it a second time).
+    """
+    from myst_nb import glue as myst_glue
+
+    myst_glue(name, figure_bundle(fig), display=False)
+    if hasattr(fig, "savefig"):
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)

@@ -121,8 +121,8 @@ def table(
     return Table(pd.DataFrame(out), frozenset(numeric))
 
 
-def glue_table(name: str, data: Table | pd.DataFrame, **options) -> Table:
-    """Glue a table as Markdown under ``name`` (not shown in the cell) and return it.
+def glue_table(name: str, data: Table | pd.DataFrame, **options) -> None:
+    """Glue a table as Markdown under ``name`` (not shown in the cell).
 
     The page shows it with a numbered caption::
 
@@ -140,4 +140,3 @@ def glue_table(name: str, data: Table | pd.DataFrame, **options) -> Table:
 
     shown = data if isinstance(data, Table) else table(data, **options)
     glue(name, Markdown(shown.to_markdown()), display=False)
-    return shown

@@ -34,3 +34,14 @@ def test_join_and_lists_words_as_prose():
     from lib.notebook import join_and
 
     assert join_and(["a"]) == "a" and join_and(("a", "b")) == "a and b" and join_and(["a", "b", "c"]) == "a, b and c"
+
+
+def test_figure_bundle_turns_a_plotly_figure_into_html_and_its_json():
+    import plotly.graph_objects as go
+
+    from lib import notebook
+
+    notebook.setup(0)
+    bundle = notebook.figure_bundle(go.Figure(go.Scatter(x=[1, 2], y=[2, 1])))._repr_mimebundle_()
+    assert "plotly-graph-div" in bundle["text/html"] and "application/vnd.plotly.v1+json" in bundle
+    assert "<script src" not in bundle["text/html"]  # plotly.js comes once per page, not per figure

@@ -31,9 +31,9 @@ from plotly.subplots import make_subplots
 from lib import notebook
 from lib.ir import crawl_report, ingest, jcamp_source, nist, replay
 from lib.paths import cache_dir, data_file
+from lib.tables import glue_table
 
 notebook.setup(seed)
-pd.set_option("display.max_colwidth", 120)
 
 # %% [markdown]
 # ## Background
@@ -68,7 +68,7 @@ pd.set_option("display.max_colwidth", 120)
 # de-duplicates x, interpolates onto the grid (zero outside the measured range) and divides by the
 # maximum; a bad file is reported with the field and reason, and the batch goes on.
 #
-# Our machines cannot reach NIST, so by default this chapter crawls `lib.ir.replay`, a real HTTP
+# The book is built without access to NIST, so by default this chapter crawls `lib.ir.replay`, a real HTTP
 # server on 127.0.0.1 that answers exactly like the WebBook from the real NIST JCAMP-DX files in
 # the `jcamp` 1.3.2 source distribution, with InChIs from a structures table, and that injects the
 # faults listed in the parameters (a 500, a 429 with `Retry-After`, a request held past the client's
@@ -78,7 +78,7 @@ pd.set_option("display.max_colwidth", 120)
 #
 # ### A crawl
 
-# %%
+# %% tags=["remove-input"]
 live = base_url is not None
 live_delay = 5.0  # seconds between compounds on the live site
 server = None
@@ -89,16 +89,25 @@ if live:
 else:
     folder = jcamp_source.infrared_dir()  # downloads the sdist with pip once, then cached
     fault_rules = [replay.parse_fault(f) for f in faults]
-    server = replay.ReplayServer(folder, data_file(structures_file, data_dir), faults=fault_rules).start()
+    structures = data_file(structures_file, data_dir)
+    server = replay.ReplayServer(folder, structures, faults=fault_rules).start()
     ids = server.catalogue.ids[: n_compounds or None]
     out = Path(tempfile.mkdtemp(prefix="nist_replay_"))
     url = server.url
 request_timeout = timeout if timeout > 0 else (30.0 if live else 2.0)
 crawl_delay = delay if delay >= 0 else (live_delay if live else 0.0)
+
+# %% [markdown]
+# The crawl itself is three lines: a client with its time-out and back-off, a fetch of every
+# compound id into a folder, and a summary of the manifest that the fetch wrote.
+
+# %%
 client = nist.WebBookClient(url, timeout=request_timeout, backoff=backoff, max_retries=5)
 manifest = nist.fetch(ids, out, client=client, delay=crawl_delay, progress=False)
-first_requests = client.requests
 counts = nist.summary(manifest, ids)
+
+# %% tags=["remove-input"]
+first_requests = client.requests
 glue("crawl_target", f"the live WebBook at {url}" if live else "the replay server", display=False)
 for key in ("compounds", "done", "failed", "spectra", "inchi"):
     glue(f"crawl_{key}", int(counts[key]), display=False)
@@ -108,11 +117,22 @@ glue("crawl_requests", int(first_requests), display=False)
 # We crawled {glue:text}`crawl_target`: {glue:text}`crawl_compounds` compounds, of which
 # {glue:text}`crawl_done` were completed and {glue:text}`crawl_failed` failed, saving
 # {glue:text}`crawl_spectra` spectra and {glue:text}`crawl_inchi` InChIs with
-# {glue:text}`crawl_requests` HTTP requests (retries included). The requests that met an injected
-# fault (none on the live site):
+# {glue:text}`crawl_requests` HTTP requests (retries included). {numref}`tab-scraping-faults` lists
+# the requests that met an injected fault (none on the live site).
+#
+# ````{table} Requests that met a fault injected by the replay server, in the order they were sent.
+# :name: tab-scraping-faults
+# ```{glue:md} tab_faults
+# :format: myst
+# ```
+# ````
 
-# %%
-hit = crawl_report.fault_table(server) if server is not None else pd.DataFrame(columns=["request", "fault"])
+# %% tags=["remove-input"]
+if server is not None:
+    hit = crawl_report.fault_table(server)
+else:
+    hit = pd.DataFrame(columns=["request", "fault"])
+glue_table("tab_faults", hit, headers={"request": "Request", "fault": "Fault"})
 glue("faults_hit", len(hit), display=False)
 glue("requests_served", len(server.log) if server is not None else int(first_requests), display=False)
 glue(
@@ -123,7 +143,6 @@ glue(
     display=False,
 )
 glue("user_agent", client.session.headers["User-Agent"], display=False)
-hit
 
 # %% [markdown]
 # The server injected {glue:text}`faults_hit` faults in {glue:text}`requests_served` requests;
@@ -134,9 +153,14 @@ hit
 
 # %%
 nist.fetch(ids, out, client=client, delay=0.0, progress=False)
-failed = {cid: e["error"] for cid, e in manifest["compounds"].items() if e["status"] == "failed"}
-glue("second_run_requests", int(client.requests - first_requests), display=False)
-glue("failed_list", "; ".join(f"{cid}: {err}" for cid, err in failed.items()) or "none", display=False)
+second_run_requests = client.requests - first_requests
+
+# %% tags=["remove-input"]
+compounds = manifest["compounds"]
+failed = {cid: e["error"] for cid, e in compounds.items() if e["status"] == "failed"}
+glue("second_run_requests", int(second_run_requests), display=False)
+failed_text = "; ".join(f"{cid}: {err}" for cid, err in failed.items())
+glue("failed_list", failed_text or "none", display=False)
 
 # %% [markdown]
 # Requests in the second run: {glue:text}`second_run_requests`. Compounds that failed for good:
@@ -145,9 +169,15 @@ glue("failed_list", "; ".join(f"{cid}: {err}" for cid, err in failed.items()) or
 # %% [markdown]
 # ### What the files contain
 
+# %% [markdown]
+# Ingestion reads every downloaded file twice: once converting units where it can, once with
+# R23's strict filter that converts nothing.
+
 # %%
 converting = ingest.ingest([out / "spectra"], filters=ingest.CONVERTING_FILTERS)
 strict = ingest.ingest([out / "spectra"], filters=ingest.R23_FILTERS)
+
+# %% tags=["remove-input"]
 sources = crawl_report.source_files(server, out) if server is not None else None
 qc, kept = crawl_report.qc_overview(converting, sources)
 numbers = crawl_report.file_numbers(qc, kept, strict)
@@ -155,13 +185,30 @@ for key, value in numbers.items():
     glue(f"files_{key}", value, display=False)
 glue(
     "wavelength_use",
-    "is used" if numbers["wavelength_files"] else "is not exercised by these files (the tests cover it)",
+    "is used"
+    if numbers["wavelength_files"]
+    else "is not exercised by these files (the tests cover it)",
     display=False,
 )
-fields = ("state", "xunits", "yunits", "origin")
-pd.concat({c: kept[c].value_counts().rename_axis("value").to_frame("spectra") for c in fields}, names=["field"])
+fields = {"state": "State", "xunits": "x units", "yunits": "y units", "origin": "Origin"}
+field_counts = pd.concat(
+    [
+        kept[c].value_counts().rename_axis("Value").reset_index(name="Spectra").assign(Field=name)
+        for c, name in fields.items()
+    ]
+)
+glue_table("tab_fields", field_counts, headers={"Field": "Field", "Value": "Value", "Spectra": "Spectra"})
 
 # %% [markdown]
+# {numref}`tab-scraping-fields` counts the values of four header fields over the kept files.
+#
+# ````{table} Header fields of the kept files: how many spectra carry each value (units as canonical names).
+# :name: tab-scraping-fields
+# ```{glue:md} tab_fields
+# :format: myst
+# ```
+# ````
+#
 # The crawl left {glue:text}`files_files` files: {glue:text}`files_kept` are usable once units are
 # converted and {glue:text}`files_rejected` are rejected; R23's filter (gas, `ABSORBANCE`, `1/CM`,
 # no conversion) keeps only {glue:text}`files_strict_kept`. Point counts range from
@@ -171,40 +218,56 @@ pd.concat({c: kept[c].value_counts().rename_axis("value").to_frame("spectra") fo
 # {glue:text}`files_end_max:.0f` cm⁻¹. {glue:text}`files_wavelength_files` file(s) are in
 # wavelength units, so the micrometre → cm⁻¹ conversion {glue:text}`wavelength_use`.
 
-# %% [markdown]
-# Rejected files and why:
-
-# %%
+# %% tags=["remove-input"]
 rejected = qc.loc[qc["status"] != "kept"].dropna(axis=1, how="all").drop(columns="title")
 glue("n_no_state", int(rejected["reason"].str.startswith("'missing'").sum()), display=False)
-rejected
+glue_table("tab_rejected", rejected.drop(columns="status", errors="ignore"))
 
 # %% [markdown]
-# {glue:text}`n_no_state` of them state no phase at all (no `##STATE=` line). The data set leaves
+# ````{table} The rejected files and why ingestion rejected each.
+# :name: tab-scraping-rejected
+# ```{glue:md} tab_rejected
+# :format: myst
+# ```
+# ````
+#
+# {glue:text}`n_no_state` of the files in {numref}`tab-scraping-rejected` state no phase at all (no `##STATE=` line). The data set leaves
 # them out, as R23's code does; `python -m lib predict`, meant for anyone's spectra, takes such a
 # file as "state unknown", predicts it and says so in a warning.
 
-# %% [markdown]
-# The conversions applied to the kept files:
+# %% tags=["remove-input"]
+conversions = kept["conversions"].replace("", "none").value_counts()
+glue_table(
+    "tab_conversions",
+    conversions.rename_axis("Conversion").reset_index(name="Spectra"),
+    headers={"Conversion": "Conversion", "Spectra": "Spectra"},
+)
 
-# %%
-kept["conversions"].replace("", "none").value_counts().rename_axis("conversion").to_frame("spectra")
+# %% [markdown]
+# ````{table} The unit conversions applied to the kept files.
+# :name: tab-scraping-conversions
+# ```{glue:md} tab_conversions
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ### Raw and gridded spectra
 #
-# Left: the data as written in the file. Right: absorbance after unit conversion (line) and the
-# spectrum on R23's grid (markers), both divided by the maximum on the grid; outside the measured
-# range the grid is zero.
+# {numref}`fig-scraping-spectra` shows one spectrum for each y unit in the files, before and
+# after it goes onto R23's grid.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 by_unit = kept.drop_duplicates("yunits").head(n_show)
 processed = {p.file: p for p in converting.kept}
+height = 280 * len(by_unit) + 60
 fig = make_subplots(
     rows=len(by_unit),
     cols=2,
-    subplot_titles=[t for _, r in by_unit.iterrows() for t in (f"{r['title']}: {r['yunits']}", "absorbance, max 1")],
-    vertical_spacing=0.08,
+    subplot_titles=[
+        t for _, r in by_unit.iterrows() for t in (f"{r['title']}: {r['yunits']}", "absorbance, max 1")
+    ],
+    vertical_spacing=80 / height,  # room for the tick labels and the next row's titles
 )
 grid = converting.grid
 for row, (_, r) in enumerate(by_unit.iterrows(), start=1):
@@ -212,17 +275,31 @@ for row, (_, r) in enumerate(by_unit.iterrows(), start=1):
     p = processed[r["file"]]
     peak = np.interp(grid, p.x, p.y, left=0.0, right=0.0).max()
     fig.add_scatter(x=raw.x, y=raw.y, mode="lines", line_width=1, row=row, col=1, showlegend=False)
+    first = row == 1
     fig.add_scatter(
-        x=p.x, y=p.y / peak, mode="lines", line_width=1, name="converted", row=row, col=2, showlegend=row == 1
+        x=p.x, y=p.y / peak, mode="lines", line_width=1, name="converted", row=row, col=2, showlegend=first
     )
     fig.add_scatter(
-        x=grid, y=p.vector, mode="markers", marker_size=3, name="on the grid", row=row, col=2, showlegend=row == 1
+        x=grid, y=p.vector, mode="markers", marker_size=3, name="on the grid", row=row, col=2, showlegend=first
     )
     fig.update_xaxes(autorange="reversed", title_text="cm⁻¹" if row == len(by_unit) else None, row=row)
-fig.update_layout(height=260 * len(by_unit), legend=dict(orientation="h", y=1.04))
-fig
+# the legend below the plot, clear of the subplot titles
+fig.update_layout(
+    height=height,
+    legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="right", x=1),
+    margin=dict(b=100),
+)
+notebook.glue_figure("fig_spectra", fig)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_spectra
+# :name: fig-scraping-spectra
+# Raw and gridded spectra. Left: the data as written in the file. Right: absorbance after unit
+# conversion (line) and the spectrum on R23's grid (markers), both divided by the maximum on the
+# grid; outside the measured range the grid is zero.
+# ```
+
+# %% tags=["remove-input"]
 glue("t_min", float(ingest.T_MIN), display=False)
 glue("a_max", float(-np.log10(ingest.T_MIN)), display=False)
 
@@ -232,7 +309,7 @@ glue("a_max", float(-np.log10(ingest.T_MIN)), display=False)
 # dip in the left column point up on the right. NIST's quantitative files, in (µmol/mol)⁻¹ m⁻¹, are
 # absorbance divided by concentration and path length, a constant that the normalisation removes.
 
-# %%
+# %% tags=["remove-input"]
 if server is not None:
     server.stop()
 
@@ -244,14 +321,15 @@ if server is not None:
 # the structures (see the next chapter):
 #
 # ```bash
-# python -m lib nist fetch --ids data/nist_gas_ir_index.csv --out DIR   # polite: 5 s between compounds
-# python -m lib ingest DIR/spectra --out nist_ir.npz --dataset nist_ir_full.npz --qc nist_qc.csv
+# python -m lib nist fetch --ids data/nist_gas_ir_index.csv --out DIR  # 5 s per compound
+# python -m lib ingest DIR/spectra --out nist_ir.npz \
+#     --dataset nist_ir_full.npz --qc nist_qc.csv
 # python -m lib label --index data/nist_gas_ir_index.csv --out nist_labels.csv
 # ```
 #
 # Or run this chapter with `-p base_url=https://webbook.nist.gov -p n_compounds=20`.
 
-# %%
+# %% tags=["remove-input"]
 n_index = len(nist.read_ids(data_file(index_file, data_dir)))
 glue("n_index", n_index, display=False)
 glue("live_delay", live_delay, display=False)
