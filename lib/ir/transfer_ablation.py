@@ -29,7 +29,9 @@ from lib.ir import linesets, transfer
 from lib.ir.transfer import Physics, Randomise
 
 SCALES = tuple(round(0.93 + 0.01 * i, 2) for i in range(8))  # 0.93 … 1.00
-HIGH_SCALES = tuple(round(0.91 + 0.01 * i, 2) for i in range(10))  # 0.91 … 1.00
+#: Band widths tried (cm⁻¹). The fit of the committed table lands on 60, the edge of this grid, and the measured
+#: micro-F1 kept rising up to 150 cm⁻¹ in a later look: the width is not an optimum of anything, only the widest
+#: value tried (development: fitted on halves of the measured spectra; see book/ir/PROTOCOL.md).
 FWHMS = (10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
 SHAPES = ("lorentzian", "pseudo-voigt", "pr")
 
@@ -57,8 +59,6 @@ STEPS: tuple[Step, ...] = (
     Step("baseline", "Lorentzian lines of 30 cm⁻¹, unscaled harmonic wavenumbers"),
     Step("scaling", "+ one frequency scale factor (fitted on a half)",
          fit={"scales": SCALES, "high_scales": (None,), "fwhms": "keep"}),
-    Step("region scaling", "+ a second factor above 2,500 cm⁻¹ (fitted on a half)",
-         fit={"scales": SCALES, "high_scales": HIGH_SCALES, "fwhms": "keep"}),
     Step("band shape", "+ band shape and width (fitted on a half)",
          fit={"scales": "keep", "high_scales": "keep", "fwhms": FWHMS, "shapes": SHAPES}),
     Step("noise", "+ intensity noise, baseline drift and white noise",
@@ -131,11 +131,16 @@ def fit_halves(step: Step, physics: list[Physics], pairs: list[list[tuple]], gri
 
 
 def _commit() -> str:
+    """HEAD, with ``+dirty`` when ``lib/`` has uncommitted changes (the code that ran is then not HEAD's)."""
+    here = Path(__file__).parent
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).parent).stdout.strip()  # fmt: skip
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=here).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", str(here.parent)], capture_output=True,
+                               text=True, check=True, cwd=here).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head}+dirty" if dirty else head
 
 
 def score_step(folders: list[Path], real, halves, val_x: np.ndarray, val_y: np.ndarray, groups: list[str]) -> dict:
@@ -320,8 +325,11 @@ def ship(
             "seeds": list(seeds), "max_epochs": max_epochs, "patience": patience,
             "copies": copies, **extra, "scores": scores,
             "note": "scale factors and band width/shape were fitted (cosine similarity) on the fit half of the real "
-                    "spectra; held_out_half is the honest score, all_real includes the fit half; simulated_val "
-                    "(the whole validation part of the index, nominal physics) is the one that chooses"}  # fmt: skip
+                    "spectra; all_real includes the fit half; held_out_half is not a clean test either: the "
+                    "recipe's later steps were designed from false positives on both halves and several shipped "
+                    "versions were scored on it (development, book/ir/PROTOCOL.md); simulated_val (the whole "
+                    "validation part of the index, nominal physics) is the only score made without the measured "
+                    "spectra"}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         for f in sorted(folder.glob("seed*.pt")):
