@@ -231,9 +231,10 @@ glue_table("tab_rejected", rejected.drop(columns="status", errors="ignore"))
 # ```
 # ````
 #
-# {glue:text}`n_no_state` of the files in {numref}`tab-scraping-rejected` state no phase at all (no `##STATE=` line). The data set leaves
-# them out, as R23's code does; `python -m lib predict`, meant for anyone's spectra, takes such a
-# file as "state unknown", predicts it and says so in a warning.
+# {glue:text}`n_no_state` of the files in {numref}`tab-scraping-rejected` state no phase at all
+# (no `##STATE=` line). The data set leaves them out, as R23's code does; `python -m lib predict`,
+# meant for anyone's spectra, takes such a file as "state unknown", predicts it and says so in a
+# warning.
 
 # %% tags=["remove-input"]
 conversions = kept["conversions"].replace("", "none").value_counts()
