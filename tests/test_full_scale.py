@@ -423,13 +423,19 @@ def test_target_sentence_per_network():
         "model": ["Lite", "Lite", "Lite", "VGG"], "fresh": [True, True, False, False], "bf16": [False] * 4,
         "seed": [1, 0, 0, 0], "test_accuracy": [0.99, 0.95, 0.6, 0.5], "test_errors": [7, 14, 30, 25],
     })  # fmt: skip
+    over = "over the seeds that early stopping ended"
     text = full_scale.target_sentence(shipped, 0.95, 0.9, "CNN6")
-    assert text == ("Lite-fresh reaches our goal of 95 % (mean test accuracy over seeds; S23's CNN6: 90.0 %): "
+    assert text == (f"Lite-fresh reaches our goal of 95 % (mean test accuracy {over}; S23's CNN6: 90.0 %): "
                     "Lite-fresh 97.0 % (seeds: 95.0 %, 99.0 %); Lite 60.0 %; VGG 50.0 %.")  # fmt: skip
     text = full_scale.target_sentence(shipped, 8, 8.4, "CNN6", errors=True)
     assert text == (
         "No shipped network reaches our goal of at most 8 wrong test spectra on the mean (mean wrong test spectra "
-        "over seeds; S23's CNN6: 8.4): Lite-fresh 10.5 (seeds: 14, 7); Lite 30; VGG 25."
+        f"{over}; S23's CNN6: 8.4): Lite-fresh 10.5 (seeds: 14, 7); Lite 30; VGG 25."
     )
+    # a time-capped seed is named apart and not counted: Lite-fresh then reaches the goal on seed 1 alone
+    capped = shipped.assign(time_capped=[False, True, False, False])
+    text = full_scale.target_sentence(capped, 8, 8.4, "CNN6", errors=True)
+    assert text.startswith("Lite-fresh reaches our goal of at most 8")
+    assert text.endswith("Not counted, ended by a time limit before converging: Lite-fresh seed 0 14.")
     assert full_scale.target_sentence(shipped, 25, 8.4, "CNN6", errors=True).startswith("Lite-fresh and VGG reach")
     assert full_scale.target_sentence(shipped.iloc[:0], 8, 8.4, "CNN6") == ""

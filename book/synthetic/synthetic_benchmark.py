@@ -565,9 +565,11 @@ display(estimates.rename(columns={"epoch_minutes": "minutes per epoch"}))
 # {glue:text}`s23_test_size` test spectra, S23's protocol with at most
 # {glue:text}`s23_max_epochs` epochs. Its result files ship with the book and keep every test
 # prediction; the errors below are recounted from them. These are **full scale, shipped** runs:
-# unlike the reduced ones, their error counts are of S23's own test set and compare with S23's
-# Fig. 2 directly. A run may also have been ended by a time limit after an epoch, with its best
-# weights so far; the text says which. The shipped runs were trained side by side on one lent GPU
+# unlike the reduced ones, their error counts are of S23's own test set. Only a run that early
+# stopping ended follows S23's protocol (every one of S23's runs ended so) and compares with S23's
+# Fig. 2; a run ended by a time limit, with its best weights so far, stopped before it converged,
+# is marked *time limit* in the table and is no evidence for or against S23's numbers.
+# The shipped runs were trained side by side on one lent GPU
 # (`python -m lib synthetic gpu-batch`, one process per run, all ended by one deadline), in
 # float32 as S23 did, except that cuDNN computes the convolutions in TF32 there by default. Below
 # the table and figure (S23 Fig. 2: wrong test spectra per network and seed, S23's means beside
