@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-from IPython.display import HTML, display
+from IPython.display import HTML
 from myst_nb import glue
 
 from lib import notebook, reference
 from lib.ir import labels
 from lib.paths import data_file
+from lib.tables import glue_table
 
 notebook.setup(seed)
 
@@ -45,7 +46,7 @@ notebook.setup(seed)
 # that the mean lies in {glue:text}`alkane_f1_interval`. Proportions are truncated the same way.
 # `lib.reference` stores the table as printed and gives these intervals.
 
-# %%
+# %% tags=["remove-input"]
 lo, hi = reference.r23_interval(reference.R23_TABLE1["alkane"][1])
 glue("alkane_f1_printed", reference.r23_printed("alkane", "f1"), display=False)
 glue("alkane_f1_interval", f"[{lo:.2f}, {hi:.2f})", display=False)
@@ -66,9 +67,10 @@ glue("alkane_f1_interval", f"[{lo:.2f}, {hi:.2f})", display=False)
 #
 # ### The 17 groups
 #
-# One small molecule per group, with the atoms and bonds the pattern matches highlighted.
+# {numref}`fig-labelling-groups` shows one small molecule per group, with the atoms and bonds the
+# pattern matches highlighted.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 cells = []
 for group, smarts in labels.GROUPS.items():
     name, smiles = labels.EXAMPLES[group]
@@ -77,11 +79,19 @@ for group, smarts in labels.GROUPS.items():
         f"<tr><td><b>{html.escape(group)}</b></td><td><code>{html.escape(smarts)}</code></td>"
         f"<td>{html.escape(name)}<br><code>{html.escape(smiles)}</code></td><td>{svg}</td></tr>"
     )
-HTML(
-    "<table><thead><tr><th>group</th><th>SMARTS</th><th>example</th><th>match</th></tr></thead><tbody>"
-    + "".join(cells)
-    + "</tbody></table>"
+head = "<tr><th>Group</th><th>SMARTS</th><th>Example</th><th>Match</th></tr>"
+groups_html = HTML(
+    '<div class="book-table" style="overflow-x:auto"><table class="table">'
+    f"<thead>{head}</thead><tbody>{''.join(cells)}</tbody></table></div>"
 )
+glue("fig_groups", groups_html, display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_groups
+# :name: fig-labelling-groups
+# The 17 functional groups of R23: the SMARTS pattern of each, a small molecule that has the
+# group, and the atoms and bonds the pattern matches in it.
+# ```
 
 # %% [markdown]
 # Two details of the table matter later. The alkane pattern `[CX4;H0,H1,H2,H4]` leaves out CH₃
@@ -90,24 +100,36 @@ HTML(
 # halobenzene.
 #
 # ### Labelling the NIST index
+#
+# Labelling is one call on the index's InChIs; we add the imidic-acid pattern to the 17 groups
+# to count a tautomer problem discussed below.
 
 # %%
-index_path = data_file(index_file, data_dir)
-index = labels.read_index(index_path)
+index = labels.read_index(data_file(index_file, data_dir))
 groups_plus = {**labels.GROUPS, "imidic acid": labels.IMIDIC_ACID}
-labelled, problems = labels.label_inchis(index["Inchi"].tolist(), index["ID"].tolist(), groups_plus)
-imidic = labelled.pop("imidic acid").astype(bool)
-table = labelled
+inchis, ids = index["Inchi"].tolist(), index["ID"].tolist()
+table, problems = labels.label_inchis(inchis, ids, groups_plus)
+imidic = table.pop("imidic acid").astype(bool)
+
+# %% tags=["remove-input"]
 glue("n_index", len(index), display=False)
 glue("n_compounds", int(index["ID"].nunique()), display=False)
 glue("n_labelled", len(table), display=False)
 glue("n_problems", len(problems), display=False)
-pd.DataFrame([{"ID": p.id, "InChI": p.inchi, "reason": p.reason} for p in problems])
+problem_rows = [{"ID": p.id, "InChI": p.inchi, "Reason": p.reason} for p in problems]
+glue_table("tab_problems", pd.DataFrame(problem_rows, columns=["ID", "InChI", "Reason"]))
 
 # %% [markdown]
 # The index lists {glue:text}`n_index:,d` spectra of {glue:text}`n_compounds:,d` compounds;
 # {glue:text}`n_labelled:,d` were labelled and {glue:text}`n_problems:d` InChI(s) could not be read
-# by RDKit (above).
+# by RDKit ({numref}`tab-labelling-problems`).
+#
+# ````{table} InChIs of the index that RDKit cannot read, and why.
+# :name: tab-labelling-problems
+# ```{glue:md} tab_problems
+# :format: myst
+# ```
+# ````
 #
 # ### Proportions against R23 Table 1
 
@@ -115,8 +137,26 @@ pd.DataFrame([{"ID": p.id, "InChI": p.inchi, "reason": p.reason} for p in proble
 ours = labels.proportions(table)
 r23 = reference.r23_table1()["proportion"]
 tol = reference.R23_PROPORTION_TOLERANCE
-compare = labels.compare_proportions(ours, r23, tol, exempt=["amides"], decimals=reference.R23_TABLE1_DECIMALS)
-display(compare.drop(columns=["exempt"]).round(4))
+decimals = reference.R23_TABLE1_DECIMALS
+compare = labels.compare_proportions(ours, r23, tol, exempt=["amides"], decimals=decimals)
+
+# %% tags=["remove-input"]
+compare_headers = {
+    "group": "Group",
+    "ours": "Ours",
+    "lo": "R23 from",
+    "hi": "R23 below",
+    "inside": "Inside",
+    "least deviation": "Least deviation",
+    "most deviation": "Largest deviation",
+    "within tolerance": "Within tolerance",
+}
+glue_table(
+    "tab_proportions",
+    compare.rename_axis("group").reset_index(),
+    headers=compare_headers,
+    digits={"ours": 4, "lo": 2, "hi": 2, "least deviation": 4, "most deviation": 4},
+)
 outside = compare[~compare["inside"]]
 worst = compare["least deviation"].idxmax()
 glue("n_inside", int(compare["inside"].sum()), display=False)
@@ -134,17 +174,38 @@ glue("tol", tol, display=False)
 glue("median_most", float(compare["most deviation"].median()), display=False)
 glue("n_r23", reference.R23_COUNTS["gas with InChI"], display=False)
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = go.Figure()
-fig.add_bar(x=compare.index, y=compare["lo"], name="R23 Table 1 (printed, truncated)",
-            error_y={"type": "data", "symmetric": False, "array": compare["hi"] - compare["lo"],
-                     "arrayminus": np.zeros(len(compare))})  # fmt: skip
+whisker = {
+    "type": "data",
+    "symmetric": False,
+    "array": compare["hi"] - compare["lo"],
+    "arrayminus": np.zeros(len(compare)),
+}
+fig.add_bar(x=compare.index, y=compare["lo"], name="R23 Table 1 (printed, truncated)", error_y=whisker)
 fig.add_bar(x=compare.index, y=compare["ours"], name="ours (NIST index)")
-title = "Share of spectra with each group (whiskers: the interval R23's printed share stands for)"
-fig.update_layout(barmode="group", yaxis_title="share of spectra", height=420, legend=dict(x=0.6, y=0.95), title=title)
-fig
+fig.update_layout(
+    barmode="group", yaxis_title="share of spectra", height=420, legend=dict(x=0.6, y=0.95)
+)
+notebook.glue_figure("fig_proportions", fig)
 
 # %% [markdown]
+# ```{glue:figure} fig_proportions
+# :name: fig-labelling-proportions
+# Share of spectra with each group, ours and R23's Table 1 (whiskers: the interval R23's printed,
+# truncated share stands for).
+# ```
+#
+# ````{table} Our share of each group against the interval [from, below) of R23's printed share.
+# :name: tab-labelling-proportions
+# ```{glue:md} tab_proportions
+# :format: myst
+# ```
+# ````
+#
+# {numref}`fig-labelling-proportions` and {numref}`tab-labelling-proportions` compare the shares;
+# the deviations in the table are the least and the largest distance from ours to a share in R23's
+# interval.
 # Our share lies inside the interval R23's printed share stands for in {glue:text}`n_inside:d` of
 # the {glue:text}`n_groups:d` groups; outside: {glue:text}`outside_groups`. The largest distance to
 # an interval is that of {glue:text}`worst_group`: {glue:text}`worst_ours:.4f` against
@@ -162,7 +223,7 @@ fig
 # `[NX3][CX3](=[OX1])[#6]` cannot match and the alcohol pattern `[#6][OX2H]` does. Only tertiary
 # amides, whose nitrogen carries no hydrogen, are labelled as amides.
 
-# %%
+# %% tags=["remove-input"]
 amide_or_imidic = float((table["amides"].astype(bool) | imidic).mean())
 glue("n_imidic", int(imidic.sum()), display=False)
 glue("imidic_share", float(imidic.mean()), display=False)
@@ -186,17 +247,27 @@ glue("amides_imidic_inside", "inside" if lo <= amide_or_imidic < hi else "outsid
 #
 # ### Which groups occur together (R23 Fig. S23)
 #
-# Each cell counts spectra whose molecule has both groups; the diagonal counts those with the
-# group at all.
-
-# %% tags=["hide-input"]
-co = labels.cooccurrence(table)
-fig = px.imshow(co, text_auto=True, color_continuous_scale="Blues", aspect="auto", labels=dict(color="spectra"))
-fig.update_traces(textfont_size=9)
-fig.update_layout(height=650, xaxis_tickangle=-45)
-fig
+# {numref}`fig-labelling-cooccurrence` counts the spectra whose molecule has both of two groups.
 
 # %%
+co = labels.cooccurrence(table)
+
+# %% tags=["remove-input"]
+fig = px.imshow(
+    co, text_auto=True, color_continuous_scale="Blues", aspect="auto", labels=dict(color="spectra")
+)
+fig.update_traces(textfont_size=9)
+fig.update_layout(height=650, xaxis_tickangle=-45)
+notebook.glue_figure("fig_cooccurrence", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_cooccurrence
+# :name: fig-labelling-cooccurrence
+# Which groups occur together: each cell counts the spectra whose molecule has both groups; the
+# diagonal counts those with the group at all.
+# ```
+
+# %% tags=["remove-input"]
 pairs = co.where(np.triu(np.ones(co.shape, dtype=bool), k=1)).stack().sort_values(ascending=False)
 n_groups = table.drop(columns="ID").sum(axis=1)
 glue("pair1", " + ".join(pairs.index[0]), display=False)
@@ -217,20 +288,52 @@ glue("groups_none", int((n_groups == 0).sum()), display=False)
 # ### Molecule size
 
 # %%
-sizes = labels.molecule_sizes(index["Inchi"].tolist(), index["ID"].tolist())
-display(sizes[["heavy atoms", "atoms"]].describe().round(2).T)
+sizes = labels.molecule_sizes(inchis, ids)
+
+# %% tags=["remove-input"]
+size_stats = sizes[["heavy atoms", "atoms"]].describe().T.rename_axis("what").reset_index()
+size_stats["what"] = ["Heavy atoms", "Atoms (with H)"]
+glue_table(
+    "tab_sizes",
+    size_stats,
+    headers={
+        "what": "Atoms per molecule",
+        "count": "Molecules",
+        "mean": "Mean",
+        "std": "SD",
+        "min": "Min",
+        "25%": "25 %",
+        "50%": "Median",
+        "75%": "75 %",
+        "max": "Max",
+    },
+    digits={"count": 0, "mean": 2, "std": 2, "min": 0, "25%": 0, "50%": 0, "75%": 0, "max": 0},
+)
 glue("heavy_median", float(sizes["heavy atoms"].median()), display=False)
 glue("atoms_median", float(sizes["atoms"].median()), display=False)
 glue("heavy_max", int(sizes["heavy atoms"].max()), display=False)
 glue("atoms_max", int(sizes["atoms"].max()), display=False)
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = px.histogram(sizes, x="heavy atoms", nbins=int(sizes["heavy atoms"].max()))
 fig.update_layout(yaxis_title="spectra", height=350, bargap=0.05)
-fig
+notebook.glue_figure("fig_sizes", fig)
 
 # %% [markdown]
-# Half the molecules have at most {glue:text}`heavy_median:.0f` heavy atoms
+# ````{table} Size of the molecules of the index.
+# :name: tab-labelling-sizes
+# ```{glue:md} tab_sizes
+# :format: myst
+# ```
+# ````
+#
+# ```{glue:figure} fig_sizes
+# :name: fig-labelling-sizes
+# How many heavy atoms (all but hydrogen) the molecules of the index have.
+# ```
+#
+# Half the molecules ({numref}`tab-labelling-sizes`, {numref}`fig-labelling-sizes`) have at most
+# {glue:text}`heavy_median:.0f` heavy atoms
 # ({glue:text}`atoms_median:.0f` atoms with hydrogens); the largest has {glue:text}`heavy_max:d`
 # heavy atoms and {glue:text}`atoms_max:d` in all. Gas-phase spectra favour small, volatile
 # molecules.
@@ -242,6 +345,9 @@ fig
 # validation sizes are rounded down and the test set takes the rest.
 
 # %%
+train, val, test = labels.split_indices(len(table), seed=reference.R23_SPLIT_SEED)
+
+# %% tags=["remove-input"]
 glue("r23_split_seed", reference.R23_SPLIT_SEED, display=False)
 n_r23 = reference.R23_COUNTS["gas with InChI"]
 rows = [{"set": "R23 (published)", **{k: reference.R23_COUNTS[k] for k in ("train", "val", "test")}}]
@@ -250,11 +356,13 @@ for what, n in ((f"our rule on R23's {n_r23:,}", n_r23), ("our index", len(table
     rows.append({"set": what, "train": len(parts[0]), "val": len(parts[1]), "test": len(parts[2])})
 splits = pd.DataFrame(rows).set_index("set")
 splits["total"] = splits.sum(axis=1)
-display(splits)
-train, val, test = labels.split_indices(len(table), seed=reference.R23_SPLIT_SEED)
-shares = pd.DataFrame(
-    {name: labels.proportions(table.iloc[part]) for name, part in (("train", train), ("val", val), ("test", test))}
+glue_table(
+    "tab_splits",
+    splits.reset_index(),
+    headers={"set": "Spectra", "train": "Training", "val": "Validation", "test": "Test", "total": "Total"},
 )
+parts = {"train": train, "val": val, "test": test}
+shares = pd.DataFrame({name: labels.proportions(table.iloc[part]) for name, part in parts.items()})
 spread = shares.max(axis=1) - shares.min(axis=1)
 same = splits.loc["R23 (published)"].equals(splits.loc[f"our rule on R23's {n_r23:,}"])
 glue("split_sizes", "reproduces R23's three sizes" if same else "does not reproduce R23's sizes", display=False)
@@ -264,8 +372,15 @@ glue("ids_unique", "no compound sits in two parts" if index["ID"].is_unique else
      "a compound with several spectra can sit in two parts", display=False)  # fmt: skip
 
 # %% [markdown]
-# Our rule {glue:text}`split_sizes` from their total. On our index, the largest spread of a
-# group's share between the three parts is {glue:text}`split_spread:.4f`
+# ````{table} Sizes of the three parts: R23's split, our rule on R23's total and on our index.
+# :name: tab-labelling-splits
+# ```{glue:md} tab_splits
+# :format: myst
+# ```
+# ````
+#
+# Our rule {glue:text}`split_sizes` from their total ({numref}`tab-labelling-splits`). On our
+# index, the largest spread of a group's share between the three parts is {glue:text}`split_spread:.4f`
 # ({glue:text}`split_spread_group`); the index has one row per compound id, so
 # {glue:text}`ids_unique`.
 # This split of our index is the one the following chapters train and test on: each simulated
