@@ -4,13 +4,15 @@
 only a file whose hash matches is renamed into place. A mismatch deletes the download and raises
 :class:`ChecksumError` naming the file. Network failures raise ``requests`` exceptions (the
 connection attempt times out after ``connect_timeout`` seconds), which callers may treat as
-"offline".
+"offline". :func:`set_aside` moves a cached file that no longer matches its hash out of the way
+(kept for inspection, under a name no loader picks up).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lib.io import atomic_open
@@ -29,6 +31,23 @@ def sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def set_aside(path: str | os.PathLike) -> Path:
+    """Rename ``path`` to ``<name>.corrupt-<UTC time>`` beside it (never overwriting); return the new path.
+
+    The suffix keeps the file for inspection while ``*.pt``-style globs and exact-name lookups no
+    longer see it, so the next download can take its place.
+    """
+    path = Path(path)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    path.rename(target)
+    return target
 
 
 def verified(path: str | os.PathLike, expected: str) -> bool:

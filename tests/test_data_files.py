@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -174,8 +175,60 @@ def test_download_checks_hashes_and_caches(upstream, tmp_path, no_shared):
     assert len(log) == 10
     # one damaged file in the cache is fetched again, alone
     (cache / "0572484152.pt").write_bytes(b"damaged")
-    weights.r23_weights_dir(cache, base_url=base, progress=False)
+    with pytest.warns(weights.CorruptCacheWarning):
+        weights.r23_weights_dir(cache, base_url=base, progress=False)
     assert log[10:] == ["/models/0572484152.pt"]
+
+
+def _corrupt(path: Path) -> bytes:
+    """Append one byte to a file, as a truncated or interrupted copy would not, but a bad disk or editor might."""
+    bad = path.read_bytes() + b"\0"
+    path.write_bytes(bad)
+    return bad
+
+
+def test_a_corrupted_cache_file_is_moved_aside_and_downloaded_again(upstream, tmp_path, no_shared):
+    base, _, log = upstream
+    cache = weights.r23_weights_dir(tmp_path / "cache", base_url=base, progress=False)
+    bad = _corrupt(cache / "3028357577.pt")
+    with pytest.warns(weights.CorruptCacheWarning, match=r"3028357577\.pt failed its SHA-256 check; moved aside to"):
+        weights.r23_weights_dir(cache, base_url=base, progress=False)
+    assert log[10:] == ["/models/3028357577.pt"]  # only the bad one is fetched again
+    assert download.verified(cache / "3028357577.pt", weights.SHA256["3028357577"])
+    (aside,) = cache.glob("3028357577.pt.corrupt-*")
+    assert re.fullmatch(r"3028357577\.pt\.corrupt-\d{8}T\d{6}Z", aside.name)
+    assert aside.read_bytes() == bad  # kept for inspection, as it was
+    from lib.models.fga import load_ensemble
+
+    ensemble = load_ensemble(cache)  # never loaded: the ensemble is the ten good files
+    assert sorted(ensemble.names) == sorted(weights.SHA256)
+    weights.r23_weights_dir(cache, base_url=base, progress=False)  # now a cache hit that keeps the copy
+    assert len(log) == 11 and aside.read_bytes() == bad
+
+
+def test_offline_a_corrupted_cache_file_is_named_with_where_it_went(release, tmp_path, no_shared, capsys):
+    cache = tmp_path / "cache"
+    shutil.copytree(release, cache)  # a cache filled earlier
+    bad = _corrupt(cache / "7687129909.pt")
+    with pytest.warns(weights.CorruptCacheWarning):
+        assert main(["weights", "--cache", str(cache), "--base-url", "http://127.0.0.1:9/", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    (aside,) = cache.glob("7687129909.pt.corrupt-*")
+    assert f"the cached {cache / '7687129909.pt'} failed its SHA-256 check and was moved aside to {aside}" in err
+    assert aside.read_bytes() == bad and not (cache / "7687129909.pt").exists()
+    # with the local fallback the file is replaced; the bad copy stays where it went
+    weights.r23_weights_dir(cache, base_url="http://127.0.0.1:9/", local=release, progress=False)
+    assert download.verified(cache / "7687129909.pt", weights.SHA256["7687129909"])
+    assert aside.read_bytes() == bad and list(cache.glob("*.corrupt-*")) == [aside]
+
+
+def test_set_aside_never_overwrites_an_earlier_copy(tmp_path):
+    first, second = tmp_path / "a.pt", tmp_path / "a.pt"
+    first.write_bytes(b"1")
+    one = download.set_aside(first)
+    second.write_bytes(b"2")
+    two = download.set_aside(second)
+    assert one != two and one.read_bytes() == b"1" and two.read_bytes() == b"2" and not first.exists()
 
 
 def test_checksum_mismatch_names_the_file_and_deletes_it(upstream, tmp_path, no_shared):

@@ -6,7 +6,9 @@ the SHA-256 in :data:`SHA256`. :func:`r23_weights_dir` returns a folder holding 
 ``runs.json`` (each run's seed, epochs and validation AUC, the repository's
 ``data/r23_runs.json``):
 
-1. files already in the cache folder with the right hash are used as they are (no network);
+1. files already in the cache folder with the right hash are used as they are (no network); a
+   cached file with another hash is moved aside as ``<run id>.pt.corrupt-<UTC time>`` (kept for
+   inspection, never loaded: :func:`lib.download.set_aside`), with a :class:`CorruptCacheWarning`;
 2. missing ones are downloaded from ``base_url`` (the connection attempt gives up after a few
    seconds);
 3. without a network, they are copied from a local folder: ``$SPECTRA_SHARED_DATA/r23_weights``
@@ -21,9 +23,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from lib.download import ChecksumError, copy_verified, fetch, verified
+from lib.download import ChecksumError, copy_verified, fetch, set_aside, verified
 from lib.io import atomic_open
 from lib.paths import data_file, shared_folder
 
@@ -48,6 +51,10 @@ SHA256: dict[str, str] = {
     "7737503070": "db5edf0224a5c545f2613bbde89f4d8af5003c18a5a02e947b5cef2086fa1f55",
     "8335606594": "9f3c5af0e5f328ac8280159a41fa1b450f898500fc6bfac543e2a845b6d9c610",
 }
+
+
+class CorruptCacheWarning(UserWarning):
+    """A cached weight file failed its SHA-256 check and was moved aside."""
 
 
 def cache_folder(cache: str | os.PathLike | None = None) -> Path:
@@ -78,13 +85,23 @@ def r23_weights_dir(
     """The cache folder, holding all ten checked ``.pt`` files and ``runs.json`` (see the module doc).
 
     Raises :class:`lib.download.ChecksumError` when a download has the wrong hash, and
-    ``FileNotFoundError`` naming the URL and folders tried when a file can be had from neither.
+    ``FileNotFoundError`` naming the URL and folders tried when a file can be had from neither
+    (and, for a cached copy that failed its check, where it was moved).
     """
     import requests
 
     folder = cache_folder(cache)
     folder.mkdir(parents=True, exist_ok=True)
     missing = [run for run, digest in SHA256.items() if not verified(folder / f"{run}.pt", digest)]
+    corrupt: dict[str, Path] = {}  # run id -> where its bad cached copy went
+    for run in missing:
+        if (folder / f"{run}.pt").exists():
+            corrupt[run] = set_aside(folder / f"{run}.pt")
+            warnings.warn(
+                f"R23 weight file {folder / f'{run}.pt'} failed its SHA-256 check; moved aside to {corrupt[run]}",
+                CorruptCacheWarning,
+                stacklevel=2,
+            )
     offline: Exception | None = None
     for run in missing:
         dest = folder / f"{run}.pt"
@@ -97,8 +114,11 @@ def r23_weights_dir(
         source = next((f / dest.name for f in local_folders(local) if verified(f / dest.name, SHA256[run])), None)
         if source is None:
             tried = ", ".join(str(f) for f in local_folders(local)) or "none (set SPECTRA_SHARED_DATA)"
+            bad = ""
+            if run in corrupt:
+                bad = f"the cached {dest} failed its SHA-256 check and was moved aside to {corrupt[run]}; "
             raise FileNotFoundError(
-                f"R23 weight file {dest.name}: download from {base_url} failed ({offline}) and no local copy "
+                f"R23 weight file {dest.name}: {bad}download from {base_url} failed ({offline}) and no local copy "
                 f"with the right SHA-256 in: {tried}"
             )
         copy_verified(source, dest, SHA256[run])
