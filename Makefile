@@ -1,6 +1,6 @@
 # The book's pipeline (gdsbook style): environment -> sync -> execute -> build (execution off).
 #   make book   execute every chapter with the `default` preset and build the HTML book
-#   make test   ruff + pytest, execute every chapter with the `ci` preset, build, browser check
+#   make test   ruff, actionlint + zizmor (the workflows), pytest, execute every chapter with the `ci` preset, build, browser check
 #   make clean  remove the executed notebooks and HTML (make clean-cache: the trained models and simulations)
 PYTHON ?= python3
 VENV   := .venv
@@ -24,6 +24,8 @@ sync: env
 lint: env
 	$(VENV)/bin/ruff check lib tests book
 	$(VENV)/bin/ruff format --check lib tests
+	$(VENV)/bin/actionlint
+	$(VENV)/bin/zizmor --offline --no-progress .github
 
 unit: env
 	$(PY) -m pytest -m "not browser"
