@@ -1,19 +1,52 @@
-"""Command line: ``python -m lib {book,synthetic,nist,simulate,ingest,label,predict,weights} ...`` (``--help``)."""
+"""Command line: ``python -m lib COMMAND ...``; ``python -m lib --help`` lists the commands."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from lib.ir import cli as data_cli
 from lib.ir import predict as predict_cli
-from lib.ir import transfer_ablation
 from lib.ir import weights as weights_cli
-from lib.synthetic.full_scale import add_parser as full_scale_parser
-from lib.synthetic.gpu_batch import add_parser as gpu_batch_parser
-from lib.synthetic.metric_full import add_parser as metric_full_parser
+
+# Sub-commands whose modules import torch, scikit-learn or the study modules: (command path) ->
+# (help line, "module:function that adds the arguments"). Only the sub-command being run imports its
+# module; the others appear in ``--help`` by name and help line, so the command line answers at once.
+LAZY: dict[tuple[str, ...], tuple[str, str]] = {
+    ("synthetic", "full-scale"): (
+        "train one network on the whole S23 benchmark or challenge set (resumable)",
+        "lib.synthetic.full_scale:add_arguments",
+    ),
+    ("synthetic", "gpu-batch"): (
+        "the full-scale runs of PLAN side by side on one GPU, ended by a deadline",
+        "lib.synthetic.gpu_batch:add_arguments",
+    ),
+    ("synthetic", "metric-full"): (
+        "train one V24 encoder at full scale (resumable) and write its record",
+        "lib.synthetic.metric_full:add_arguments",
+    ),
+    ("transfer-ablation",): (
+        "train and score the cumulative simulated-to-real transfer steps",
+        "lib.ir.transfer_ablation:add_ablation_arguments",
+    ),
+    ("transfer-ship",): (
+        "train the shipped FGA ensemble on simulated spectra (lib/weights/fga)",
+        "lib.ir.transfer_ablation:add_ship_arguments",
+    ),
+}
+
+
+def _add_lazy(sub: argparse._SubParsersAction, path: tuple[str, ...], argv: Sequence[str]) -> None:
+    """Add the sub-command ``path``; import its module and arguments only when ``argv`` selects it."""
+    help_line, target = LAZY[path]
+    p = sub.add_parser(path[-1], help=help_line)
+    if tuple(argv[: len(path)]) == path:
+        module, function = target.split(":")
+        getattr(importlib.import_module(module), function)(p)
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -64,6 +97,8 @@ def _synthetic(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the sub-command and return its exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="python -m lib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -103,14 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     p_bench = syn_sub.add_parser("benchmark", help="time and peak memory of generating the benchmark")
     p_bench.add_argument("--classes", required=True, type=Path)
     p_bench.add_argument("--repeats", type=int, default=5)
-    full_scale_parser(syn_sub)
-    gpu_batch_parser(syn_sub)
-    metric_full_parser(syn_sub)
+    for path in LAZY:
+        if path[0] == "synthetic":
+            _add_lazy(syn_sub, path, argv)
     p_syn.set_defaults(func=_synthetic)
     data_cli.register(sub)  # nist, simulate, ingest, label
     predict_cli.register(sub)  # predict
     weights_cli.register(sub)  # weights
-    transfer_ablation.register(sub)  # transfer-ablation
+    _add_lazy(sub, ("transfer-ablation",), argv)
+    _add_lazy(sub, ("transfer-ship",), argv)
 
     args = parser.parse_args(argv)
     try:

@@ -458,9 +458,8 @@ def _ship(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """``python -m lib transfer-ablation`` and ``python -m lib transfer-ship``."""
-    p = sub.add_parser("transfer-ablation", help="train and score the cumulative simulated-to-real transfer steps")
+def add_ablation_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m lib transfer-ablation``."""
     p.add_argument("--out", type=Path, required=True, help="result JSON (finished steps there are skipped)")
     p.add_argument("--models", type=Path, default=None, help="model root (default _build/cache/transfer_ablation)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -471,7 +470,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", nargs="+", default=None, help="run only these step names")
     p.add_argument("--shards", type=int, default=None, help="train on the first N shards only (default: all)")
     p.set_defaults(func=_run)
-    p = sub.add_parser("transfer-ship", help="train the shipped FGA ensemble on simulated spectra (lib/weights/fga)")
+
+
+def add_ship_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m lib transfer-ship``."""
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "weights" / "fga")
     p.add_argument("--through", default=STEPS[-1].name, help="last ablation step used (default: the last, all steps)")
     p.add_argument("--fit-half", type=int, default=0, choices=(0, 1), help="half of the real spectra fitted on")

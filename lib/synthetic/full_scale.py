@@ -739,9 +739,8 @@ def confusion_sentence(pairs: pd.DataFrame, n_runs: int, named: dict[str, tuple[
 
 
 # --------------------------------------------------------------------------- command line
-def add_parser(sub) -> argparse.ArgumentParser:
-    """``full-scale`` under ``python -m lib synthetic``."""
-    p = sub.add_parser("full-scale", help="train one network on the whole S23 benchmark or challenge set (resumable)")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m lib synthetic full-scale``."""
     p.add_argument("--model", required=True, help="a name of lib.models.benchmark.build, e.g. Lite, CNN6, VGG")
     p.add_argument("--seed", type=int, default=0, help="training seed (initial weights, dropout, batch order)")
     p.add_argument(
@@ -783,7 +782,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--no-progress", action="store_true")
-    return p
 
 
 def main(args: argparse.Namespace) -> int:

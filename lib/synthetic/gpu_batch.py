@@ -137,9 +137,8 @@ def run_plan(
     return records
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
-    """``gpu-batch`` under ``python -m lib synthetic``."""
-    p = sub.add_parser("gpu-batch", help="the full-scale runs of PLAN side by side on one GPU, ended by a deadline")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m lib synthetic gpu-batch``."""
     p.add_argument("--out", type=Path, required=True, help="folder for results, logs and checkpoints")
     p.add_argument("--minutes", type=float, required=True, help="wall-clock minutes until every run has ended")
     p.add_argument("--device", default="cuda")
@@ -152,7 +151,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="run this instead of PLAN, in a slot of its own: DATASET/MODEL/SEED[/fresh] (repeatable)",
     )
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
-    return p
 
 
 def main(args: argparse.Namespace) -> int:

@@ -553,9 +553,8 @@ def view(records: dict[str, dict[str, Any]], classes: synthetic.ClassSet, speed:
 
 
 # --------------------------------------------------------------------------- command line
-def add_parser(sub) -> argparse.ArgumentParser:
-    """``metric-full`` under ``python -m lib synthetic``."""
-    p = sub.add_parser("metric-full", help="train one V24 encoder at full scale (resumable) and write its record")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m lib synthetic metric-full``."""
     p.add_argument("--part", choices=list(PARTS), default="main")
     p.add_argument("--encoder-speed", action="store_true", help=f"only time the stacks as encoders ({SPEED_FILE.name})")
     p.add_argument("--encoder", default="Lite", help="convolution stack, a lib.models.benchmark name (V24: CNN-BN)")
@@ -571,7 +570,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (default 1)")
     p.add_argument("--device", default="auto")
     p.add_argument("--no-progress", action="store_true")
-    return p
 
 
 def main(args: argparse.Namespace) -> int:
