@@ -71,3 +71,22 @@ def test_lazy_table_names_real_functions():
     for target in (t for _, t in LAZY.values()):
         module, function = target.split(":")
         assert callable(getattr(importlib.import_module(module), function)), target
+
+
+def test_generate_benchmark_times_the_command_and_its_floor(tmp_path):
+    """``synthetic benchmark``'s end-to-end part runs both programs and writes what generate writes."""
+    from lib.synthetic import generator
+
+    classes = data_file("synthetic_challenge_classes.json")
+    report = generator.benchmark_command_line(classes, repeats=1, scratch=tmp_path)
+    assert report["command_seconds"] > 0 and report["floor_seconds"] > 0
+    assert report["ratio"] == report["command_seconds"] / report["floor_seconds"]
+    assert report["written_mb"] == pytest.approx((27 * 50 + 27 * 10 + 27 * 9) * 5000 * 4 / 2**20, rel=1e-3)
+    assert list(tmp_path.iterdir()) == []  # the scratch files are removed
+
+
+def test_write_floor_writes_the_shapes(tmp_path):
+    from lib.synthetic.generator import write_floor
+
+    write_floor({"x": ((3, 4), "<f4"), "y": ((3,), "<i8")}, tmp_path)
+    assert np.load(tmp_path / "x.npy").shape == (3, 4) and np.load(tmp_path / "y.npy").dtype == np.int64

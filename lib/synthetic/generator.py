@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass, field
@@ -514,4 +518,57 @@ def benchmark_generation(classes: ClassSet, repeats: int = 3, seed: int = 0) -> 
         "output_mb": output / 2**20,
         "peak_mb": peak / 2**20,
         "peak_over_output": peak / output,
+    }
+
+
+def write_floor(shapes: dict[str, tuple[tuple[int, ...], str]], out: str | os.PathLike) -> None:
+    """The floor under ``synthetic generate``: allocate arrays of the data set's shapes and dtypes
+    (``{name: (shape, dtype)}``), touch every page, and write them as :func:`save_dataset` does."""
+    for name, (shape, dtype) in shapes.items():
+        io.save_npy(Path(out) / f"{name}.npy", np.ones(shape, dtype=dtype))
+
+
+def benchmark_command_line(
+    classes_file: str | os.PathLike, repeats: int = 5, scratch: str | os.PathLike | None = None
+) -> dict[str, float]:
+    """Wall time of ``python -m lib synthetic generate`` end to end against the machine's floor.
+
+    Each repeat runs, in fresh interpreters, the command (imports, generation, durable writes) and
+    :func:`write_floor` for the same arrays (numpy and :mod:`lib.io` imported, allocation, the same
+    writes); the two alternate so that load on a shared machine hits both alike. Returns the medians
+    and ``ratio`` = median command / median floor.
+    """
+    classes_file = Path(classes_file).resolve()
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        out, floor_out = Path(tmp) / "generate", Path(tmp) / "floor"
+        command = [
+            sys.executable,
+            "-m",
+            "lib",
+            "synthetic",
+            "generate",
+            "--classes",
+            str(classes_file),
+            "--out",
+            str(out),
+        ]
+        shapes = {k: (v.shape, v.dtype.str) for k, v in make_dataset(load_classes(classes_file)).items()}
+        floor = [sys.executable, "-c", "import json, sys; from lib.synthetic.generator import write_floor; "
+                 "write_floor(json.loads(sys.argv[1]), sys.argv[2])", json.dumps(shapes), str(floor_out)]  # fmt: skip
+        times: dict[str, list[float]] = {"command": [], "floor": []}
+        for _ in range(repeats):
+            for name, argv in (("command", command), ("floor", floor)):
+                start = time.perf_counter()
+                subprocess.run(argv, cwd=Path(__file__).resolve().parents[2], check=True, capture_output=True)
+                times[name].append(time.perf_counter() - start)
+        output = sum(np.load(path, mmap_mode="r").nbytes for path in out.glob("*.npy"))
+    command_s, floor_s = statistics.median(times["command"]), statistics.median(times["floor"])
+    return {
+        "command_seconds": command_s,
+        "floor_seconds": floor_s,
+        "ratio": command_s / floor_s,
+        "repeats": repeats,
+        "command_all": times["command"],
+        "floor_all": times["floor"],
+        "written_mb": output / 2**20,
     }
