@@ -81,3 +81,27 @@ def test_record_score_refuses_a_second_score_of_one_recipe(tmp_path):
         protocol.record_score(log, "recipe A again", "abc", {"micro_f1": 0.9})
     entries = json.loads(log.read_text())
     assert [e["fingerprint"] for e in entries] == ["abc", "def"]
+
+
+def test_report_table_is_for_people():
+    groups = ["alkane", "methyl", "ketones", "nitriles", "alcohols"]
+    keys = [str(i // 3) for i in range(len(Y))]
+    report = protocol.measured_report(Y, {"R23": NOISY * 0.9, "ours": Y * 1.0}, keys, groups, reference="R23", n=200)
+    table = protocol.report_table(report)
+    assert list(table.index) == ["R23", "ours"]
+    assert table.loc["R23", "micro-F1: difference"] == "reference"
+    assert table.loc["ours", "micro-F1"].startswith("1.00 [1.00, 1.00]")
+    assert table.loc["ours", "polar groups found"].startswith(f"{Y[:, 2:].sum()} of {Y[:, 2:].sum()}: 1.00")
+    assert table.loc["ours", "micro-F1: difference"].startswith("+")
+
+
+def test_r23_parts_finds_skeletons_in_the_index(tmp_path):
+    index = tmp_path / "index.csv"
+    inchis = {"A": "1S/CH4/h1H4", "B": "1S/C2H6/c1-2/h1-2H3", "C": "1S/C3H8/c1-3-2/h3H2,1-2H3",
+              "D": "1S/C2H6O/c1-2-3/h3H,2H2,1H3"}  # fmt: skip
+    index.write_text("ID,Inchi\n" + "".join(f'{k},"{v}"\n' for k, v in inchis.items()))
+    from rdkit.Chem import inchi
+
+    keys = [inchi.InchiToInchiKey("InChI=" + v) for v in inchis.values()]
+    got = protocol.r23_parts([*keys, "XXXXXXXXXXXXXX-UHFFFAOYSA-N"], index)
+    assert got[-1] == "absent" and set(got[:-1]) <= {"train", "val", "test"} and len(got) == 5

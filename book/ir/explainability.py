@@ -450,14 +450,15 @@ glue("tight_md", Markdown(rules.join(f"{m} {v:.2f}" for m, v in tight.sort_value
 #
 # ### The shipped ensemble on measured spectra
 #
-# The ensemble `python -m lib predict` uses by default (`lib/weights/fga`) learnt from simulated
-# spectra only. Does it look at the textbook bands when it reads *measured* ones? Per group present
-# in the real spectra: R23's activation × weight relevance summed over the spectra that carry the
-# group and over the members (negatives clipped), and its share inside the group's textbook ranges,
-# beside chance and R23's published models on the same spectra.
+# The simulation-trained ensemble that `python -m lib predict --model sim` uses
+# (`lib/weights/fga`) learnt from simulated spectra only. Does it look at the textbook bands when
+# it reads *measured* ones? Per group present in the real spectra: R23's activation × weight
+# relevance summed over the spectra that carry the group and over the members (negatives clipped),
+# and its share inside the group's textbook ranges, beside chance and R23's published models on the
+# same spectra.
 
 # %%
-shipped_models, _ = predict.load_model(predict.SHIPPED_MODELS)
+shipped_models = predict.load_model("sim").parts[0]
 on_real = {"shipped": explain.measured_band_share(shipped_models, real.x, real.y, grid)}
 if r23 is not None:
     on_real["R23 published"] = explain.measured_band_share(r23, real.x, real.y, grid)
@@ -465,7 +466,9 @@ display(pd.concat(on_real, axis=1).round(2))
 glue("measured_share_text", explain.band_share_sentence(on_real), display=False)
 
 # %% [markdown]
-# On the real spectra, textbook ranges against chance: {glue:text}`measured_share_text`
+# On the real spectra, share of the relevance inside the textbook ranges against chance (the share
+# a flat profile would put there): {glue:text}`measured_share_text` A group near chance is not read
+# from its characteristic bands more than from anywhere else in the spectrum.
 #
 # ## Discussion
 #

@@ -2,9 +2,11 @@
 # # Benchmarking functional groups
 #
 # **Aim.** Score our FGA nets the way {cite}`rieger2023` (R23) score theirs (Table 1 per group,
-# Table 2 per molecule), test them and the ten published R23 models on real measured spectra that
-# played no part in training or model selection, and measure how fast one seed trains and how
-# fast the net predicts.
+# Table 2 per molecule), test the models `python -m lib predict` offers — our simulation-trained
+# ensemble, R23's ten published nets and their mean — on 64 measured spectra that no model of ours
+# was trained on, and measure how fast one seed trains and how fast the net predicts. The recipe of
+# our shipped ensemble was chosen while looking at these spectra; from now on recipes are chosen on
+# simulated data only and scored here once, under the protocol in `book/ir/PROTOCOL.md`.
 
 # %% tags=["parameters"]
 data_dir = None  # folder of the data files (and r23_weights/); None: the repository's data/, weights downloaded
@@ -31,6 +33,7 @@ ablation_file = "results/transfer_ablation.json"  # table of `python -m lib tran
 size_file = "results/transfer_data_size.json"  # the shipped recipe trained on another number of molecules
 view_scales = [1.0, 0.98]  # R23's models on our simulations: frequency scales shown (a view, nothing is chosen)
 view_fwhms = [15.0, 30.0, 60.0, 90.0]  # and band widths (cm⁻¹)
+n_boot = 10000  # bootstrap resamples (by molecular skeleton) of the measured-spectra CIs
 seed = 0
 
 # %%
@@ -46,8 +49,10 @@ from IPython.display import display
 from myst_nb import glue
 
 from lib import metrics, notebook, reference
-from lib.ir import fg, sentences, simulate, transfer, transfer_ablation
+from lib.ir import fg, predict, protocol, sentences, simulate, transfer, transfer_ablation
+from lib.ir.datasets import connectivity
 from lib.models import fga
+from lib.paths import data_file
 
 notebook.setup(seed)
 torch.set_num_threads(threads)
@@ -138,8 +143,102 @@ glue("n_published", len(published), display=False)
 
 # %% [markdown]
 # Data: {glue:text}`about`. {glue:text}`n_ours:d` of our models (seeds {glue:text}`seed_list`),
-# {glue:text}`n_published:d` published R23 models.
+# {glue:text}`n_published:d` published R23 models. The models trained in this chapter are not the
+# shipped ensemble and do not use its recipe: they reproduce R23's Tables 1 and 2 on simulated test
+# spectra, so they learn from the plain broadened simulations of *Training the CNN* (Lorentzian
+# bands of one width, no noise, no randomisation). The shipped recipe (every step of the transfer
+# table below, about 15 minutes per seed on two cores) is made for measured spectra and would not
+# fit this chapter's time budget; it is scored in the next section. The chapter's own models meet
+# measured spectra further below, where they score far lower.
+
+# %% [markdown]
+# ### Measured spectra: the models `predict` offers
 #
+# `python -m lib predict` answers with one of three models: **sim**, the ensemble shipped in
+# `lib/weights/fga` (trained on simulated spectra only, by `python -m lib transfer-ship`); **R23**,
+# the authors' ten published nets (trained on measured NIST spectra); and **both**, the mean of the
+# two ensembles' probabilities. All three are scored here on the {glue:text}`n_real_all:d` measured
+# gas-phase spectra of the `jcamp` package ({glue:text}`n_skeletons:d` molecular skeletons) at
+# threshold 0.5. Every interval is a bootstrap 95 % CI that resamples skeletons
+# ({glue:text}`n_boot:,d` resamples, `lib.ir.protocol`); every difference is paired against R23
+# on the same resamples, and marked * where its CI excludes zero.
+
+# %%
+shipped_models = fga.load_ensemble(predict.SHIPPED_MODELS)
+prob_sim, prob_r23 = fga.predict_proba(shipped_models, real.x), fga.predict_proba(published, real.x)
+answers = {"sim": prob_sim, "R23": prob_r23, "both": (prob_sim + prob_r23) / 2}
+skeletons = [connectivity(k) for k in real.inchikeys]
+measured = protocol.measured_report(real.y, answers, skeletons, real.groups, reference="R23", n=n_boot, seed=seed)
+in_r23 = protocol.r23_parts(real.inchikeys, data_file("nist_gas_ir_index.csv", data_dir))
+n_r23_train = len({b for b, part in zip(skeletons, in_r23, strict=True) if part == "train"})
+status = {
+    "sim": "development: chosen while looking at these spectra",
+    "R23": f"trained on measured NIST spectra; {n_r23_train} of these {len(set(skeletons))} skeletons in their "
+    "training part",
+    "both": "development: its sim half was chosen while looking at these spectra",
+}
+shown = protocol.report_table(measured)
+shown.insert(0, "status", pd.Series(status))
+display(shown)
+value = measured.set_index(["model", "statistic"])
+for model, short in (("sim", "sim"), ("R23", "r23"), ("both", "both")):
+    for stat in ("micro_f1", "exact_match", "polar_found"):
+        row = value.loc[(model, stat)]
+        glue(f"m_{short}_{stat}", f"{row['value']:.2f} [{row['lo']:.2f}, {row['hi']:.2f}]", display=False)
+        if model != "R23":
+            word = "resolved" if row["resolved"] else "not resolved"
+            glue(f"d_{short}_{stat}", f"{row['diff']:+.2f} [{row['diff_lo']:+.2f}, {row['diff_hi']:+.2f}], {word}",
+                 display=False)  # fmt: skip
+    polar_row = value.loc[(model, "polar_found")]
+    glue(f"p_{short}", f"{int(polar_row['found'])} of {int(polar_row['positives'])}", display=False)
+met = protocol.targets_met(measured, "sim")
+target_names = (("micro-F1", "micro_f1", "micro_f1"), ("exact match", "exact_match", "exact_match"),
+                ("share of polar positives found", "polar_share", "polar_found"))  # fmt: skip
+glue("targets_sim", "; ".join(f"{label} ≥ {protocol.TARGETS[key]:.2f}: {'met' if met[stat] else 'missed'}"
+                              for label, key, stat in target_names), display=False)  # fmt: skip
+ranked = sorted(answers, key=lambda m: (-value.loc[(m, "exact_match"), "value"], -value.loc[(m, "micro_f1"), "value"]))
+best_name = {"sim": "sim", "R23": "r23", "both": "both"}[ranked[0]]
+glue("best_model", best_name, display=False)
+glue("default_note", "which is `predict`'s default" if best_name == predict.DEFAULT_MODEL
+     else f"while `predict`'s default is `{predict.DEFAULT_MODEL}`", display=False)  # fmt: skip
+sim_micro = value.loc[("sim", "micro_f1")]
+glue("ci_half", float(sim_micro["hi"] - sim_micro["lo"]) / 2, display=False)
+glue("n_real_all", len(real), display=False)
+glue("n_skeletons", len(set(skeletons)), display=False)
+glue("n_boot", n_boot, display=False)
+glue("n_r23_train", n_r23_train, display=False)
+glue("n_r23_elsewhere", len({b for b, part in zip(skeletons, in_r23, strict=True) if part in ("val", "test")}),
+     display=False)  # fmt: skip
+
+# %% [markdown]
+# Micro-F1: sim {glue:text}`m_sim_micro_f1`, R23 {glue:text}`m_r23_micro_f1`, both
+# {glue:text}`m_both_micro_f1`. Exact match (all 17 groups right): sim {glue:text}`m_sim_exact_match`,
+# R23 {glue:text}`m_r23_exact_match`, both {glue:text}`m_both_exact_match`. Polar groups found
+# (positives of the O/N groups present): sim {glue:text}`p_sim` ({glue:text}`m_sim_polar_found`),
+# R23 {glue:text}`p_r23` ({glue:text}`m_r23_polar_found`), both {glue:text}`p_both`
+# ({glue:text}`m_both_polar_found`). Paired against R23, sim differs by
+# {glue:text}`d_sim_micro_f1` in micro-F1, {glue:text}`d_sim_exact_match` in exact match and
+# {glue:text}`d_sim_polar_found` in polar groups found; both by {glue:text}`d_both_micro_f1`,
+# {glue:text}`d_both_exact_match` and {glue:text}`d_both_polar_found`.
+#
+# The shipped ensemble against the targets set for it: {glue:text}`targets_sim`. These are
+# development numbers: its recipe (offsets, water vapour, band width, frequency scale) was chosen
+# while looking at these spectra, so they flatter it. R23's are not clean either: our reproduction
+# of their seeded split of the NIST index puts {glue:text}`n_r23_train:d` of the
+# {glue:text}`n_skeletons:d` skeletons in their training part (and {glue:text}`n_r23_elsewhere:d`
+# in their validation or test part), so their nets most likely learnt most of these very molecules.
+# By exact match, then micro-F1, the best of the three is **{glue:text}`best_model`**,
+# {glue:text}`default_note`.
+
+# %% tags=["hide-input"]
+polar_present = [g for g in real.groups if g in protocol.POLAR_GROUPS and real.y[:, real.groups.index(g)].sum() > 0]
+polar_table = pd.DataFrame(
+    {name: metrics.per_group_metrics(real.y, p, real.groups).loc[polar_present, "f1"] for name, p in answers.items()}
+)
+polar_table.insert(0, "positives", real.y[:, [real.groups.index(g) for g in polar_present]].sum(axis=0).astype(int))
+display(polar_table.round(2).rename_axis("polar group (F1 at 0.5)"))
+
+# %% [markdown]
 # ### Table 1: per group
 
 # %%
@@ -259,7 +358,11 @@ glue("threshold_note", sentences.threshold_note(len(train_parts[0]), float(train
 # The training-F1 thresholds of our models range from {glue:text}`thr_min:.2f` to
 # {glue:text}`thr_max:.2f` (median {glue:text}`thr_median:.2f`). {glue:text}`threshold_note`
 #
-# ### Real spectra: trained on simulations, tested on measurements
+# ### Real spectra: the chapter's own models (development)
+#
+# The band width and frequency scale of these models are fitted on one half of the measured spectra
+# and scored on the other; the set of settings tried was itself chosen while looking at these
+# spectra, so every number in this section is a development one.
 
 # %%
 if data in fg.DATA_KINDS:
@@ -288,6 +391,16 @@ if per_half is not None:
     display(per_half.round(3).rename_axis("ensemble micro-F1"))
 main = next(iter(scored))
 ours_real, r23_real = scored[main], scored["R23 published"]
+pooled = held if data in fg.DATA_KINDS else [real]
+own = protocol.measured_report(
+    np.concatenate([h.y for h in pooled]),
+    {"chapter's models": ours_real["probabilities"], "R23": r23_real["probabilities"]},
+    [connectivity(k) for h in pooled for k in h.inchikeys], real.groups, reference="R23", n=n_boot, seed=seed,
+)  # fmt: skip
+display(protocol.report_table(own))
+own_micro = own.set_index(["model", "statistic"]).loc[("chapter's models", "micro_f1")]
+glue("own_micro", f"{own_micro['value']:.2f} [{own_micro['lo']:.2f}, {own_micro['hi']:.2f}]", display=False)
+glue("own_diff", f"{own_micro['diff']:+.2f} [{own_micro['diff_lo']:+.2f}, {own_micro['diff_hi']:+.2f}]", display=False)
 glue("n_real", len(real), display=False)
 glue("n_present", int((real.y.sum(axis=0) > 0).sum()), display=False)
 glue("real_ours", float(ours_real["members"]["micro_f1"].mean()), display=False)
@@ -305,11 +418,13 @@ else:
 
 # %% [markdown]
 # {glue:text}`n_real:d` real gas-phase spectra with {glue:text}`n_present:d` of the 17 groups
-# present; threshold 0.5. Micro-F1 on spectra no choice was made on: **ours
-# {glue:text}`real_ours:.2f`** per model ({glue:text}`real_ours_ens:.2f` as an ensemble),
+# present; threshold 0.5 (development, chosen while looking at these spectra). Micro-F1: **the
+# chapter's models {glue:text}`real_ours:.2f`** per model ({glue:text}`real_ours_ens:.2f` as an
+# ensemble, 95 % CI by skeleton {glue:text}`own_micro`; paired against R23 {glue:text}`own_diff`),
 # **R23's published models {glue:text}`real_r23:.2f`** ({glue:text}`real_r23_ens:.2f` as an
 # ensemble). {glue:text}`fit_note` R23's models were trained on NIST gas-phase spectra, most
-# likely including these very molecules, so theirs is not a clean test; ours never saw them.
+# likely including these very molecules (see above), so theirs is not a clean test; ours never saw
+# them, but their settings were fitted on halves of them.
 
 # %% tags=["hide-input"]
 per_group = pd.DataFrame(
@@ -365,7 +480,11 @@ glue("data_size", sentences.data_size(ship_info, json.loads(Path(size_file).read
 # {glue:text}`abl_first_real:.2f` on the real spectra as an ensemble ({glue:text}`abl_first_member:.2f`
 # per model); with every step ({glue:text}`abl_last`) {glue:text}`abl_last_real:.2f`
 # ({glue:text}`abl_last_member:.2f` per model); the highest ensemble is {glue:text}`abl_best`, a
-# number read on the test spectra and so not a choice we make. {glue:text}`abl_gains` On the simulated
+# number read on the measured spectra. Every "real" column of this table is development: the steps
+# after the band shape were designed while looking at these spectra (below), the halves were scored
+# for several versions, and with 64 spectra a micro-F1 carries a 95 % CI about
+# ±{glue:text}`ci_half:.2f` wide (the shipped ensemble's, above), so no step's effect on them is
+# resolved. {glue:text}`abl_gains` On the simulated
 # validation spectra the ensemble goes from {glue:text}`abl_first_sim:.2f` to
 # {glue:text}`abl_last_sim:.2f`: what helps on measured spectra is not what scores on clean
 # simulations. {glue:text}`abl_loss` With {glue:text}`abl_seeds:d` seeds and
@@ -380,15 +499,15 @@ glue("data_size", sentences.data_size(ship_info, json.loads(Path(size_file).read
 # rotational lines did the same, and a sample's own moisture can absorb as strongly as the sample:
 # the *water vapour* step adds it, up to the strongest band's height, to one training spectrum in
 # ten (in every spectrum it taught the net to distrust the water regions, and carbonyl and O–H
-# bands were missed). Their amplitudes are physical guesses, scored like every other step on the
-# held-out halves.
+# bands were missed). Their amplitudes are physical guesses, but the steps exist because of what
+# the measured spectra showed on both halves, so the held-out halves are no clean test of them.
 #
-# The ensemble shipped as the default of `python -m lib predict`
-# (`lib/weights/fga`, every step, {glue:text}`ship_seeds:d` seeds, trained by
-# `python -m lib transfer-ship` on {glue:text}`ship_train:,d` simulated molecules) scores
-# {glue:text}`ship_member:.2f` per model and {glue:text}`ship_ens:.2f` as an ensemble on all real
-# spectra, {glue:text}`ship_held:.2f` on the {glue:text}`ship_held_n:d` whose half played no part in
-# fitting its settings. {glue:text}`ship_vs_r23`
+# The shipped ensemble (`python -m lib predict --model sim`; `lib/weights/fga`, every step,
+# {glue:text}`ship_seeds:d` seeds, trained by `python -m lib transfer-ship` on
+# {glue:text}`ship_train:,d` simulated molecules) scores {glue:text}`ship_member:.2f` per model and
+# {glue:text}`ship_ens:.2f` as an ensemble on all real spectra, {glue:text}`ship_held:.2f` on the
+# {glue:text}`ship_held_n:d` whose half was not used to fit its band settings — development numbers
+# all, since its recipe moved after its measured score had been seen. {glue:text}`ship_vs_r23`
 # {glue:text}`data_size`
 
 # %% tags=["hide-input"]
@@ -484,12 +603,16 @@ glue("infer_verdict", "met" if best >= fg.TARGET_SPECTRA_PER_S else "not met on 
 #   small, well-fitted training split (the curated set) they are poorly determined, and the
 #   comparison with 0.5 above shows what they do here. On a large, skewed data set they matter most
 #   for rare groups.
-# - **Real spectra.** This is the honest test, and the broadening of our training spectra was
-#   fitted on the other half of the real spectra only. Trained only on simulations, our models meet
-#   a domain shift (anharmonic positions, band shapes, relative intensities; chapter *Simulated
-#   spectra*) and score {glue:text}`real_compare` R23's published models in micro-F1; those were
-#   trained on measured NIST spectra that very probably include these molecules. The test set is
-#   small (numbers above), so differences of a few hundredths mean little.
+# - **Real spectra.** They were meant as the test, but every recipe of ours so far was chosen while
+#   looking at them, so their numbers here are development ones; `book/ir/PROTOCOL.md` fixes how
+#   the next recipe is chosen on simulated data only and scored on them once. Trained only on
+#   simulations, our models meet a domain shift (anharmonic positions, band shapes, relative
+#   intensities; chapter *Simulated spectra*) and score {glue:text}`real_compare` R23's published
+#   models in micro-F1; those were trained on measured NIST spectra that very probably include
+#   these molecules. With {glue:text}`n_real_all:d` spectra of {glue:text}`n_skeletons:d`
+#   skeletons the CIs decide what is resolved: the shipped ensemble minus R23 is
+#   {glue:text}`d_sim_polar_found` in polar groups found and {glue:text}`d_sim_micro_f1` in
+#   micro-F1.
 # - **Speed.** The net is tiny; training time is dominated by the number of epochs early stopping
 #   allows, and inference by memory traffic of the first layers. The times above come from a
 #   2-core machine shared with other jobs and are pessimistic.

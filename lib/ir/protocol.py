@@ -187,3 +187,50 @@ def record_score(log: str | os.PathLike, recipe: str, fingerprint: str, scores: 
     }
     io.write_text(path, json.dumps([*entries, entry], indent=1) + "\n")
     return entry
+
+
+def r23_parts(inchikeys: Sequence[str], index_csv: str | os.PathLike) -> list[str]:
+    """For each InChIKey, the part of R23's seeded split of the labelled NIST index (as this project reproduces
+    it, :func:`lib.ir.labels.split_indices`) that holds a molecule of the same skeleton: ``"train"`` when any
+    such row is in training, else ``"val"``/``"test"``, else ``"absent"`` (not in the index)."""
+    from rdkit.Chem import inchi as rd_inchi
+
+    from lib.ir import labels
+    from lib.ir.datasets import connectivity
+    from lib.reference import R23_SPLIT_SEED
+
+    table, _ = labels.label_index(index_csv)
+    inchi_of = labels.read_index(index_csv).drop_duplicates("ID").set_index("ID")["Inchi"]
+    parts: dict[str, set[str]] = {}
+    for name, rows in zip(("train", "val", "test"), labels.split_indices(len(table), R23_SPLIT_SEED), strict=True):
+        for row in rows:
+            key = rd_inchi.InchiToInchiKey(labels.normalise_inchi(inchi_of[table["ID"].iloc[row]])) or ""
+            parts.setdefault(connectivity(key), set()).add(name)
+    found = [parts.get(connectivity(k), set()) for k in inchikeys]
+    return [next((p for p in ("train", "val", "test") if p in f), "absent") for f in found]
+
+
+def report_table(report: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """:func:`measured_report` for people: one row per model, value [95 % CI] per statistic, and the paired
+    difference to the reference with its CI (marked * when the CI excludes zero)."""
+    names = {"micro_f1": "micro-F1", "exact_match": "exact match", "polar_found": "polar groups found"}
+
+    def cell(r: pd.Series) -> str:
+        text = f"{r['value']:.{digits}f} [{r['lo']:.{digits}f}, {r['hi']:.{digits}f}]"
+        if r["statistic"] == "polar_found":
+            text = f"{int(r['found'])} of {int(r['positives'])}: " + text
+        return text
+
+    def diff(r: pd.Series) -> str:
+        if "diff" not in r or pd.isna(r.get("diff")):
+            return "reference"
+        mark = " *" if r["resolved"] else ""
+        return f"{r['diff']:+.{digits}f} [{r['diff_lo']:+.{digits}f}, {r['diff_hi']:+.{digits}f}]{mark}"
+
+    rows: dict[str, dict[str, str]] = {}
+    for _, r in report.iterrows():
+        row = rows.setdefault(r["model"], {})
+        row[names[r["statistic"]]] = cell(r)
+        row[f"{names[r['statistic']]}: difference"] = diff(r)
+    order = [f"{n}{suffix}" for n in names.values() for suffix in ("", ": difference")]
+    return pd.DataFrame(rows).T.reindex(columns=order).rename_axis("model")

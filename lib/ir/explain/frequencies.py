@@ -241,12 +241,26 @@ def measured_band_share(
     return out
 
 
-def band_share_sentence(tables: Mapping[str, pd.DataFrame]) -> str:
-    """One sentence per ensemble of :func:`measured_band_share` tables: in how many of the groups present its
-    relevance falls inside the textbook ranges more than chance would put there, and the median ratio."""
+def band_share_sentence(tables: Mapping[str, pd.DataFrame], near: tuple[float, float] = (0.8, 1.25)) -> str:
+    """One sentence per ensemble of :func:`measured_band_share` tables: the median share of its relevance inside
+    the textbook ranges beside the median chance share, and which groups lie above, near (``near``: ratios in
+    that interval) or below chance, naming those near or below with their ratios."""
     parts = []
     for name, table in tables.items():
         ratio = table["ratio"].astype(float)
-        parts.append(f"{name}: {int((ratio > 1).sum())} of {len(table)} groups above chance, median ratio "
-                     f"{float(ratio.median()):.1f}")  # fmt: skip
+        above = ratio[ratio > near[1]]
+        at = ratio[(ratio >= near[0]) & (ratio <= near[1])]
+        below = ratio[ratio < near[0]]
+
+        def named(values: pd.Series) -> str:
+            return ", ".join(f"{g} {v:.2f}×" for g, v in values.items())
+
+        text = (f"{name}: a median {float(table['share'].median()):.0%} of the relevance lies inside the textbook "
+                f"ranges against a median chance of {float(table['chance'].median()):.0%} (median ratio "
+                f"{float(ratio.median()):.1f}); {len(above)} of {len(table)} groups clearly above chance")  # fmt: skip
+        if len(at):
+            text += f", {len(at)} at about chance ({named(at)})"
+        if len(below):
+            text += f", {len(below)} below it ({named(below)})"
+        parts.append(text)
     return "; ".join(parts) + "."
