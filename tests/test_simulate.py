@@ -307,3 +307,13 @@ def test_each_molecule_runs_with_one_blas_thread(monkeypatch):
     record = simulate.simulate_record("O")
     assert record["status"] == "ok"
     assert seen == [1]
+
+
+def test_timed_batch_times_a_fresh_run_on_the_wall_clock():
+    from lib.ir import validation
+
+    out = validation.timed_batch(["O", "C", "O"], workers=2)
+    assert out["n"] == 2 and out["ok"] == 2 and out["workers"] == 2  # duplicates are simulated once
+    assert out["wall_s"] > 0 and out["per_hour"] == pytest.approx(2 * 3600 / out["wall_s"])
+    with pytest.raises(ValueError, match="at least one"):
+        validation.timed_batch([])

@@ -126,3 +126,26 @@ def scheme_table(runs: pd.DataFrame, reference: str, cores: int = 2) -> pd.DataF
             "min cosine": float(diff["cosine"].min()),
         }
     return pd.DataFrame(rows).T.rename_axis("setting")
+
+
+def timed_batch(molecules: list[str], workers: int = 2, settings: simulate.Settings | None = None) -> dict:
+    """Wall-clock throughput of :func:`lib.ir.simulate.run_batch` on ``molecules`` from scratch (an empty
+    cache), with ``workers`` processes and ``settings`` (default: the settings in use): ``n``, ``ok``,
+    ``workers``, ``wall_s``, ``per_hour`` and the one-minute load average before and after (other jobs on
+    the machine slow the wall clock)."""
+    import os
+    import tempfile
+    import time
+
+    molecules = list(dict.fromkeys(molecules))
+    if not molecules:
+        raise ValueError("timed_batch needs at least one molecule")
+    settings = simulate.Settings() if settings is None else settings
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        records = simulate.run_batch(molecules, cache, settings, workers=workers, progress=False)
+        wall = time.perf_counter() - start
+    return {"n": len(molecules), "ok": sum(r["status"] == "ok" for r in records), "workers": workers,
+            "wall_s": wall, "per_hour": len(molecules) * 3600 / wall, "load_before": load_before,
+            "load_after": os.getloadavg()[0]}  # fmt: skip
