@@ -105,3 +105,32 @@ def test_r23_parts_finds_skeletons_in_the_index(tmp_path):
     keys = [inchi.InchiToInchiKey("InChI=" + v) for v in inchis.values()]
     got = protocol.r23_parts([*keys, "XXXXXXXXXXXXXX-UHFFFAOYSA-N"], index)
     assert got[-1] == "absent" and set(got[:-1]) <= {"train", "val", "test"} and len(got) == 5
+
+
+def test_choose_recipe_follows_the_written_rule():
+    c = {
+        "plain": {"micro_f1": 0.80, "exact_match": 0.30, "steps": 1},
+        "more": {"micro_f1": 0.804, "exact_match": 0.28, "steps": 3},
+        "most": {"micro_f1": 0.803, "exact_match": 0.35, "steps": 5},
+    }
+    assert protocol.choose_recipe(c) == "most"  # all tied on micro-F1; the best exact match wins
+    assert protocol.choose_recipe(c, tie=0.0) == "more"
+    c["most"]["exact_match"] = 0.30
+    c["more"]["exact_match"] = 0.30
+    assert protocol.choose_recipe(c) == "plain"  # tied twice: fewer steps
+    with pytest.raises(ValueError, match="no candidate"):
+        protocol.choose_recipe({})
+
+
+def test_measured_like_renders_are_fixed_and_randomised():
+    from lib.ir.linesets import LineSet
+    from lib.reference import r23_grid
+
+    rng = np.random.default_rng(0)
+    nus = [np.sort(rng.uniform(600, 3500, 12)) for _ in range(4)]
+    lines = LineSet(nus, [rng.uniform(0.1, 1, 12) for _ in range(4)], np.zeros((4, 17)), list("abcd"), list("abcd"))
+    a, b = protocol.measured_like(lines), protocol.measured_like(lines)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (4, r23_grid().size) and np.allclose(a.max(axis=1), 1.0)
+    assert not np.array_equal(a, protocol.measured_like(lines, seed=1))
+    assert protocol.validation_physics().water > 0 and protocol.validation_physics().randomise.jitter > 0

@@ -234,3 +234,43 @@ def report_table(report: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
         row[f"{names[r['statistic']]}: difference"] = diff(r)
     order = [f"{n}{suffix}" for n in names.values() for suffix in ("", ": difference")]
     return pd.DataFrame(rows).T.reindex(columns=order).rename_axis("model")
+
+
+# --------------------------------------------------------------------------- choosing a recipe (simulated data only)
+#: Seed of the measured-like validation renders (no training run uses it).
+VALIDATION_SEED = 9001
+#: Ties in the selection rule: candidates within this much micro-F1 of the best are tied.
+TIE = 0.005
+
+
+def validation_physics():
+    """The fixed measured-like validation physics (:class:`lib.ir.transfer.Physics`): the randomised physics of
+    every transfer step as shipped in ``lib/weights/fga`` (noise, drift, offsets, atmosphere, water vapour, per-
+    spectrum scale/width/P-R draws and per-line jitter, set on the physical grounds given in
+    :mod:`lib.ir.transfer_ablation`). Its frequency scale (0.98) and band width (60 cm⁻¹) were fitted on halves
+    of the measured spectra before the protocol existed (development); they stay fixed from here on."""
+    from lib.ir.transfer import Physics, Randomise
+
+    return Physics(scale=0.98, fwhm=60.0, intensity_noise=0.4, noise=0.03, baseline=0.3, atmosphere=0.05,
+                   randomise=Randomise(scale=0.02, high_scale=0.02, fwhm=(0.6, 1.6), jitter=10.0,
+                                       pr_separation=(8.0, 25.0)),
+                   offset=0.2, water=1.0, water_share=0.1)  # fmt: skip
+
+
+def measured_like(lines, grid: np.ndarray | None = None, seed: int = VALIDATION_SEED) -> np.ndarray:
+    """The molecules of ``lines`` (a :class:`lib.ir.linesets.LineSet`, e.g. the validation part of the index)
+    rendered once with :func:`validation_physics` and ``seed``: the same spectra for every candidate recipe."""
+    from lib.ir import transfer
+
+    return transfer.render(lines, grid, validation_physics(), np.random.default_rng(seed))
+
+
+def choose_recipe(candidates: Mapping[str, Mapping[str, float]], tie: float = TIE) -> str:
+    """The protocol's rule: ``candidates`` maps a recipe name to its ``micro_f1`` and ``exact_match`` on the
+    measured-like validation set and its number of ``steps``. The highest micro-F1 wins; candidates within
+    ``tie`` of it are tied and go to the higher exact match, then to fewer steps, then to the first listed."""
+    if not candidates:
+        raise ValueError("no candidate recipe to choose from")
+    best = max(float(c["micro_f1"]) for c in candidates.values())
+    tied = [name for name, c in candidates.items() if float(c["micro_f1"]) >= best - tie]
+    return min(tied, key=lambda n: (-float(candidates[n]["exact_match"]), int(candidates[n]["steps"]), tied.index(n)))
