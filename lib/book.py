@@ -10,12 +10,14 @@ the sources are never written.
 from __future__ import annotations
 
 import ast
+import html
 import json
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -278,8 +280,9 @@ def stage(preset: str) -> Path:
 
     src = build_dir(preset) / "src"
     src.mkdir(parents=True, exist_ok=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy2(REPO / name, src / name)
+    shutil.copy2(REPO / "_toc.yml", src / "_toc.yml")
+    _stage_config(src, preset)
+    _stage_sources(src)
     for path in (REPO / "book").rglob("*"):
         if path.is_file() and path.suffix in STAGED_SUFFIXES and "presets" not in path.parts:
             target = src / path.relative_to(REPO)
@@ -288,13 +291,69 @@ def stage(preset: str) -> Path:
     static = src / "_static"
     static.mkdir(exist_ok=True)
     shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
-    missing = [rel for rel in toc_files() if not any((src / rel).with_suffix(s).is_file() for s in (".md", ".ipynb"))]
+    toc = toc_files(REPO)
+    missing = [rel for rel in toc if not any((src / rel).with_suffix(s).is_file() for s in (".md", ".ipynb"))]
     if missing:
         raise BookError(
             f"not executed yet for preset '{preset}': {', '.join(missing)} "
             f"(run: python -m lib book run --preset {preset})"
         )
     return src
+
+
+#: Staged chapter sources (``.py``) go here; Sphinx copies them beside the pages (``html_extra_path``).
+SOURCES_DIR = "_chapter_sources"
+
+
+def version() -> str:
+    """The book's version, from ``pyproject.toml``."""
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
+def commit() -> str:
+    """The git commit the book is built from (short hash, ``+local changes`` when the tracked files
+    differ from it); ``unknown`` outside a git checkout."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True)  # fmt: skip
+    except OSError:
+        return "unknown"
+    if head.returncode:
+        return "unknown"
+    return head.stdout.strip() + (" +local changes" if dirty.stdout.strip() else "")
+
+
+def footer(preset: str, built: datetime | None = None) -> str:
+    """The HTML line at the foot of every page: version, commit, build date (UTC) and preset."""
+    built = built or datetime.now(UTC)
+    return (
+        f'<p class="build-info">Version {version()} · commit <code class="build-commit">{html.escape(commit())}</code>'
+        f" · built {built:%Y-%m-%d %H:%M} UTC · preset <code>{html.escape(preset)}</code></p>"
+    )
+
+
+def _stage_config(src: Path, preset: str) -> None:
+    """``_config.yml`` for the build: the repository's, with the page footer and the chapter sources added."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    config.setdefault("html", {})["extra_footer"] = footer(preset)
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["html_extra_path"] = [*sphinx.get("html_extra_path", []), SOURCES_DIR]
+    with io.atomic_open(src / "_config.yml", "w") as handle:
+        yaml.safe_dump(config, handle, sort_keys=False, allow_unicode=True)
+
+
+def _stage_sources(src: Path) -> None:
+    """Copy every chapter's ``.py`` source to ``src/_chapter_sources/<its path>.py``, so that the HTML
+    book serves it beside the page (``book/ir/NAME.html`` and ``book/ir/NAME.py``)."""
+    folder = src / SOURCES_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    for chapter in chapters(REPO):
+        target = folder / chapter.source.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(chapter.source, target)
 
 
 def build(preset: str, strict: bool = True) -> Path:

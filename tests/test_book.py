@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,30 @@ def test_cli_reports_an_unknown_chapter_without_running():
     )
     assert result.returncode == 2
     assert "unknown chapter(s) nope" in result.stderr
+
+
+def test_the_built_book_shows_version_commit_date_preset_and_offers_the_py_source(tiny_repo):
+    """The footer of every page and the ``.py`` download (lib.sphinx_download), on a one-chapter book."""
+    _tiny_book(tiny_repo, "# %%\nprint('tiny', value)\n")
+    (tiny_repo / "pyproject.toml").write_text('[project]\nname = "tiny"\nversion = "9.8.7"\n')
+    (tiny_repo / "_config.yml").write_text(
+        "title: Tiny\nauthor: Someone\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n"
+        "html:\n  use_download_button: true\nsphinx:\n  extra_extensions: [lib.sphinx_download]\n"
+    )
+    book.execute(book.chapters(tiny_repo)[0], {}, "ci")
+    html_dir = book.build("ci", strict=True)
+    page = (html_dir / "book" / "tiny.html").read_text(encoding="utf-8")
+    footer = re.search(r'<p class="build-info">(.*?)</p>', page).group(1)
+    assert "Version 9.8.7" in footer and "preset <code>ci</code>" in footer
+    assert 'commit <code class="build-commit">unknown</code>' in footer  # tmp_path is no git checkout
+    assert re.search(r"built \d{4}-\d\d-\d\d \d\d:\d\d UTC", footer)
+    assert re.search(r'<a href="tiny\.py"[^>]*class="btn btn-sm btn-download-py-button', page)
+    assert (html_dir / "book" / "tiny.py").read_text() == (tiny_repo / "book" / "tiny.py").read_text()
+    assert not (tiny_repo / "_config.yml").read_text().count("extra_footer")  # the source config is untouched
+
+
+def test_commit_names_head_and_local_changes():
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    if head.returncode:
+        pytest.skip("not a git checkout")
+    assert book.commit().split()[0] == head.stdout.strip()
