@@ -35,7 +35,7 @@ def number(value: object, digits: int = 3) -> str:
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int | np.integer):
-        return f"{int(value):,d}"
+        return f"{int(value):,d}".replace("-", "−")
     if isinstance(value, float | np.floating):
         if math.isinf(value):
             return "∞" if value > 0 else "−∞"

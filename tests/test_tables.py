@@ -10,6 +10,7 @@ from lib.tables import MISSING, human, number, table
 def test_number_rules():
     assert number(1234567) == "1,234,567"
     assert number(np.int64(42)) == "42"
+    assert number(-21) == "−21"
     assert number(1234.5, 1) == "1,234.5"
     assert number(-0.0001) == "0.000"
     assert number(-1.5, 2) == "−1.50"

@@ -21,7 +21,6 @@ explorer_block = 10  # the explorer draws the maximum of every this many points
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from IPython.display import display
 from myst_nb import glue
 from plotly.subplots import make_subplots
 
@@ -30,6 +29,7 @@ from lib.paths import data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import explorers
 from lib.synthetic import generator as synthetic
+from lib.tables import glue_table
 
 notebook.setup(seed)
 
@@ -61,32 +61,48 @@ notebook.setup(seed)
 
 # %%
 classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
-regenerated = synthetic.generate_classes(n_classes=len(classes), seed=reference.S23_RELEASE_SEED)
-same = np.array_equal(regenerated.positions, classes.positions) and np.allclose(regenerated.heights, classes.heights)
+seed_s23 = reference.S23_RELEASE_SEED
+again = synthetic.generate_classes(n_classes=len(classes), seed=seed_s23)
+same = np.array_equal(again.positions, classes.positions)
+same = same and np.allclose(again.heights, classes.heights)
+
+# %% tags=["remove-input"]
 glue("n_classes", len(classes), display=False)
 glue("datapoints", f"{classes.datapoints:,}", display=False)
 glue("release_seed", reference.S23_RELEASE_SEED, display=False)
 glue("regenerated", "the same" if same else "different", display=False)
 
 # %% [markdown]
-# The released file holds **{glue:text}`n_classes` classes** of {glue:text}`datapoints` points.
-# Regenerating them with seed {glue:text}`release_seed` gives **{glue:text}`regenerated`** peak
+# The released file holds {glue:text}`n_classes` classes of {glue:text}`datapoints` points.
+# Regenerating them with seed {glue:text}`release_seed` gives {glue:text}`regenerated` peak
 # positions and heights.
 #
 # The spectra themselves are rendered in one vectorised step for all rows
 # (`lib.synthetic.generator.render`): each peak adds its Gaussian kernel, the same discrete kernel
 # that `scipy.ndimage.gaussian_filter1d` uses, directly into a float32 array. The test suite
-# checks the result against `gaussian_filter1d` applied to each spectrum.
+# checks the result against `gaussian_filter1d` applied to each spectrum. Sampling the peaks and
+# rendering them are two calls ({numref}`tab-synthetic-splits` counts what they make):
 
 # %%
 peaks = synthetic.sample_peaks(classes, seed=seed, n_train=n_train, n_val=n_val)
 data = synthetic.dataset_from_peaks(peaks, classes.datapoints)
-pd.DataFrame(
-    {
-        split: {"spectra": len(data[f"x_{split}"]), "per class": len(data[f"x_{split}"]) // len(classes)}
+
+# %% tags=["remove-input"]
+split_sizes = pd.DataFrame(
+    [
+        {"split": split, "spectra": len(data[f"x_{split}"]), "per class": len(data[f"x_{split}"]) // len(classes)}
         for split in synthetic.SPLITS
-    }
-).T
+    ]
+)
+glue_table("tab_splits", split_sizes, headers={"split": "Split", "spectra": "Spectra", "per class": "Per class"})
+
+# %% [markdown]
+# ````{table} Spectra per split of the benchmark data set.
+# :name: tab-synthetic-splits
+# ```{glue:md} tab_splits
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ## Results
@@ -95,9 +111,10 @@ pd.DataFrame(
 #
 # S23's Fig. 1 shows one class's ideal spectrum with two varied spectra (left) and, for its
 # second peak, the positions and heights of the training samples against the regular grid of the
-# test samples (right). We draw the same for class `example_class`, from the data set above.
+# test samples (right). {numref}`fig-synthetic-class` draws the same for class `example_class`,
+# from the data set above.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 x_axis = np.arange(classes.datapoints)
 ideal = classes.ideal([example_class])[0]
 train_rows = np.flatnonzero(data["y_train"] == example_class)
@@ -105,7 +122,9 @@ test_rows = np.flatnonzero(data["y_test"] == example_class)
 pos, hei = classes.peaks(example_class)
 second = 1 if len(pos) > 1 else 0
 
-fig = make_subplots(rows=1, cols=2, column_widths=[0.65, 0.35], subplot_titles=("spectra", f"peak {second + 1}"))
+fig = make_subplots(
+    rows=1, cols=2, column_widths=[0.65, 0.35], subplot_titles=("spectra", f"peak {second + 1}")
+)
 fig.add_trace(go.Scatter(x=x_axis, y=ideal / ideal.max(), name="ideal (σ = 2)", line={"width": 2}), 1, 1)
 for i in train_rows[:2]:
     spectrum = data["x_train"][i]
@@ -126,12 +145,19 @@ fig.update_xaxes(title_text="point", row=1, col=1)
 fig.update_xaxes(title_text="peak position", range=window, row=1, col=2)
 fig.update_yaxes(title_text="intensity (÷ max)", row=1, col=1)
 fig.update_yaxes(title_text="peak height", row=1, col=2)
-fig.update_layout(
-    height=460, title=f"Class {example_class}: ideal, varied and test spectra", legend={"orientation": "h", "y": -0.2}
-)
-fig
+fig.update_layout(height=460, legend={"orientation": "h", "y": -0.2})
+notebook.glue_figure("fig_class", fig)
+glue("example_class", example_class, display=False)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_class
+# :name: fig-synthetic-class
+# Class {glue:text}`example_class`: its ideal spectrum with two training spectra (left; the shaded
+# window is the right panel's range), and where the training and test samples put its second peak
+# (right).
+# ```
+
+# %% tags=["remove-input"]
 rules, variation = synthetic.BENCHMARK_RULES, synthetic.Variation()
 glue("test_shift", rules.shift, display=False)
 glue("test_height", rules.height, display=False)
@@ -146,8 +172,8 @@ glue(
 # %% [markdown]
 # The training samples scatter over the full square of shifts and height changes
 # (±{glue:text}`train_shift` points, ±{glue:text}`train_height`), while the test samples sit on a
-# 3 × 3 grid of ±{glue:text}`test_shift` points and ±{glue:text}`test_height`, **{glue:text}`test_inside`**
-# that square: as S23 intended, every test spectrum lies where training data exist.
+# 3 × 3 grid of ±{glue:text}`test_shift` points and ±{glue:text}`test_height`,
+# {glue:text}`test_inside` that square: as S23 intended, every test spectrum lies where training data exist.
 #
 # ### Browse the classes
 #
@@ -159,44 +185,64 @@ glue(
 # %% tags=["hide-input"]
 hard = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair]
 shown = sorted(br.choose_classes(len(classes), explorer_classes, must=hard, seed=seed))
-explorers.class_explorer(classes, data, shown, n_train_shown=explorer_train, block=explorer_block)
+explorers.class_explorer(
+    classes, data, shown, n_train_shown=explorer_train, block=explorer_block
+)
 
 # %% [markdown]
 # ### The deterministic test set, exceptions included
 #
-# The nine test variants of every class, and the per-class exceptions of the released data
-# (`lib.synthetic.generator.BENCHMARK_RULES`):
+# {numref}`tab-synthetic-variants` lists the nine test variants of every class and
+# {numref}`tab-synthetic-exceptions` the per-class exceptions of the released data
+# (`lib.synthetic.generator.BENCHMARK_RULES`).
 
-# %%
+# %% tags=["remove-input"]
+position_words = {-1: "−s", 0: "exact", 1: "+s"}
+height_words = {-1: "−h", 0: "exact", 1: "+h"}
 variants = pd.DataFrame(
     [
-        {"variant": i, "positions": {-1: "−s", 0: "exact", 1: "+s"}[ps], "heights": {-1: "−h", 0: "exact", 1: "+h"}[hs]}
+        {"Variant": i, "Positions": position_words[ps], "Heights": height_words[hs]}
         for i, (ps, hs) in enumerate(rules.patterns)
     ]
-).set_index("variant")
+)
 exceptions = pd.DataFrame(
-    [{"class": c, "s": v, "h": rules.height} for c, v in rules.shift_exceptions.items()]
-    + [{"class": c, "s": rules.shift, "h": v} for c, v in rules.height_exceptions.items()]
-).set_index("class")
+    [{"Class": c, "s (points)": v, "h": rules.height} for c, v in rules.shift_exceptions.items()]
+    + [{"Class": c, "s (points)": rules.shift, "h": v} for c, v in rules.height_exceptions.items()]
+)
 glue("test_sigma", rules.sigma, display=False)
 glue("n_test", f"{len(data['x_test']):,}", display=False)
 glue("n_exceptions", len(exceptions), display=False)
-display(variants.T)
-exceptions
+glue_table("tab_variants", variants, headers={c: c for c in variants.columns})
+glue_table("tab_exceptions", exceptions, headers={c: c for c in exceptions.columns},
+           digits={"h": 3, "s (points)": 0})  # fmt: skip
 
 # %% [markdown]
+# ````{table} The nine test variants of a class: positions and heights shifted by s and h or exact.
+# :name: tab-synthetic-variants
+# ```{glue:md} tab_variants
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Classes of the released test set with their own shift s or height change h.
+# :name: tab-synthetic-exceptions
+# ```{glue:md} tab_exceptions
+# :format: myst
+# ```
+# ````
+#
 # Default $s$ = {glue:text}`test_shift`, $h$ = {glue:text}`test_height`, $\sigma$ =
-# {glue:text}`test_sigma`; {glue:text}`n_exceptions` classes have their own $s$ or $h$
-# (table above); {glue:text}`n_test` test spectra in all.
+# {glue:text}`test_sigma`; {glue:text}`n_exceptions` classes have their own $s$ or $h$;
+# {glue:text}`n_test` test spectra in all.
 #
 # ### What the 500 classes look like
 #
 # S23's methods text gives the number of peaks per pattern as a range; the released classes,
 # drawn as $\mathrm{round}(\Gamma(1.2, 1.2) + 2)$, have more at the tail. Beside the released
 # classes we draw 20 fresh class sets from the same recipe (other seeds) to show the spread the
-# recipe gives.
+# recipe gives ({numref}`fig-synthetic-peaks`).
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 counts = pd.Series(classes.n_peaks).value_counts().sort_index()
 fresh = [synthetic.generate_classes(n_classes=len(classes), seed=s) for s in range(1, 21)]
 fresh_counts = pd.DataFrame([pd.Series(c.n_peaks).value_counts() for c in fresh]).fillna(0)
@@ -217,9 +263,16 @@ fig.update_xaxes(title_text="height (largest peak = 1)", row=1, col=2)
 fig.update_yaxes(title_text="classes", row=1, col=1)
 fig.update_yaxes(title_text="peaks", row=1, col=2)
 fig.update_layout(height=420, legend={"orientation": "h", "y": -0.25})
-fig
+notebook.glue_figure("fig_peaks", fig)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_peaks
+# :name: fig-synthetic-peaks
+# The 500 released classes: how many peaks each has (bars; markers: 20 class sets drawn from the
+# same recipe with other seeds, mean ± sd) and how high their peaks are.
+# ```
+
+# %% tags=["remove-input"]
 low, high = reference.S23_PEAKS_TEXT
 glue("peaks_text", f"{low}–{high}", display=False)
 glue("peaks_range", f"{classes.n_peaks.min()}–{classes.n_peaks.max()}", display=False)
@@ -240,15 +293,40 @@ glue("unit_peaks_max", int((classes.heights == 1.0).sum(axis=1).max()), display=
 # S23 trace every misclassification of their eight networks to one of three causes, each with an
 # example pair of classes. For each pair we find the two peaks that are easiest to confuse
 # (`lib.synthetic.generator.closest_peaks`: position difference in units of the training shift
-# plus height difference in units of the training height change), list them, and draw the ideal
-# spectra around them (top) and where the training and test samples of both classes put that
-# peak (bottom), as S23's Figs. 5 and 6a do for two of the pairs.
+# plus height difference in units of the training height change), list them
+# ({numref}`tab-synthetic-closest`), and draw the ideal spectra around them and where the training
+# and test samples of both classes put that peak ({numref}`fig-synthetic-pairs`), as S23's Figs. 5
+# and 6a do for two of the pairs.
 
 # %%
 closest = synthetic.closest_peak_table(classes, reference.S23_HARD_PAIRS, variation)
-closest
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
+def both(a: str, b: str, fmt: str = "{}") -> pd.Series:
+    return closest[a].map(fmt.format) + " / " + closest[b].map(fmt.format)
+
+
+pairs_shown = pd.DataFrame({
+    "Pair": closest["pair"],
+    "Classes": both("a", "b"),
+    "Peaks": both("peak a", "peak b"),
+    "Positions": both("position a", "position b", "{:,}"),
+    "Heights": both("height a", "height b", "{:.2f}"),
+    "Δ position": closest["Δ position"],
+    "Δ height": closest["Δ height"],
+    "Overlap": closest["overlap"],
+})  # fmt: skip
+glue_table("tab_closest", pairs_shown, headers={c: c for c in pairs_shown.columns}, digits=2)
+
+# %% [markdown]
+# ````{table} The closest peaks of S23's three hard pairs of classes (a / b).
+# :name: tab-synthetic-closest
+# ```{glue:md} tab_closest
+# :format: myst
+# ```
+# ````
+
+# %% tags=["remove-input"]
 fig = make_subplots(
     rows=2, cols=3, subplot_titles=list(closest["pair"]), vertical_spacing=0.16, horizontal_spacing=0.07
 )
@@ -277,9 +355,16 @@ for col, (_, row) in enumerate(closest.iterrows(), 1):
 fig.update_yaxes(title_text="intensity (÷ max)", row=1, col=1)
 fig.update_yaxes(title_text="peak height", row=2, col=1)
 fig.update_layout(height=640, legend={"orientation": "h", "y": -0.15})
-fig
+notebook.glue_figure("fig_pairs", fig)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_pairs
+# :name: fig-synthetic-pairs
+# S23's three hard pairs: the ideal spectra around their closest peaks (top) and where the
+# training (open circles) and test samples (triangles) of both classes put that peak (bottom).
+# ```
+
+# %% tags=["remove-input"]
 glue("full_shift", 2 * variation.shift, display=False)
 glue("full_height", f"{2 * variation.height:.2f}", display=False)
 glue("n_overlap", int(closest["overlap"].sum()), display=False)
@@ -298,18 +383,28 @@ glue("n_pairs", len(closest), display=False)
 # test set has six spectra per class with $s = 30$, $h = 0.03$. Which six depends on the triplet:
 # the released script picks, for each class, only variants that stay on its own side of its
 # siblings (for example, a class whose sibling sits to its right is never shifted right). We
-# restate those patterns in `lib.synthetic.generator.CHALLENGE_RULES`:
+# restate those patterns in `lib.synthetic.generator.CHALLENGE_RULES`
+# ({numref}`tab-synthetic-challenge`).
 
-# %%
+# %% tags=["remove-input"]
 challenge = synthetic.load_classes(data_file("synthetic_challenge_classes.json", data_dir))
 signs = {-1: "−", 0: "0", 1: "+"}
-pd.DataFrame(
-    {
-        f"class {c}": [signs[ps] + "s / " + signs[hs] + "h" for ps, hs in synthetic.CHALLENGE_RULES.class_patterns[c]]
+patterns = synthetic.CHALLENGE_RULES.class_patterns
+challenge_tests = pd.DataFrame(
+    [
+        {"Class": c, **{f"Test {i}": f"{signs[ps]}s / {signs[hs]}h" for i, (ps, hs) in enumerate(patterns[c])}}
         for c in range(len(challenge))
-    },
-    index=[f"test {i}" for i in range(synthetic.CHALLENGE_RULES.per_class())],
-).T
+    ]
+)
+glue_table("tab_challenge", challenge_tests, headers={c: c for c in challenge_tests.columns})
+
+# %% [markdown]
+# ````{table} The six test variants of each challenge class (shift s, height change h: −, 0 or +).
+# :name: tab-synthetic-challenge
+# ```{glue:md} tab_challenge
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ### How fast, how much memory
@@ -320,6 +415,8 @@ pd.DataFrame(
 
 # %%
 bench = synthetic.benchmark_generation(classes, repeats=benchmark_repeats, seed=seed)
+
+# %% tags=["remove-input"]
 glue("gen_spectra", f"{bench['spectra']:,}", display=False)
 glue("gen_seconds", f"{bench['seconds']:.2f}", display=False)
 glue("gen_repeats", benchmark_repeats, display=False)
@@ -332,7 +429,7 @@ glue("s23_spectra", f"{reference.S23_GENERATION_SPECTRA:,}", display=False)
 glue("s23_seconds", reference.S23_GENERATION_SECONDS, display=False)
 
 # %% [markdown]
-# **{glue:text}`gen_spectra` spectra in {glue:text}`gen_seconds` s** (best of
+# {glue:text}`gen_spectra` spectra in {glue:text}`gen_seconds` s (best of
 # {glue:text}`gen_repeats`; the first run, which also maps fresh memory pages, took
 # {glue:text}`gen_first` s; {glue:text}`gen_rate` spectra/s). The float32 output is
 # {glue:text}`gen_output` MiB and the peak allocation {glue:text}`gen_peak` MiB,
