@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -70,16 +71,33 @@ def toc_files(root: Path = REPO) -> list[str]:
     return [toc["root"], *_toc_files(toc)]
 
 
+_CELL = re.compile(r"^# %%(.*)$", re.M)
+_TAGS = re.compile(r"\btags=(\[[^\]]*\])")
+
+
+def parameters_source(source: Path) -> list[str]:
+    """The text of every cell tagged ``parameters`` in a jupytext percent-format file.
+
+    Read directly rather than through jupytext, whose import (nbformat, jsonschema) costs seconds:
+    ``python -m lib book list`` answers at once. ``tests/test_book.py`` checks it against jupytext."""
+    text = source.read_text(encoding="utf-8")
+    headers = list(_CELL.finditer(text))
+    cells = []
+    for header, following in zip(headers, [*headers[1:], None], strict=True):
+        tags = _TAGS.search(header.group(1))
+        if tags and "parameters" in json.loads(tags.group(1)):
+            body = text[header.end() : following.start() if following else len(text)]
+            cells.append(body.strip("\n"))
+    return cells
+
+
 def parameter_defaults(source: Path) -> dict[str, Any]:
     """Names and literal default values of the ``parameters`` cell of a chapter."""
-    import jupytext
-
-    nb = jupytext.read(source)
-    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    cells = parameters_source(source)
     if len(cells) != 1:
         raise BookError(f"{source}: needs exactly one cell tagged 'parameters', found {len(cells)}")
     defaults = {}
-    for node in ast.parse(cells[0].source).body:
+    for node in ast.parse(cells[0]).body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             raise BookError(f"{source}: the parameters cell may only hold 'name = literal' lines (line {node.lineno})")
         try:

@@ -161,3 +161,19 @@ def test_commit_names_head_and_local_changes():
     if head.returncode:
         pytest.skip("not a git checkout")
     assert book.commit().split()[0] == head.stdout.strip()
+
+
+def test_the_parameters_reader_agrees_with_jupytext():
+    """``book list`` reads the parameters cell without jupytext; for every chapter it reads the same text."""
+    for chapter in book.chapters():
+        nb = jupytext.read(chapter.source)
+        cells = [c.source.strip("\n") for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert book.parameters_source(chapter.source) == cells, chapter.name
+
+
+def test_the_parameters_reader_needs_exactly_one_tagged_cell(tmp_path):
+    source = tmp_path / "two.py"
+    source.write_text('# %% tags=["parameters"]\na = 1\n\n# %% tags=["x", "parameters"]\nb = 2\n\n# %%\nc = 3\n')
+    assert book.parameters_source(source) == ["a = 1", "b = 2"]
+    with pytest.raises(book.BookError, match="exactly one cell tagged 'parameters', found 2"):
+        book.parameter_defaults(source)

@@ -13,7 +13,19 @@ import pytest
 from lib.__main__ import LAZY, main
 from lib.paths import REPO, data_file
 
-HEAVY = ("torch", "sklearn", "pandas", "scipy.stats", "rdkit", "tblite", "dask", "plotly", "matplotlib")
+HEAVY = (
+    "torch",
+    "sklearn",
+    "pandas",
+    "scipy.stats",
+    "rdkit",
+    "tblite",
+    "dask",
+    "plotly",
+    "matplotlib",
+    "jupytext",
+    "nbformat",
+)
 
 # Runs the command line in a fresh interpreter, then prints the heavy modules it imported.
 PROBE = f"""
