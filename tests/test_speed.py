@@ -36,7 +36,10 @@ def test_peak_gflops_counts_two_n_cubed(monkeypatch):
 
 
 def test_measure_one_short_configuration(one_thread):
-    row = speed.measure("Lite", batch_size=8, threads=1, n_batches=1, input_len=400, n_classes=5)
+    row = speed.measure("Lite", batch_size=8, threads=1, n_batches=1, input_len=400, n_classes=5, repeats=2,
+                        peak_size=128)  # fmt: skip
+    assert row["repeats"] == 2 and row["train_spread"] >= 1.0 and row["peak_dtype"] == "float32"
+    assert row["peak_gflops"] > 0 and len(row["load_range"]) == 2
     per_spectrum = speed.training_flops(bm.build("Lite", 400, 5).to("meta"))["train"]
     assert row["model"] == "Lite" and row["option"] == "eager" and row["threads"] == 1
     assert row["train_spectra_per_s"] > 0 and row["infer_spectra_per_s"] > 0
@@ -136,3 +139,19 @@ def test_option_summary_text():
             _row("B", 1, "eager", 10.0, 5.0, 20.0), _row("B", 1, "bf16", 18.0, 9.0, 20.0)]  # fmt: skip
     assert speed.option_summary(speed.option_effects({"rows": rows})) == {"bf16": "A ×2.25, B ×1.80"}
     assert speed.STORED == REPO / "book" / "synthetic" / "results" / "speed_cpu.json"
+
+
+def test_bf16_rows_are_judged_against_the_bf16_peak(one_thread):
+    if not speed.bf16_supported():
+        pytest.skip("no native bfloat16 on this CPU")
+    row = speed.measure("Lite", batch_size=8, option="bf16", n_batches=1, input_len=400, n_classes=5, peak_size=128)
+    assert row["peak_dtype"] == "bfloat16"
+
+
+def test_cpu_words_name_model_and_unit():
+    info = speed.cpu_info()
+    assert set(info) == {"cpu_model", "amx", "avx512_bf16"} and info["cpu_model"]
+    table = {"cpu_model": "Intel(R) Xeon(R) Processor", "amx": True, "avx512_bf16": True, "cpu_count": 2}
+    assert speed.machine_words(table) == "Intel(R) Xeon(R) Processor, AMX, 2 cores"
+    assert speed.machine_words({**table, "amx": False, "avx512_bf16": False}).endswith("no bfloat16 unit, 2 cores")
+    assert speed.machine_words({"machine": "AMD EPYC (2 threads)"}) == "AMD EPYC (2 threads)"

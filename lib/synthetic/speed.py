@@ -2,13 +2,16 @@
 
 For each network, batch size and option, a few Adam steps (forward, backward, update) on random
 max-normalised spectra of S23's shape (5,000 points, 500 classes) are timed; the result is in
-training spectra per second and in achieved GFLOP/s. The FLOPs of one training step are analytic
+training spectra per second and in achieved GFLOP/s. On a shared machine one timing says little:
+the peak and the training are timed alternately, ``repeats`` times each, and the medians are
+reported with the spread of the training rate and the load averages seen. The FLOPs of one training step are analytic
 (:func:`training_flops`): the forward pass costs two FLOPs per multiply-add of the convolutions and
 dense layers (:func:`lib.models.benchmark.layer_macs`), the backward pass twice that (gradients
 of the weights and of the layer inputs), less the input gradient of the first layer, which
 nobody needs. Pooling, activations, dropout, the loss and the optimiser are not counted, so the
-GFLOP/s are a slight underestimate of the work done. The peak is the best of a few large float32
-matrix products (:func:`peak_gflops`).
+GFLOP/s are a slight underestimate of the work done. The peak is the best of a few large matrix
+products (:func:`peak_gflops`) in the arithmetic the row trains in: float32, or bfloat16 for the
+``bf16`` option, so each share of the peak compares like with like.
 
 Options (:data:`OPTIONS`): ``eager`` (PyTorch's default), ``bf16`` (``torch.autocast`` to
 bfloat16 on the CPU; the weights and Adam stay float32), ``no-mkldnn`` (PyTorch's own
@@ -152,8 +155,15 @@ def measure(
     warmup: int = 1,
     input_len: int = INPUT_LEN,
     n_classes: int = N_CLASSES,
+    repeats: int = 1,
+    peak_size: int = 2048,
 ) -> dict[str, Any]:
-    """Training (and inference) spectra per second of one network under one option (see the module docstring)."""
+    """Training (and inference) spectra per second of one network under one option (see the module docstring).
+
+    ``repeats`` rounds each time the matrix-product peak (:func:`peak_gflops`, bfloat16 for the ``bf16``
+    option, else float32) and then ``n_batches`` training steps; the row gives the medians, the
+    ratio of the fastest to the slowest training round (``train_spread``) and the load averages seen.
+    """
     if option not in OPTIONS:
         raise ValueError(f"option must be one of {OPTIONS}, got {option!r}")
     if option == "bf16" and not bf16_supported():
@@ -190,12 +200,18 @@ def measure(
             compile_s = time.perf_counter() - start
         for _ in range(warmup - 1):
             step()
+        peak_dtype = torch.bfloat16 if option == "bf16" else torch.float32
+        peaks, train_times, loads = [], [], []
         background = BackgroundSpectra() if option == "background" else nullcontext()
         with background:
-            start = time.perf_counter()
-            for _ in range(n_batches):
-                step()
-            train_s = time.perf_counter() - start
+            for _ in range(max(1, repeats)):
+                peaks.append(peak_gflops(peak_size, repeats=3, dtype=peak_dtype))
+                loads.append(load_average())
+                start = time.perf_counter()
+                for _ in range(n_batches):
+                    step()
+                train_times.append(time.perf_counter() - start)
+        train_s = float(np.median(train_times))
         model.eval()
         with torch.inference_mode(), autocast:
             model(x)
@@ -218,7 +234,12 @@ def measure(
         "train_gflop_per_spectrum": round(flops["train"] / 1e9, 4),
         "forward_gflop_per_spectrum": round(flops["forward"] / 1e9, 4),
         "n_batches": n_batches,
-        "load_1min": load_average(),
+        "repeats": len(train_times),
+        "train_spread": round(max(train_times) / min(train_times), 2),
+        "peak_gflops": round(float(np.median(peaks)), 1),
+        "peak_dtype": "bfloat16" if peak_dtype == torch.bfloat16 else "float32",
+        "load_1min": float(np.median(loads)),
+        "load_range": [min(loads), max(loads)],
     }
     if compile_s is not None:
         row["compile_s"] = round(compile_s, 1)
@@ -251,14 +272,16 @@ def speed_table(
     n_batches: int = 2,
     max_batch_gflop: float = 120.0,
     compile_timeout: float = 300.0,
+    repeats: int = 3,
     out: str | os.PathLike | None = None,
     log=print,
 ) -> dict[str, Any]:
     """Eager speed of every model × batch size × thread count; for ``option_models`` also each option
     at the smallest batch with the faster thread count (``compile`` only for ``compile_models``).
 
-    Every row carries the peak (:func:`peak_gflops` at its thread count) and the load average
-    measured just before it, so its share of the peak compares like with like on a shared machine.
+    Every row carries the peak (:func:`peak_gflops` at its thread count and in its arithmetic) timed
+    alternately with the training, ``repeats`` times, as medians with the load averages seen, so its
+    share of the peak compares like with like on a shared machine.
     A batch that would exceed ``max_batch_gflop`` GFLOP of training work is skipped, except at the
     smallest batch size, which is measured with one batch (CNN6 needs minutes per batch on two
     cores). With ``out`` the table so far is written (atomically) after every row. At the end,
@@ -269,7 +292,10 @@ def speed_table(
     rows: list[dict[str, Any]] = []
     table = {
         "machine": device_name("cpu"),
+        **cpu_info(),
         "cpu_count": os.cpu_count(),
+        "repeats": repeats,
+        "load_start": load_average(),
         "torch": torch.__version__,
         "bf16_native": bf16_supported(),
         "generation_spectra_per_s": round(generation_rate(), 1),
@@ -290,8 +316,7 @@ def speed_table(
                 continue
             for t in threads:
                 nb = n_batches if batch * per_spectrum <= max_batch_gflop else 1
-                peak = _peak_at(t)
-                add({**measure(name, batch, t, "eager", n_batches=nb), "peak_gflops": peak})
+                add(measure(name, batch, t, "eager", n_batches=nb, repeats=repeats))
         if name not in option_models:
             continue
         eager = [r for r in rows if r["model"] == name and r["batch_size"] == smallest and r["option"] == "eager"]
@@ -299,27 +324,37 @@ def speed_table(
         for option in options:
             if (option == "bf16" and not bf16_supported()) or (option == "compile" and name not in compile_models):
                 continue
-            kwargs = {"name": name, "batch_size": smallest, "threads": best, "option": option,
+            kwargs = {"name": name, "batch_size": smallest, "threads": best, "option": option, "repeats": repeats,
                       "n_batches": n_batches, "warmup": 2 if option == "compile" else 1}  # fmt: skip
-            peak = _peak_at(best)
             row = measure_in_child(compile_timeout, **kwargs) if option == "compile" else measure(**kwargs)
             if "error" in row:
                 row = {"model": name, "batch_size": smallest, "threads": best, "option": option,
                        "error": row["error"], "load_1min": row["load_1min"]}  # fmt: skip
-            add({**row, "peak_gflops": peak})
+            add(row)
+    table["load_end"] = load_average()
     table["estimates"] = run_estimates(table)
     if out is not None:
         io.write_json(out, table)
     return table
 
 
-def _peak_at(threads: int) -> float:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
+def cpu_info() -> dict[str, Any]:
+    """The CPU as ``/proc/cpuinfo`` names it: ``cpu_model``, and whether it has ``amx`` and ``avx512_bf16``."""
     try:
-        return round(peak_gflops(), 1)
-    finally:
-        torch.set_num_threads(previous)
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
+    return {"cpu_model": model or "unknown", "amx": "amx_bf16" in flags, "avx512_bf16": "avx512_bf16" in flags}
+
+
+def machine_words(table: dict[str, Any]) -> str:
+    """The CPU of a stored table in words: ``Intel(R) Xeon(R) Processor, AMX, 2 cores`` (older tables: their name)."""
+    if "cpu_model" not in table:
+        return str(table.get("machine", "unknown CPU"))
+    unit = "AMX" if table.get("amx") else "AVX512-BF16" if table.get("avx512_bf16") else "no bfloat16 unit"
+    return f"{table['cpu_model']}, {unit}, {table.get('cpu_count', '?')} cores"
 
 
 def _line(row: dict) -> str:
@@ -468,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compile-models", nargs="*", default=["Lite"])
     parser.add_argument("--n-batches", type=int, default=2)
     parser.add_argument("--max-batch-gflop", type=float, default=120.0)
+    parser.add_argument("--repeats", type=int, default=3, help="alternate peak and training this many times")
     parser.add_argument("--single", help=argparse.SUPPRESS)  # one measure(**json) for measure_in_child
     args = parser.parse_args(argv)
     if args.single:
@@ -482,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         compile_models=args.compile_models,
         n_batches=args.n_batches,
         max_batch_gflop=args.max_batch_gflop,
+        repeats=args.repeats,
         out=args.out,
     )
     if args.out:

@@ -1,0 +1,334 @@
+"""V24's mixture experiment on V24's own protocol (the authors' public ``mixtureAnalyzer.ipynb``).
+
+The book's other mixture experiment (:mod:`lib.synthetic.metric_full`) is harder by design: a
+single-spectrum encoder, all 500 classes, a beam search. This module repeats what V24 ran for their
+Table 1, step by step:
+
+* **Encoder** (:class:`V24Net`): conv(16, 21) → max-pool 2 → LeakyReLU → batch norm; conv(32, 11) →
+  … ; conv(64, 5) → … ; flatten → linear to 64 → L2 norm ("same" padding), as in the notebook.
+* **Mixture-aware triplets** (:func:`triplet_indices`), on classes 100–499 with 20 training spectra
+  each (V24's reduced training set; the first 20 of our 50): anchor = a spectrum of class A;
+  positive = another spectrum of A **plus** one of a random other class X; negative = a spectrum of X
+  plus another of X. Every input is divided by its maximum and gets Gaussian noise of σ 0.005.
+* **Loss** (:func:`triplet_loss`): cosine distances, margin 1, only the triplets whose loss exceeds
+  0.3 count ("semi-hard" in the notebook), averaged over those.
+* **Training**: AdamW, learning rate 4e-3 halved after epochs 4, 8, 12 and 16, batches of 128, 16
+  epochs (no early stopping: the notebook trains a fixed 16 epochs).
+* **Mixtures** (:func:`test_mixtures`): for every test spectrum of the 100 held-out classes 0–99 (9
+  each, 900 in all), add a random test spectrum of each of ``k − 1`` random other held-out classes
+  (drawn with replacement, as the notebook does), divide the raw sum by its maximum and add the noise.
+* **Classifier**: the references are the normalised mean embeddings of each held-out class's 20
+  training spectra; a mixture gets the combination of ``k`` classes whose normalised reference sum
+  is nearest, searched exactly over all C(100, k) (:func:`lib.synthetic.metric_learning.nearest_combination`).
+* **Score** (:func:`component_accuracy`): the share of mixtures with at least ``j`` members named
+  right, counted as the notebook does (a class drawn twice counts twice among the members).
+
+Run: ``python -m lib.synthetic.mixture_v24 [--points 5000] [--bf16]``; the record goes to
+``book/synthetic/results/full/mixtures/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lib import reference
+from lib import train as tr
+from lib.synthetic import benchmark_runs as br
+from lib.synthetic import full_scale
+from lib.synthetic import generator as synthetic
+from lib.synthetic import metric_learning as metric
+
+FORMAT = 1
+RESULTS = full_scale.RESULTS / "mixtures"
+HELD_OUT = 100  # classes 0…99 are never trained on
+COMPONENTS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """V24's settings (``mixtureAnalyzer.ipynb``); ``points`` and ``bf16`` are ours to choose."""
+
+    points: int = 5000
+    seed: int = 0
+    data_seed: int = 0
+    bf16: bool = False
+    n_train: int = 20
+    dim: int = 64
+    margin: float = 1.0
+    semi_hard: float = 0.3
+    noise: float = 0.005
+    lr: float = 4e-3
+    milestones: tuple[int, ...] = (4, 8, 12, 16)
+    gamma: float = 0.5
+    epochs: int = 16
+    batch_size: int = 128
+
+    @property
+    def name(self) -> str:
+        """File stem: ``V24net-5000-s0`` (``-bf16`` when computed in bfloat16)."""
+        return f"V24net-{self.points}{'-bf16' if self.bf16 else ''}-s{self.seed}"
+
+
+class V24Net(nn.Module):
+    """The notebook's ``SiameseNet``: three conv → pool → LeakyReLU → batch-norm blocks, a linear map, L2 norm."""
+
+    def __init__(self, input_len: int = 5000, dim: int = 64):
+        super().__init__()
+        blocks: list[nn.Module] = []
+        channels = [1, 16, 32, 64]
+        for c_in, c_out, kernel in zip(channels[:-1], channels[1:], (21, 11, 5), strict=True):
+            blocks += [nn.Conv1d(c_in, c_out, kernel, padding="same"), nn.MaxPool1d(2, 2), nn.LeakyReLU(),
+                       nn.BatchNorm1d(c_out)]  # fmt: skip
+        self.features = nn.Sequential(*blocks, nn.Flatten())
+        self.head = nn.Linear(64 * (input_len // 8), dim)
+        self.input_len = input_len
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.head(self.features(x.view(-1, 1, self.input_len)))
+        return F.normalize(z.float(), dim=1)
+
+
+def triplet_loss(a: torch.Tensor, p: torch.Tensor, n: torch.Tensor, margin: float, semi_hard: float):
+    """Cosine-distance triplet loss; only losses above ``semi_hard`` count. Returns (loss, share counted)."""
+    losses = (1 - F.cosine_similarity(a, p)) - (1 - F.cosine_similarity(a, n)) + margin
+    losses = torch.where(losses > semi_hard, losses, torch.zeros_like(losses))
+    counted = torch.count_nonzero(losses)
+    return losses.sum() / (counted + 1e-16), counted / len(losses)
+
+
+def transform(x: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """The notebook's input transform: divide each spectrum by its maximum, add Gaussian noise."""
+    x = x / x.max(axis=-1, keepdims=True)
+    return (x + rng.normal(0.0, noise, x.shape)).astype(np.float32)
+
+
+def triplet_indices(n_classes: int, n_per: int, rng: np.random.Generator) -> np.ndarray:
+    """One epoch of mixture-aware triplets as spectrum indices ``(n_classes · n_per, 5)`` into ``(class, i)``:
+    anchor ``(A, i)``; positive ``(A, i') + (X, j)``; negative ``(X, j') + (X, j'')``, X ≠ A drawn per triplet.
+
+    Columns: anchor, positive's A spectrum, positive's X spectrum, negative's two X spectra (flat indices
+    ``class · n_per + i``), shuffled into a random order.
+    """
+    a = np.repeat(np.arange(n_classes), n_per)
+    i = np.tile(np.arange(n_per), n_classes)
+    x = (a + rng.integers(1, n_classes, a.size)) % n_classes  # any class but A
+    pick = lambda c: c * n_per + rng.integers(0, n_per, c.size)  # noqa: E731
+    rows = np.stack([a * n_per + i, pick(a), pick(x), pick(x), pick(x)], axis=1)
+    return rows[rng.permutation(len(rows))]
+
+
+def test_mixtures(
+    x_test: np.ndarray, y_test: np.ndarray, k: int, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The notebook's test mixtures: every test spectrum plus one random test spectrum of each of ``k − 1``
+    other classes (with replacement); returns the transformed mixtures and their members ``(n, k)``."""
+    classes = np.unique(y_test)
+    by_class = {c: np.flatnonzero(y_test == c) for c in classes}
+    members = np.empty((len(y_test), k), dtype=np.int64)
+    members[:, 0] = y_test
+    mix = x_test.astype(np.float64).copy()
+    for col in range(1, k):
+        for row, c in enumerate(y_test):
+            other = classes[classes != c][rng.integers(0, len(classes) - 1)]
+            members[row, col] = other
+            mix[row] += x_test[by_class[other][rng.integers(0, len(by_class[other]))]]
+    return transform(mix, noise, rng), members
+
+
+def component_accuracy(pred: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Share of mixtures with at least ``j`` members right, ``j = 1 … k``, counted as the notebook does:
+    errors = k − |set(members) ∩ set(pred)|."""
+    k = members.shape[1]
+    right = np.array([len(np.intersect1d(m, p)) for m, p in zip(members, pred, strict=True)])
+    return np.array([(right >= j).mean() for j in range(1, k + 1)])
+
+
+def data(protocol: Protocol, classes: synthetic.ClassSet) -> dict[str, np.ndarray]:
+    """Training spectra (classes 100…, the first ``n_train`` of S23's 50 per class), the held-out classes'
+    training spectra (references) and test spectra, raw (not normalised), down-sampled to ``points``."""
+    factor = classes.datapoints // protocol.points
+    if factor * protocol.points != classes.datapoints:
+        raise ValueError(f"points must divide {classes.datapoints}, got {protocol.points}")
+    study = br.Study(tuple(range(len(classes))), protocol.data_seed, 1, 50, 10, "benchmark")
+    peaks = study.peaks(classes)  # S23's 50 training spectra per class, class-major; V24 keep the first 20
+    n = len(classes)
+    keep = (np.arange(n * 50) % 50) < protocol.n_train
+    train_peaks = synthetic.Peaks(
+        *(getattr(peaks["train"], f)[keep] for f in ("positions", "heights", "sigma", "labels"))
+    )
+    x_train = br.downsample_mean(train_peaks.render(classes.datapoints), factor).reshape(n, protocol.n_train, -1)
+    raw = {"x_test": peaks["test"].render(classes.datapoints), "y_test": peaks["test"].labels}
+    x_test = br.downsample_mean(raw["x_test"], factor)
+    held = raw["y_test"] < HELD_OUT
+    return {
+        "train": x_train[HELD_OUT:],  # (400, 20, L)
+        "refs": x_train[:HELD_OUT],  # (100, 20, L)
+        "x_test": x_test[held],
+        "y_test": raw["y_test"][held],
+    }
+
+
+def _embed(model: nn.Module, x: np.ndarray, bf16: bool, batch: int = 256) -> np.ndarray:
+    out = []
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for s in range(0, len(x), batch):
+            out.append(model(torch.from_numpy(np.ascontiguousarray(x[s : s + batch]))).float())
+    return torch.cat(out).numpy()
+
+
+def train(
+    protocol: Protocol, spectra: dict[str, np.ndarray], folder: Path, log=print
+) -> tuple[nn.Module, list[dict[str, float]]]:
+    """Train (or resume from ``folder``) the mixture-aware encoder; one checkpoint per epoch."""
+    torch.manual_seed(protocol.seed)
+    model = V24Net(protocol.points, protocol.dim)
+    opt = torch.optim.AdamW(model.parameters(), lr=protocol.lr)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(protocol.milestones), gamma=protocol.gamma)
+    history: list[dict[str, float]] = []
+    folder.mkdir(parents=True, exist_ok=True)
+    recipe = folder / "protocol.json"
+    if recipe.is_file() and json.loads(recipe.read_text()) != json.loads(json.dumps(asdict(protocol))):
+        raise ValueError(f"checkpoint {folder} belongs to another protocol; use another folder")
+    recipe.write_text(json.dumps(asdict(protocol)))
+    state = folder / "state.pt"
+    if state.is_file():
+        saved = torch.load(state, weights_only=False)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        sched.load_state_dict(saved["sched"])
+        history = saved["history"]
+        log(f"resumed after epoch {len(history)} from {state}")
+    train_x = spectra["train"]
+    n_classes, n_per, length = train_x.shape
+    flat = train_x.reshape(-1, length)
+    for epoch in range(len(history) + 1, protocol.epochs + 1):
+        rng = np.random.default_rng([protocol.seed, epoch])
+        rows = triplet_indices(n_classes, n_per, rng)
+        model.train()
+        start, losses, shares = time.perf_counter(), [], []
+        for s in range(0, len(rows), protocol.batch_size):
+            r = rows[s : s + protocol.batch_size]
+            anchor = transform(flat[r[:, 0]], protocol.noise, rng)
+            positive = transform(flat[r[:, 1]] + flat[r[:, 2]], protocol.noise, rng)
+            negative = transform(flat[r[:, 3]] + flat[r[:, 4]], protocol.noise, rng)
+            batch = torch.from_numpy(np.concatenate([anchor, positive, negative]))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=protocol.bf16):
+                emb = model(batch)
+            a, p, n = emb.split(len(r))
+            loss, share = triplet_loss(a, p, n, protocol.margin, protocol.semi_hard)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            shares.append(share.item())
+        sched.step()
+        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "counted_share": float(np.mean(shares)),
+                        "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start})  # fmt: skip
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "history": history}, state)  # fmt: skip
+        log(f"epoch {epoch}: loss {history[-1]['loss']:.4f}, counted {history[-1]['counted_share']:.3f}, "
+            f"{history[-1]['seconds']:.0f} s")  # fmt: skip
+    return model.eval(), history
+
+
+def evaluate(
+    model: nn.Module, protocol: Protocol, spectra: dict[str, np.ndarray], components=COMPONENTS
+) -> list[dict[str, Any]]:
+    """Table 1 on V24's protocol: per ``k``, the share of the 900 mixtures with at least ``j`` members right."""
+    rng = np.random.default_rng([protocol.seed, 99])
+    refs = spectra["refs"]
+    ref_emb = _embed(model, (refs / refs.max(axis=-1, keepdims=True)).reshape(-1, refs.shape[-1]), protocol.bf16)
+    cents = metric.centroids(ref_emb, np.repeat(np.arange(HELD_OUT), refs.shape[1]), HELD_OUT)
+    rows = []
+    for k in components:
+        start = time.perf_counter()
+        mix, members = test_mixtures(spectra["x_test"], spectra["y_test"], k, protocol.noise, rng)
+        pred, _ = metric.nearest_combination(_embed(model, mix, protocol.bf16), cents, k)
+        acc = component_accuracy(pred, members)
+        published = reference.V24_MIXTURE_ACCURACY.get(k, ())
+        for j, share in enumerate(acc, start=1):
+            rows.append({"components": k, "at least j right": j, "accuracy": float(share), "n": len(members),
+                         "V24": published[j - 1] if j <= len(published) else None,
+                         "combinations": metric.combination_count(HELD_OUT, k),
+                         "seconds": time.perf_counter() - start})  # fmt: skip
+    return rows
+
+
+def run(protocol: Protocol, out: Path = RESULTS, checkpoint_dir: Path | None = None, log=print) -> dict[str, Any]:
+    """Train, evaluate and write the record ``out/<name>.json`` (a finished record is read back)."""
+    path = Path(out) / f"{protocol.name}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    classes = synthetic.load_classes(full_scale.default_classes("benchmark"))
+    start = time.perf_counter()
+    spectra = data(protocol, classes)
+    folder = Path(checkpoint_dir) if checkpoint_dir else full_scale.default_checkpoints() / "mixtures" / protocol.name
+    model, history = train(protocol, spectra, folder, log)
+    rows = evaluate(model, protocol, spectra)
+    record = {
+        "format": FORMAT,
+        "part": "mixtures-v24",
+        "protocol": asdict(protocol),
+        "points": protocol.points,
+        "reduced": protocol.points != classes.datapoints,
+        "classes": full_scale.classes_digest(classes),
+        "n_classes": HELD_OUT,
+        "trained_classes": len(classes) - HELD_OUT,
+        "epochs": len(history),
+        "history": history,
+        "machine": tr.device_name("cpu") + f" ({torch.get_num_threads()} threads)",
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "seconds": time.perf_counter() - start,
+        "accuracy": rows,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1))
+    log(f"wrote {path}")
+    return record
+
+
+def load_records(folder: str | os.PathLike = RESULTS) -> list[dict[str, Any]]:
+    """Every record in ``folder`` (sorted by name); an empty list without the folder."""
+    folder = Path(folder)
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+
+def table(record: dict[str, Any]):
+    """Our shares beside V24's Table 1: one row per (components, at least j right)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(record["accuracy"])[["components", "at least j right", "accuracy", "V24", "n"]]
+    return frame.assign(difference=frame["accuracy"] - frame["V24"].astype(float))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lib.synthetic.mixture_v24", description=__doc__.splitlines()[0])
+    p.add_argument("--points", type=int, default=5000, help="points per spectrum (5000: full scale)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bf16", action="store_true", help="compute under bfloat16 autocast (not V24's float32)")
+    p.add_argument("--epochs", type=int, default=16, help="V24: 16")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--checkpoint-dir", type=Path)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    protocol = Protocol(points=args.points, seed=args.seed, bf16=args.bf16, epochs=args.epochs)
+    record = run(protocol, args.out, args.checkpoint_dir)
+    print(table(record).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

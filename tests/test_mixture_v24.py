@@ -1,0 +1,58 @@
+"""V24's mixture protocol (lib.synthetic.mixture_v24): triplets, test mixtures, loss, encoder, score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lib.synthetic import mixture_v24 as mv
+
+
+def test_triplets_are_mixture_aware():
+    n_classes, n_per = 7, 5
+    rows = mv.triplet_indices(n_classes, n_per, np.random.default_rng(0))
+    assert rows.shape == (n_classes * n_per, 5)
+    cls = rows // n_per
+    assert sorted(rows[:, 0].tolist()) == list(range(n_classes * n_per))  # every spectrum anchors once
+    assert (cls[:, 1] == cls[:, 0]).all()  # the positive holds the anchor's class …
+    assert (cls[:, 2] != cls[:, 0]).all()  # … plus another class X
+    assert (cls[:, 3] == cls[:, 2]).all() and (cls[:, 4] == cls[:, 2]).all()  # the negative: X + X
+    assert rows.max() < n_classes * n_per and rows.min() >= 0
+
+
+def test_component_accuracy_counts_as_the_notebook():
+    members = np.array([[0, 1, 1], [3, 4, 5], [6, 7, 8]])
+    pred = np.array([[0, 1, 2], [3, 4, 5], [9, 10, 11]])
+    # right: {0, 1} → 2 (the doubled 1 counts once); 3; 0
+    assert mv.component_accuracy(pred, members).tolist() == pytest.approx([2 / 3, 2 / 3, 1 / 3])
+
+
+def test_test_mixtures_add_other_classes_and_normalise():
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(4), 3)
+    x = rng.random((12, 50)).astype(np.float32) + y[:, None]
+    mix, members = mv.test_mixtures(x, y, 3, noise=0.0, rng=rng)
+    assert mix.shape == (12, 50) and members.shape == (12, 3)
+    assert (members[:, 0] == y).all() and (members[:, 1:] != y[:, None]).all()
+    assert np.allclose(mix.max(axis=1), 1.0)
+    noisy, _ = mv.test_mixtures(x, y, 2, noise=0.005, rng=rng)
+    assert not np.allclose(noisy.max(axis=1), 1.0)
+
+
+def test_loss_counts_only_triplets_above_the_semi_hard_bound():
+    a = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    p = torch.tensor([[1.0, 0.0], [0.0, 1.0]])  # distance 0, then 1
+    n = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])  # distance 2, then 0
+    loss, share = mv.triplet_loss(a, p, n, margin=1.0, semi_hard=0.3)
+    # first triplet: 0 − 2 + 1 = −1 (dropped); second: 1 − 0 + 1 = 2 (kept)
+    assert float(loss) == pytest.approx(2.0) and float(share) == pytest.approx(0.5)
+
+
+def test_encoder_is_the_notebooks_shape():
+    net = mv.V24Net(input_len=400, dim=64)
+    assert net.head.in_features == 64 * 50
+    out = net(torch.rand(3, 400))
+    assert out.shape == (3, 64)
+    assert torch.allclose(out.norm(dim=1), torch.ones(3), atol=1e-5)
+    assert mv.Protocol(points=500, bf16=True).name == "V24net-500-bf16-s0"
