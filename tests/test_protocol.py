@@ -134,3 +134,13 @@ def test_measured_like_renders_are_fixed_and_randomised():
     assert a.shape == (4, r23_grid().size) and np.allclose(a.max(axis=1), 1.0)
     assert not np.array_equal(a, protocol.measured_like(lines, seed=1))
     assert protocol.validation_physics().water > 0 and protocol.validation_physics().randomise.jitter > 0
+
+
+def test_the_committed_score_log_has_one_entry_per_recipe():
+    from lib.paths import REPO
+
+    entries = json.loads((REPO / "book/ir/results/measured_scores.json").read_text())
+    assert len({e["fingerprint"] for e in entries}) == len(entries) >= 3
+    for e in entries:
+        assert {"recipe", "fingerprint", "commit", "date", "scores"} <= set(e) and e["scores"]["note"]
+        assert {"micro_f1", "exact_match", "polar_found"} <= set(e["scores"])

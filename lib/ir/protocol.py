@@ -186,6 +186,9 @@ def record_score(log: str | os.PathLike, recipe: str, fingerprint: str, scores: 
         "scores": dict(scores),
     }
     io.write_text(path, json.dumps([*entries, entry], indent=1) + "\n")
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)  # atomic writes are private; the log is a normal repository file
     return entry
 
 
