@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from lib import reference
 from lib.synthetic import mixture_v24 as mv
 
 
@@ -56,3 +57,24 @@ def test_encoder_is_the_notebooks_shape():
     assert out.shape == (3, 64)
     assert torch.allclose(out.norm(dim=1), torch.ones(3), atol=1e-5)
     assert mv.Protocol(points=500, bf16=True).name == "V24net-500-bf16-s0"
+
+
+def _record(points: int, shares: dict[int, list[float]]) -> dict:
+    rows = [
+        {"components": k, "at least j right": j, "accuracy": a, "n": 900,
+         "V24": reference.V24_MIXTURE_ACCURACY[k][j - 1]}
+        for k, acc in shares.items() for j, a in enumerate(acc, start=1)
+    ]  # fmt: skip
+    return {"points": points, "reduced": points != 5000, "epochs": 16, "protocol": {"bf16": False}, "accuracy": rows}
+
+
+def test_sentence_sets_ours_beside_table_1_and_names_a_reduced_run():
+    small = _record(500, {2: [0.99, 0.95], 3: [0.99, 0.95, 0.80], 4: [0.99, 0.95, 0.80, 0.55]})
+    text = mv.sentence([small])
+    assert "500 points per spectrum; a reduced run, V24 used 5,000" in text
+    assert "in 95.0, 80.0, 55.0 % of 900 mixtures each (V24: 92.0, 78.8, 59.4 %)" in text
+    assert "6 of 9 rows of Table 1 lie within 2 points" in text and "-4.8 points (4 components, at least 3 right)" in text
+    full = _record(5000, {2: [0.99, 0.92]})
+    assert mv.pick([small, full]) is full
+    assert "reduced" not in mv.sentence([small, full])
+    assert mv.sentence([]) == "No run on V24's protocol is shipped yet."

@@ -313,6 +313,40 @@ def table(record: dict[str, Any]):
     return frame.assign(difference=frame["accuracy"] - frame["V24"].astype(float))
 
 
+def pick(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The record to show: a full-scale one (5,000 points) if any, else the largest reduced one."""
+    if not records:
+        return None
+    return max(records, key=lambda r: (not r.get("reduced"), r["points"]))
+
+
+def sentence(records: list[dict[str, Any]], within: float = 0.02) -> str:
+    """What the shipped run on V24's protocol scores beside V24's Table 1, and how many rows lie ``within``."""
+    r = pick(records)
+    if r is None:
+        return "No run on V24's protocol is shipped yet."
+    t = table(r)
+    full = t[t["components"] == t["at least j right"]].set_index("components")
+    ks = [k for k in full.index if k > 1]
+    ours = ", ".join(f"{100 * full.loc[k, 'accuracy']:.1f}" for k in ks)
+    theirs = ", ".join(f"{100 * full.loc[k, 'V24']:.1f}" for k in ks)
+    rows = t.dropna(subset=["V24"])
+    close = int((rows["difference"].abs() <= within + 1e-9).sum())
+    worst = rows.loc[rows["difference"].abs().idxmax()]
+    scale = f"{r['points']:,} points per spectrum" + ("; a reduced run, V24 used 5,000" if r.get("reduced") else "")
+    precision = "bfloat16" if r["protocol"].get("bf16") else "float32"
+    epochs = f"{r['epochs']} epoch{'' if r['epochs'] == 1 else 's'}"
+    sizes = ", ".join(f"{k}-" for k in ks[:-1]) + f" and {ks[-1]}-component" if len(ks) > 1 else f"{ks[0]}-component"
+    return (
+        f"Trained and scored as V24's notebook does ({epochs} in {precision}, one seed, {scale}), "
+        f"the encoder names every member of {sizes} mixtures of the held-out classes "
+        f"in {ours} % of {int(full['n'].iloc[0])} mixtures each (V24: {theirs} %). {close} of {len(rows)} rows of "
+        f"Table 1 lie within {100 * within:.0f} points of V24's; the largest gap is "
+        f"{100 * worst['difference']:+.1f} points ({int(worst['components'])} components, at least "
+        f"{int(worst['at least j right'])} right)."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lib.synthetic.mixture_v24", description=__doc__.splitlines()[0])
     p.add_argument("--points", type=int, default=5000, help="points per spectrum (5000: full scale)")
