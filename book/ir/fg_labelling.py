@@ -138,7 +138,9 @@ ours = labels.proportions(table)
 r23 = reference.r23_table1()["proportion"]
 tol = reference.R23_PROPORTION_TOLERANCE
 decimals = reference.R23_TABLE1_DECIMALS
-compare = labels.compare_proportions(ours, r23, tol, exempt=["amides"], decimals=decimals)
+compare = labels.compare_proportions(
+    ours, r23, tol, exempt=["amides"], decimals=decimals
+)
 
 # %% tags=["remove-input"]
 compare_headers = {

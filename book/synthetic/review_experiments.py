@@ -42,7 +42,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from IPython.display import display
 from myst_nb import glue
 from plotly.subplots import make_subplots
 
@@ -51,10 +50,15 @@ from lib.models.benchmark import build, count_parameters
 from lib.synthetic import review
 from lib.synthetic import review_verdicts as rv
 from lib.synthetic.review import pct
+from lib.tables import glue_table
 
 notebook.setup(seed)
-config = train.TrainConfig(lr=lr, batch_size=batch_size, max_epochs=epochs, patience=None)
+config = train.TrainConfig(
+    lr=lr, batch_size=batch_size, max_epochs=epochs, patience=None
+)
 toy = review.Toy(length=toy_length)
+
+# %% tags=["remove-input"]
 bn_momentum = review.batch_norm_layers(build(bn_model, toy_length, 2, batch_norm=True))[0].momentum
 facts = {
     "talk_cnn": pct(reference.S22_CNN_ACCURACY),
@@ -150,8 +154,12 @@ for name, value in facts.items():
 # ### The toy data
 
 # %%
-data = review.splits(review.toy_spectra, {"train": n_train, "val": n_val, "test": n_test}, seed=seed, toy=toy)
-baseline = review.max_threshold(data["train"]["x"], data["train"]["y"], data["test"]["x"], data["test"]["y"])
+sizes = {"train": n_train, "val": n_val, "test": n_test}
+data = review.splits(review.toy_spectra, sizes, seed=seed, toy=toy)
+tr, te = data["train"], data["test"]
+baseline = review.max_threshold(tr["x"], tr["y"], te["x"], te["y"])
+
+# %% tags=["remove-input"]
 glue("n_train", n_train, display=False)
 glue("n_val", n_val, display=False)
 glue("n_test", n_test, display=False)
@@ -165,9 +173,9 @@ glue("threshold_acc", pct(baseline["accuracy"]), display=False)
 # value of the spectrum lies below a threshold" (threshold {glue:text}`threshold:.2f`, the best on
 # the training spectra), classifies {glue:text}`threshold_acc` of the test spectra: the
 # background adds to the peak maximum and blurs the difference between the classes
-# (the figure below shows the spread of the peak maxima without background).
+# ({numref}`fig-review-toy` shows the spread of the peak maxima without background).
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = make_subplots(rows=1, cols=2, subplot_titles=["Toy task: three spectra per class", "Peak maxima"])
 for label, colour in [(0, notebook.PALETTE[0]), (1, notebook.PALETTE[3])]:
     rows = np.flatnonzero(data["test"]["y"] == label)[:3]
@@ -199,11 +207,14 @@ fig.update_layout(barmode="overlay", height=380)
 fig.update_xaxes(title_text="point", row=1, col=1)
 fig.update_yaxes(title_text="intensity", row=1, col=1)
 fig.update_xaxes(title_text="peak maximum (without background)", row=1, col=2)
-fig.show()
+notebook.glue_figure("fig_toy", fig)
 
 # %% [markdown]
-# *Figure.* Left: three test spectra per class. Right: the peak maxima of the training spectra
-# before background and noise are added;
+# ```{glue:figure} fig_toy
+# :name: fig-review-toy
+# The toy task. Left: three test spectra per class. Right: the peak maxima of the training
+# spectra before background and noise are added.
+# ```
 #
 # ### Claim 1: a CNN beats a random forest on shifted peaks
 
@@ -212,6 +223,8 @@ main = review.cnn_vs_forest(data, config, seed=seed, n_estimators=n_trees)
 acc = main["accuracy"]
 cnn = main["fit"].model
 v1 = rv.cnn_beats_forest(acc["cnn"], acc["rf_raw"], acc["cnn_val"])
+
+# %% tags=["remove-input"]
 glue("cnn_params", f"{count_parameters(cnn):,}", display=False)
 glue("cnn_best_epoch", main["fit"].best_epoch, display=False)
 glue("epochs", epochs, display=False)
@@ -241,6 +254,8 @@ sweep = review.forest_pool_sweep(data, pool_sizes, n_trees, seed)
 chosen = review.choose_window(sweep)
 pool2 = chosen["two"]["test"] if chosen["two"] else float("nan")
 v2 = rv.pooling_helps_forest(acc["rf_raw"], chosen["one"]["test"], pool2, chosen["size"])
+
+# %% tags=["remove-input"]
 glue("pool_sizes", ", ".join(map(str, pool_sizes)), display=False)
 glue("window", chosen["size"], display=False)
 glue("window_val", pct(chosen["one"]["val"]), display=False)
@@ -256,11 +271,13 @@ glue("v2_reason", v2.reason, display=False)
 # and {glue:text}`pool2` after two (talk: {glue:text}`talk_rf`, {glue:text}`talk_pool1`,
 # {glue:text}`talk_pool2`). On the flattened output of CNN3's last convolution block the forest
 # reaches {glue:text}`rf_conv`. {glue:text}`v2_reason` Verdict: **{glue:text}`v2_outcome`**.
-# The figure below shows every window.
+# {numref}`fig-review-pooling` shows every window.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 sweep_table = pd.DataFrame(sweep)
-fig = make_subplots(rows=1, cols=2, subplot_titles=["Validation (chooses the window)", "Test"], shared_yaxes=True)
+fig = make_subplots(
+    rows=1, cols=2, subplot_titles=["Validation (chooses the window)", "Test"], shared_yaxes=True
+)
 for col, split in enumerate(("val", "test"), 1):
     for steps in (1, 2):
         sub = sweep_table[sweep_table["steps"] == steps]
@@ -280,11 +297,14 @@ for col, split in enumerate(("val", "test"), 1):
 fig.add_hline(y=100 * acc["rf_raw"], line={"dash": "dash", "color": "grey"}, row=1, col=2)
 fig.update_xaxes(title_text="pooling window (points)", type="log")
 fig.update_yaxes(title_text="forest accuracy (%)", row=1, col=1)
-fig.show()
+notebook.glue_figure("fig_pooling", fig)
 
 # %% [markdown]
-# *Figure.* Random forest on max-pooled inputs. The dotted line marks the window chosen on the
-# validation spectra; the dashed line is the forest on raw inputs (test).
+# ```{glue:figure} fig_pooling
+# :name: fig-review-pooling
+# Random forest on max-pooled inputs. The dotted line marks the window chosen on the validation
+# spectra; the dashed line is the forest on raw inputs (test).
+# ```
 #
 # ### Claim 3: the convolutions isolate the peak
 #
@@ -295,10 +315,14 @@ fig.show()
 
 # %%
 rows = np.arange(min(n_shares, n_test))
-te = data["test"]
-shares = review.peak_shares(cnn, te["x"][rows], te["position"][rows], te["sigma"][rows], toy_length)
-median_input, median_blocks = float(np.median(shares["input"])), np.median(shares["blocks"], axis=0)
+shares = review.peak_shares(
+    cnn, te["x"][rows], te["position"][rows], te["sigma"][rows], toy_length
+)
+median_input = float(np.median(shares["input"]))
+median_blocks = np.median(shares["blocks"], axis=0)
 v3 = rv.convolutions_isolate_peak(median_input, median_blocks.tolist(), acc["cnn_val"])
+
+# %% tags=["remove-input"]
 glue("n_shares", len(rows), display=False)
 glue("share_input", median_input, display=False)
 glue("share_blocks", ", ".join(f"{v:.2f}" for v in median_blocks), display=False)
@@ -307,11 +331,11 @@ glue("v3_reason", v3.reason, display=False)
 
 # %% [markdown]
 # Over {glue:text}`n_shares` test spectra the median peak share is {glue:text}`share_input:.2f` in
-# the input and {glue:text}`share_blocks` in the convolution blocks, in order. {glue:text}`v3_reason` Verdict:
-# **{glue:text}`v3_outcome`**. The figure below shows the blocks' output for one spectrum of
-# class 0.
+# the input and {glue:text}`share_blocks` in the convolution blocks, in order.
+# {glue:text}`v3_reason` Verdict: **{glue:text}`v3_outcome`**. {numref}`fig-review-blocks` shows
+# the blocks' output for one spectrum of class 0.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 example = int(np.argmax(te["y"] == 0))
 x0 = te["x"][example : example + 1]
 pos, sig = int(te["position"][example]), float(te["sigma"][example])
@@ -330,7 +354,9 @@ for k, m in enumerate(maps, 1):
     axis = np.arange(m.shape[-1]) * toy_length / m.shape[-1]
     best = best_channels[k - 1][1]
     fig.add_trace(
-        go.Scatter(x=axis, y=m[0, best], line={"width": 1}, name=f"block {k}, channel {best}"), row=k + 1, col=1
+        go.Scatter(x=axis, y=m[0, best], line={"width": 1}, name=f"block {k}, channel {best}"),
+        row=k + 1,
+        col=1,
     )
     fig.add_trace(
         go.Scatter(x=axis, y=m[0].mean(axis=0), line={"width": 1, "dash": "dot"}, name=f"block {k}, mean"),
@@ -341,16 +367,19 @@ for r in range(1, len(maps) + 2):
     fig.add_vline(x=pos, line={"color": "grey", "dash": "dash", "width": 1}, row=r, col=1)
 fig.update_layout(height=200 * (len(maps) + 1), showlegend=False)
 fig.update_xaxes(title_text="input point", row=len(maps) + 1, col=1)
-fig.show()
+notebook.glue_figure("fig_blocks", fig)
 
 # %% [markdown]
-# *Figure.* CNN3's convolution blocks on one test spectrum: the channel with the highest peak
-# share (solid) and the mean over all channels (dotted). Dashed: the peak position.
+# ```{glue:figure} fig_blocks
+# :name: fig-review-blocks
+# CNN3's convolution blocks on one test spectrum: the channel with the highest peak share (solid)
+# and the mean over all channels (dotted). Dashed: the peak position.
+# ```
 #
 # ### Claim 4: a single filter with ReLU can be blind to the peak
 #
-# The network is one convolution filter ({glue:text}`kernel` points) → ReLU → global max pooling → a linear
-# layer (`review.SingleFilterNet`). With Keras' zero-mean Glorot initialisation the filter can sum
+# The network is one convolution filter ({glue:text}`kernel` points) → ReLU → global max pooling
+# → a linear layer (`review.SingleFilterNet`). With Keras' zero-mean Glorot initialisation the filter can sum
 # to a negative number; on a positive peak its response is then negative, ReLU outputs zeros
 # there, and no gradient from the peak reaches the filter. Noise and the zero padding at the
 # borders still give a few positive values elsewhere, so we count a filter as *blind* when its
@@ -359,13 +388,17 @@ fig.show()
 
 # %%
 dead = {
-    init: review.dead_fraction(data["train"]["x"], data["train"]["position"], n_inits, init=init, seed=seed)
+    init: review.dead_fraction(tr["x"], tr["position"], n_inits, init=init, seed=seed)
     for init in ("glorot", "positive")
 }
 v4 = rv.relu_filters_go_blind(dead["glorot"], dead["positive"])
 filter_config = dataclasses.replace(config, max_epochs=filter_epochs, lr=filter_lr)
-single = pd.DataFrame(review.train_single_filters(data, filter_config, seeds=range(seed, seed + filter_seeds)))
+filter_seed_list = range(seed, seed + filter_seeds)
+single = review.train_single_filters(data, filter_config, seeds=filter_seed_list)
+single = pd.DataFrame(single)
 mean_single = single.groupby("init")["accuracy"].mean()
+
+# %% tags=["remove-input"]
 glue("n_inits", n_inits, display=False)
 glue("dead_glorot", pct(dead["glorot"]), display=False)
 glue("dead_positive", pct(dead["positive"]), display=False)
@@ -386,16 +419,22 @@ glue("v4_reason", v4.reason, display=False)
 # initialisation), the single-filter networks reach a mean test accuracy of
 # {glue:text}`single_glorot` (Glorot) and {glue:text}`single_positive` (positive); after
 # training, {glue:text}`blind_trained` of the {glue:text}`n_single` filters output zero at the
-# peak centre of most test spectra (a trained filter may respond on the flanks instead).
+# peak centre of most test spectra (a trained filter may respond on the flanks instead;
+# {numref}`fig-review-filters`).
 
-# %% tags=["hide-input"]
-fig = make_subplots(rows=1, cols=2, subplot_titles=["Blind filters at initialisation", "Trained single-filter nets"])
+# %% tags=["remove-input"]
+fig = make_subplots(
+    rows=1, cols=2, subplot_titles=["Blind filters at initialisation", "Trained single-filter nets"]
+)
 colours = {"glorot": notebook.PALETTE[3], "positive": notebook.PALETTE[2]}
 fig.add_trace(
-    go.Bar(x=list(dead), y=[100 * v for v in dead.values()], marker_color=list(colours.values()), showlegend=False),
+    go.Bar(
+        x=list(dead), y=[100 * v for v in dead.values()], marker_color=list(colours.values()),
+        showlegend=False,
+    ),
     row=1,
     col=1,
-)
+)  # fmt: skip
 for init, colour in colours.items():
     sub = single[single["init"] == init]
     fig.add_trace(
@@ -408,11 +447,14 @@ for init, colour in colours.items():
     )  # fmt: skip
 fig.update_yaxes(title_text="share of initialisations (%)", row=1, col=1)
 fig.update_yaxes(title_text="test accuracy (%)", row=1, col=2)
-fig.show()
+notebook.glue_figure("fig_filters", fig)
 
 # %% [markdown]
-# *Figure.* Left: share of random single filters blind to the peak, by initialisation. Right: test
-# accuracy of the trained single-filter networks, one point per seed.
+# ```{glue:figure} fig_filters
+# :name: fig-review-filters
+# Left: share of random single filters blind to the peak, by initialisation. Right: test accuracy
+# of the trained single-filter networks, one point per seed.
+# ```
 #
 # ### Claim 5: pooling destroys position resolution near the class border
 #
@@ -436,7 +478,8 @@ factories = {
     "CNN6": lambda: build("CNN6", position_length, 2),
     "shallow CNN": lambda: review.shallow_cnn(position_length),
 }
-kw = {"seed": seed, "near": rv.NEAR_DISTANCE, "far": rv.FAR_DISTANCE, "bin_width": facts["bin_width"]}
+kw = {"seed": seed, "near": rv.NEAR_DISTANCE, "far": rv.FAR_DISTANCE}
+kw["bin_width"] = facts["bin_width"]
 position_rows, curves = review.position_experiment(pdata, factories, config, **kw)
 keras_rows, keras_curves = review.position_experiment(
     pdata, {"ResNet": factories["ResNet"]}, config, precise=False, **kw
@@ -444,51 +487,76 @@ keras_rows, keras_curves = review.position_experiment(
 keras_rows[0]["model"] = "ResNet, running averages"
 curves["ResNet, running averages"] = keras_curves["ResNet"]
 position_table = pd.DataFrame(position_rows + keras_rows).set_index("model")
-display(position_table.style.format({c: "{:.3f}" for c in ("val accuracy", "accuracy", "near", "far")}))
-res_row, sh_row, kr_row = position_table.loc["ResNet"], position_table.loc["shallow CNN"], keras_rows[0]
-v5 = rv.border_hurts_resnet(res_row["near"], res_row["far"], sh_row["near"], sh_row["far"])
-for name, row in (("resnet", res_row), ("shallow", sh_row), ("cnn6", position_table.loc["CNN6"]), ("keras", kr_row)):
+res_row, sh_row = position_table.loc["ResNet"], position_table.loc["shallow CNN"]
+v5 = rv.border_hurts_resnet(
+    res_row["near"], res_row["far"], sh_row["near"], sh_row["far"]
+)
+
+# %% tags=["remove-input"]
+kr_row = keras_rows[0]
+shown = position_table.reset_index()
+shown = shown.rename(columns=lambda c: c[:1].upper() + c[1:])
+glue_table(
+    "tab_position",
+    shown,
+    headers={c: c for c in shown.columns},
+    digits={c: 3 for c in ("Val accuracy", "Accuracy", "Near", "Far")},
+)
+cnn6_row = position_table.loc["CNN6"]
+for name, row in (("resnet", res_row), ("shallow", sh_row), ("cnn6", cnn6_row), ("keras", kr_row)):
     glue(f"{name}_near", pct(row["near"]), display=False)
     glue(f"{name}_far", pct(row["far"]), display=False)
     glue(f"{name}_acc", pct(row["accuracy"]), display=False)
 glue("resnet_stride", int(res_row["total stride"]), display=False)
-glue("resnet_lag_note", rv.running_average_note("ResNet", res_row["accuracy"], kr_row["accuracy"]), display=False)
+lag_note = rv.running_average_note("ResNet", res_row["accuracy"], kr_row["accuracy"])
+glue("resnet_lag_note", lag_note, display=False)
 glue("v5_outcome", v5.outcome, display=False)
 glue("v5_reason", v5.reason, display=False)
 
 # %% [markdown]
-# The table lists every network's validation and test accuracy and its test accuracy for peaks
-# fewer than {glue:text}`near` points from the border (*near*) and {glue:text}`far` points or more
+# ````{table} The position task: each network's accuracy (validation, test, test near and far from the border).
+# :name: tab-review-position
+# ```{glue:md} tab_position
+# :format: myst
+# ```
+# ````
+#
+# {numref}`tab-review-position` lists every network's validation and test accuracy and its test
+# accuracy for peaks fewer than {glue:text}`near` points from the border (*near*) and {glue:text}`far` points or more
 # away (*far*). With recomputed batch-norm statistics ResNet (total stride
 # {glue:text}`resnet_stride`) classifies {glue:text}`resnet_near` of the peaks near the border and
 # {glue:text}`resnet_far` of those far from it; the shallow CNN {glue:text}`shallow_near` and
 # {glue:text}`shallow_far`, CNN6 {glue:text}`cnn6_near` and {glue:text}`cnn6_far`. Evaluated with
 # Keras' running averages, the same ResNet training scores {glue:text}`keras_near` near and
 # {glue:text}`keras_far` far from the border ({glue:text}`keras_acc` overall).
-# {glue:text}`v5_reason` Verdict: **{glue:text}`v5_outcome`** (the talk gives no number).
+# {glue:text}`v5_reason` Verdict: **{glue:text}`v5_outcome`** (the talk gives no number;
+# {numref}`fig-review-border`).
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = go.Figure()
 for name, c in curves.items():
     dash = "dot" if "running" in name else None
-    fig.add_trace(go.Scatter(x=c["low"] + 2, y=100 * c["accuracy"], mode="lines+markers", name=name, line_dash=dash))
+    fig.add_scatter(x=c["low"] + 2, y=100 * c["accuracy"], mode="lines+markers", name=name, line_dash=dash)
 fig.update_layout(
     xaxis_title="distance of the peak maximum to the class border (points)",
     yaxis={"title": "test accuracy (%)", "range": [0, 102]},
 )
-fig.show()
+notebook.glue_figure("fig_border", fig)
 
 # %% [markdown]
-# *Figure.* Position task: test accuracy against the distance of the peak to the class border
-# (bins of {glue:text}`bin_width` points). Dotted: ResNet evaluated with Keras' running batch-norm
-# averages.
+# ```{glue:figure} fig_border
+# :name: fig-review-border
+# Position task: test accuracy against the distance of the peak to the class border (bins of
+# {glue:text}`bin_width` points). Dotted: ResNet evaluated with Keras' running batch-norm averages.
+# ```
 #
 # After a total stride $S$, the positions of one window of $S$ input points land on the same
-# point of the last feature map. The figure below shows, for each network, the window that
-# contains the border position {glue:text}`class_b` starts at. A network can still tell positions
-# within a window apart when its filters encode them in the channel values before the pooling.
+# point of the last feature map. {numref}`fig-review-windows` shows, for each network, the window
+# that contains the border position {glue:text}`class_b` starts at. A network can still tell
+# positions within a window apart when its filters encode them in the channel values before the
+# pooling.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = go.Figure()
 for k, (name, row) in enumerate(position_table.loc[list(factories)].iterrows()):
     stride = int(row["total stride"])
@@ -508,10 +576,13 @@ for (x0, x1), colour, name, side in (
         annotation_position=f"top {side}",
     )  # fmt: skip
 fig.update_layout(xaxis_title="position on the talk's axis", height=320)
-fig.show()
+notebook.glue_figure("fig_windows", fig)
 
 # %% [markdown]
-# *Figure.* Input points merged with the border position in the last feature map of each network.
+# ```{glue:figure} fig_windows
+# :name: fig-review-windows
+# Input points merged with the border position in the last feature map of each network.
+# ```
 #
 # ### Claim 6: batch normalisation is questionable for spectra
 #
@@ -528,17 +599,22 @@ lag_rows, lag_curves = review.batch_norm_experiment(
     bn_model, data, config, seeds=bn_seeds[:1], precise=False, variants=[True]
 )
 bn_table = pd.DataFrame(bn_rows)
-bn_mean = bn_table.groupby("batch norm")[["stability", "val accuracy", "test accuracy"]].mean()
-display(bn_table.groupby("batch norm")[["stability", "val accuracy", "test accuracy"]].agg(["mean", "std"]).round(3))
+measured = ["stability", "val accuracy", "test accuracy"]
+bn_mean = bn_table.groupby("batch norm")[measured].mean()
 on, off = bn_mean.loc[True], bn_mean.loc[False]
 v6 = rv.batch_norm_hurts(
-    on["stability"],
-    off["stability"],
-    on["test accuracy"],
-    off["test accuracy"],
-    on["val accuracy"],
-    off["val accuracy"],
-)
+    on["stability"], off["stability"],
+    on["test accuracy"], off["test accuracy"],
+    on["val accuracy"], off["val accuracy"],
+)  # fmt: skip
+
+# %% tags=["remove-input"]
+bn_stats = bn_table.groupby("batch norm")[measured].agg(["mean", "std"])
+bn_shown = pd.DataFrame({"Batch norm": ["with" if b else "without" for b in bn_stats.index]})
+for col, name in zip(measured, ("Jumpiness", "Validation accuracy", "Test accuracy"), strict=True):
+    mean, sd = bn_stats[(col, "mean")].to_numpy(), bn_stats[(col, "std")].to_numpy()
+    bn_shown[f"{name} (mean ± sd)"] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(mean, sd, strict=True)]
+glue_table("tab_bn", bn_shown, headers={c: c for c in bn_shown.columns})
 glue("bn_model", bn_model, display=False)
 glue("n_bn_seeds", len(bn_seeds), display=False)
 glue("bn_jump_on", float(on["stability"]), display=False)
@@ -551,13 +627,23 @@ glue("lag_val_best", pct(max(lag_curves[0]["val_accuracy"])), display=False)
 glue("lag_acc", pct(lag_rows[0]["test accuracy"]), display=False)
 glue("lag_jump", float(lag_rows[0]["stability"]), display=False)
 first_bn = bn_table[(bn_table["batch norm"]) & (bn_table["seed"] == bn_seeds[0])].iloc[0]
-note = rv.running_average_note(f"{bn_model} with batch norm", first_bn["test accuracy"], lag_rows[0]["test accuracy"])
+note = rv.running_average_note(
+    f"{bn_model} with batch norm", first_bn["test accuracy"], lag_rows[0]["test accuracy"]
+)
 glue("bn_lag_note", note, display=False)
 glue("v6_outcome", v6.outcome, display=False)
 glue("v6_reason", v6.reason, display=False)
 
 # %% [markdown]
-# {glue:text}`bn_model` over {glue:text}`n_bn_seeds` seeds, means: jumpiness
+# ````{table} The batch-norm comparison over seeds (accuracies as shares).
+# :name: tab-review-bn
+# ```{glue:md} tab_bn
+# :format: myst
+# ```
+# ````
+#
+# {glue:text}`bn_model` over {glue:text}`n_bn_seeds` seeds ({numref}`tab-review-bn`,
+# {numref}`fig-review-bn`), means: jumpiness
 # {glue:text}`bn_jump_on:.3f` with batch norm and {glue:text}`bn_jump_off:.3f` without; validation
 # accuracy {glue:text}`bn_val_on` and {glue:text}`bn_val_off`; test accuracy {glue:text}`bn_acc_on`
 # and {glue:text}`bn_acc_off`. {glue:text}`v6_reason` Verdict: **{glue:text}`v6_outcome`** (the
@@ -566,7 +652,7 @@ glue("v6_reason", v6.reason, display=False)
 # and {glue:text}`lag_acc` on the test spectra, with a jumpiness of {glue:text}`lag_jump:.3f`.
 # {glue:text}`bn_lag_note`
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = make_subplots(rows=1, cols=2, subplot_titles=["Validation loss", "Validation accuracy"])
 for c in bn_curves + [dict(c, lagging=True) for c in lag_curves]:
     lagging = c.get("lagging", False)
@@ -585,27 +671,40 @@ for c in bn_curves + [dict(c, lagging=True) for c in lag_curves]:
 fig.update_xaxes(title_text="epoch")
 fig.update_yaxes(title_text="validation loss", type="log", row=1, col=1)
 fig.update_yaxes(title_text="validation accuracy (%)", row=1, col=2)
-fig.show()
+notebook.glue_figure("fig_bn", fig)
 
 # %% [markdown]
-# *Figure.* The batch-norm comparison per epoch and seed. Grey: the batch-norm network of the
-# first seed evaluated with Keras' running averages.
+# ```{glue:figure} fig_bn
+# :name: fig-review-bn
+# The batch-norm comparison per epoch and seed. Grey: the batch-norm network of the first seed
+# evaluated with Keras' running averages.
+# ```
 #
 # ## Discussion
 #
-# The table collects the verdicts with every number each rule used (accuracies and their
-# differences in %, jumpiness and the peak-share ratio as plain numbers).
+# {numref}`tab-review-verdicts` collects the verdicts with every number each rule used
+# (accuracies and their differences in %, jumpiness and the peak-share ratio as plain numbers).
 
 # %%
 verdicts = [v1, v2, v3, v4, v5, v6]
 counts = rv.count_outcomes(verdicts)
-display(rv.verdict_table(verdicts).style.hide(axis="index"))
+
+# %% tags=["remove-input"]
+verdict_rows = rv.verdict_table(verdicts)
+glue_table("tab_verdicts", verdict_rows, headers={c: c[:1].upper() + c[1:] for c in verdict_rows.columns})
 glue("n_claims", len(verdicts), display=False)
 glue("n_confirmed", counts[rv.CONFIRMED], display=False)
 glue("n_not_confirmed", counts[rv.NOT_CONFIRMED], display=False)
 glue("n_not_tested", counts[rv.NOT_TESTED], display=False)
 
 # %% [markdown]
+# ````{table} The talk's six claims: the rule that judges each, the numbers it used, and the outcome.
+# :name: tab-review-verdicts
+# ```{glue:md} tab_verdicts
+# :format: myst
+# ```
+# ````
+#
 # Of the talk's {glue:text}`n_claims` claims, {glue:text}`n_confirmed` are confirmed by our runs,
 # {glue:text}`n_not_confirmed` are not confirmed and {glue:text}`n_not_tested` could not be tested
 # because a network did not learn its task.
