@@ -352,7 +352,8 @@ def test_load_runs_reads_how_runs_ended(shipped_folder):
 def test_network_table_beside_s23(shipped_folder, tmp_path_factory):
     shipped = full_scale.shipped_runs(shipped_folder)
     table = full_scale.network_table(shipped, {"CNN2": 38.0, "VGG": 21.6})
-    assert table["network"].tolist() == ["VGG", "Lite", "Lite-fresh"]  # S23's order first; CNN2 is a challenge run
+    # S23's order first; CNN2 is a challenge run; VGG's only run was time-capped: labelled, never averaged in
+    assert table["network"].tolist() == ["VGG (time-capped)", "Lite", "Lite-fresh"]
     assert table["runs"].tolist() == [1, 2, 1]
     assert table["seeds"].tolist() == ["0", "0, 1", "0"]
     assert table["test_errors"].tolist() == [3.0, 1.5, 0.0]
@@ -368,8 +369,8 @@ def test_network_table_beside_s23(shipped_folder, tmp_path_factory):
 
     sentence = full_scale.network_sentence(table, {"CNN2": 38.0, "VGG": 21.6}, "results/full")
     assert sentence == (
-        "Wrong test spectra of 36, full scale (shipped): VGG 3.0 (seed 0; S23 21.6); Lite 1.5 (mean of 2 seeds: "
-        "2, 1); Lite-fresh 0.0 (seed 0). S23's fewest: VGG with 21.6 on average."
+        "Wrong test spectra of 36, full scale (shipped): VGG (time-capped) 3.0 (seed 0; S23 21.6); Lite 1.5 (mean of "
+        "2 seeds: 2, 1); Lite-fresh 0.0 (seed 0). S23's fewest: VGG with 21.6 on average."
     )
     note = full_scale.ending_note(shipped, 25, 500)
     assert note == (
@@ -439,3 +440,16 @@ def test_target_sentence_per_network():
     assert text.endswith("Not counted, ended by a time limit before converging: Lite-fresh seed 0 14.")
     assert full_scale.target_sentence(shipped, 25, 8.4, "CNN6", errors=True).startswith("Lite-fresh and VGG reach")
     assert full_scale.target_sentence(shipped.iloc[:0], 8, 8.4, "CNN6") == ""
+
+
+def test_network_table_keeps_time_capped_seeds_apart():
+    runs = pd.DataFrame({
+        "model": ["Lite", "Lite", "Lite"], "seed": [0, 1, 2], "fresh": [True] * 3, "bf16": [False] * 3,
+        "n_classes": [500] * 3, "points": [5000] * 3, "test_errors": [14, 7, 9], "n_test": [4500] * 3,
+        "test_accuracy": [1 - 14 / 4500, 1 - 7 / 4500, 1 - 9 / 4500], "epochs": [79, 98, 90],
+        "best_epoch": [76, 73, 65], "stopped_early": [False, True, True], "time_capped": [True, False, False],
+        "hours": [0.1] * 3, "machine": ["m"] * 3, "torch": ["t"] * 3, "rules": ["benchmark"] * 3, "file": ["f"] * 3,
+    })  # fmt: skip
+    table = full_scale.network_table(runs, {"CNN6": 8.4})
+    assert table["network"].tolist() == ["Lite-fresh", "Lite-fresh (time-capped)"]
+    assert table["test_errors"].tolist() == [8.0, 14.0] and table["ended"].tolist() == ["early stopping", "time limit"]

@@ -578,6 +578,7 @@ def target_sentence(
 NETWORK_COLUMNS = ["network", "runs", "seeds", "test_errors", "per_seed", "n_test", "test_accuracy",
                    "s23_test_errors", "epochs", "best_epoch", "ended", "hours", "machine"]  # fmt: skip
 ENDINGS = ("early stopping", "epoch limit", "time limit")
+CAPPED = " (time-capped)"  # the row label of a network's runs that the time limit ended
 
 
 def network_label(model: str, fresh: bool, bf16: bool) -> str:
@@ -598,17 +599,25 @@ def network_table(shipped: pd.DataFrame, published: dict[str, float], rules: str
     (``-fresh`` and ``-bf16`` included; NaN for one S23 did not train). Rows: S23's networks in
     ``published`` order, then the others by name. Columns: ``network``; ``runs``; ``seeds``,
     ``per_seed`` (wrong test spectra), ``epochs`` and ``best_epoch`` as text, one entry per run
-    in seed order; ``test_errors`` and ``test_accuracy`` (means over runs); ``n_test``;
+    in seed order; ``test_errors`` and ``test_accuracy`` (means over runs); ``n_test``; runs ended by
+    the time limit are never averaged with the others: they form their own row, ``NAME (time-capped)``;
     ``s23_test_errors``; ``ended`` (:func:`ending`, with counts when the runs ended differently);
     ``hours`` (mean per run); ``machine`` (those used, by name).
     """
     runs = shipped[shipped["rules"] == rules] if len(shipped) else shipped
     if not len(runs):
         return pd.DataFrame(columns=NETWORK_COLUMNS)
-    runs = runs.assign(network=[network_label(r.model, r.fresh, r.bf16) for r in runs.itertuples()])
+    runs = runs.assign(
+        network=[network_label(r.model, r.fresh, r.bf16) + (CAPPED if r.time_capped else "") for r in runs.itertuples()]
+    )
     names = list(dict.fromkeys(runs["network"]))
     rank = {m: i for i, m in enumerate(published)}
-    names.sort(key=lambda n: (0, rank[n], n) if n in rank else (1, 0, n))
+
+    def order(name: str) -> tuple:
+        base = name.removesuffix(CAPPED)
+        return (0, rank[base], base, name != base) if base in rank else (1, 0, base, name != base)
+
+    names.sort(key=order)
     rows = []
     for name in names:
         g = runs[runs["network"] == name].sort_values("seed")
