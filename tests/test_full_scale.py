@@ -265,7 +265,7 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     assert table["epochs"].tolist() == ["1 (best 1)", "≤ 40", "≤ 40", "≤ 500"]
     sentence = full_scale.shipped_sentence(shipped, "results/full/challenge")
     right = 162 - record["test_errors"]
-    assert sentence.startswith("1 full-scale run is shipped in `results/full/challenge`: Lite seed 2: ")
+    assert sentence.startswith("1 full-scale run is shipped in results/full/challenge: Lite seed 2: ")
     assert f"{right} of 162 test spectra right ({100 * acc:.1f} %) after 1 epochs (best 1)" in sentence
     assert sentence.endswith(f" s ({record['seconds']:.1f} s per epoch) on {record['machine']}.")
     assert [full_scale.duration(s) for s in (5400, 3599, 61, 29.6)] == ["1.5 h", "60 min", "1 min", "30 s"]
@@ -274,7 +274,7 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     assert full_scale.comparison(capped, rerun.iloc[:0], {}, 200, 40, 5000, 500)["epochs"].tolist() == [
         "1 (best 1, time limit)"]  # fmt: skip
     assert "after 1 epochs (best 1, ended by the time limit)" in full_scale.shipped_sentence(capped, "x")
-    assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder `x`)."
+    assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder x)."
     assert len(full_scale.comparison(empty, rerun.iloc[:0], {}, 200, 40, 5000, 500)) == 0
 
 
@@ -385,7 +385,7 @@ def test_network_table_beside_s23(shipped_folder, tmp_path_factory):
     assert len(full_scale.network_table(empty, {"VGG": 21.6})) == 0
     assert full_scale.network_table(empty, {}).columns.tolist() == full_scale.NETWORK_COLUMNS
     assert full_scale.network_sentence(full_scale.network_table(empty, {}), {}, "x") == (
-        "No full-scale benchmark run is shipped with the book yet (folder `x`)."
+        "No full-scale benchmark run is shipped with the book yet (folder x)."
     )
     assert full_scale.ending_note(empty, 25, 500) == ""
 

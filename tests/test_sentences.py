@@ -49,7 +49,8 @@ def test_early_stop_timing_verdicts():
     assert "above the target" in sentences.early_stop_timing(_early(True, 130), 50, 120, "idle")
     capped = sentences.early_stop_timing(_early(False, 90), 20, 120, "busy")
     assert "capped at 20 epochs" in capped and "no verdict on the target" in capped
-    assert "8,000 spectra (5,600 for training): **90 s** for 20 epochs, 4.5 s per epoch" in capped
+    assert "8,000 spectra (5,600 for training): 90 s for 20 epochs, 4.5 s per epoch" in capped
+    assert "*" not in capped and "`" not in capped  # glued as plain text: Markdown would print literally
 
 
 def test_training_data_sentences():

@@ -398,7 +398,7 @@ if fresh:
 ms.glue_all(
     {"fresh": f"Fresh variations every epoch: {pct(fresh_eval['accuracy'])} ({fresh_eval['n_wrong']} of "
      f"{fresh_eval['n']:,} wrong; fixed training set {pct(main_eval['accuracy'])})." if fresh_eval
-     else "Not run in this setting (parameter `fresh`)."}
+     else "Not run in this setting (parameter fresh)."}
 )  # fmt: skip
 
 # %% [markdown]

@@ -138,7 +138,7 @@ def early_stop_timing(early: dict, max_epochs: int, target_s: float, load_note: 
     else:
         verdict, capped = ("within" if early["seconds"] <= target_s else "above"), ""
     return (
-        f"One seed on {early['spectra']:,} spectra ({early['train']:,} for training): **{early['seconds']:.0f} s** "
+        f"One seed on {early['spectra']:,} spectra ({early['train']:,} for training): {early['seconds']:.0f} s "
         f"for {early['epochs']} epochs, {early['seconds_per_epoch']:.1f} s per epoch{capped}, with "
         f"{early['threads']} PyTorch thread(s); {load_note}; {verdict} the target of {target_s:g} s."
     )

@@ -522,7 +522,7 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
     ``folder`` is the folder as the reader should see it named.
     """
     if not len(shipped):
-        return f"No full-scale run is shipped with the book yet (folder `{folder}`)."
+        return f"No full-scale run is shipped with the book yet (folder {folder})."
     parts = [
         f"{network_label(r.model, r.fresh, r.bf16)} seed {r.seed}: "
         f"{r.n_test - r.test_errors} of {r.n_test} test spectra right ({100 * r.test_accuracy:.1f} %) after "
@@ -531,7 +531,7 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
         for r in shipped.itertuples()
     ]
     n = len(shipped)
-    return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in `{folder}`: " + "; ".join(parts) + "."
+    return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in {folder}: " + "; ".join(parts) + "."
 
 
 def target_sentence(
@@ -652,7 +652,7 @@ def network_sentence(table: pd.DataFrame, published: dict[str, float], folder: s
     With no runs: that none is shipped, naming ``folder`` as the reader should see it.
     """
     if not len(table):
-        return f"No full-scale benchmark run is shipped with the book yet (folder `{folder}`)."
+        return f"No full-scale benchmark run is shipped with the book yet (folder {folder})."
     parts = []
     for r in table.itertuples():
         spread = f"seed {r.seeds}" if r.runs == 1 else f"mean of {r.runs} seeds: {r.per_seed}"

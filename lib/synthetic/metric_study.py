@@ -574,7 +574,7 @@ def scale_sentence(full: bool, n_classes: int, n_pool: int, input_len: int, max_
         "easier, while down-sampling and short training make it harder; down-sampling hurts the mixtures most, "
         f"because it brings the peaks of different members within the receptive field ({field} input points). "
         "The differences to V24 therefore say little; the shipped full-scale runs (first section of the results) "
-        "are the comparison, and the `paper` preset reruns the whole study at V24's scale."
+        "are the comparison, and the paper preset reruns the whole study at V24's scale."
     )
 
 
