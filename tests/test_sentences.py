@@ -104,3 +104,17 @@ def test_shipped_vs_r23_names_the_side_and_the_gap():
     assert sentences.shipped_vs_r23(0.64, 0.70).endswith("0.70 as an ensemble, 0.06 above it.")
     assert sentences.shipped_vs_r23(0.72, 0.70).endswith("0.02 below it.")
     assert "score the same (0.70)" in sentences.shipped_vs_r23(0.701, 0.70)
+
+
+def test_recompute_check_judges_modes_the_networks_see():
+    soft = ([50.0, 1000.0, 3000.0], [56.8, 1000.5, 3000.0])  # a soft mode moves 6.8 cm⁻¹, off the grid
+    check = sentences.recompute_check([soft], tolerance=4.0)
+    assert check["max_all"] == pytest.approx(6.8) and check["at"] == pytest.approx(56.8)
+    assert check["max_grid"] == pytest.approx(0.5) and check["passed"]
+    assert check["within_1"] == pytest.approx(2 / 3)
+    text = sentences.recompute_sentence(check)
+    assert "within the tolerance of 4.0 cm⁻¹" in text and "6.8 cm⁻¹" in text and "`" not in text
+    moved = ([1000.0], [1005.0])
+    assert not sentences.recompute_check([soft, moved], tolerance=4.0)["passed"]
+    with pytest.raises(ValueError, match="molecule 0"):
+        sentences.recompute_check([([1.0], [1.0, 2.0])], tolerance=4.0)

@@ -59,7 +59,7 @@ from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference
-from lib.ir import datasets, labels, molecules, simulate, validation, xtb
+from lib.ir import datasets, labels, molecules, sentences, simulate, validation, xtb
 from lib.notebook import glue
 from lib.paths import data_file
 
@@ -125,15 +125,14 @@ made_with = {simulate.Settings.from_record(by_input[s]["settings"]) for s in sam
 assert len(made_with) == 1, f"the sample mixes settings: {made_with}"
 with tempfile.TemporaryDirectory() as tmp:
     fresh = simulate.run_batch(sample, tmp, settings=made_with.pop(), progress=False)
-diffs = [
-    np.abs(np.array(f["wavenumbers"]) - np.array(by_input[s]["wavenumbers"])).max()
+both_ok = [
+    (f["wavenumbers"], by_input[s]["wavenumbers"])
     for f, s in zip(fresh, sample, strict=True)
     if f["status"] == "ok" and by_input[s]["status"] == "ok"
 ]
-Markdown(
-    f"Recomputed {len(sample)} molecules: the largest wavenumber difference to the shipped spectra is "
-    f"{max(diffs):.3f} cm⁻¹."
-)
+r23_grid = reference.r23_grid()
+check = sentences.recompute_check(both_ok, tolerance=float(r23_grid[1] - r23_grid[0]))
+Markdown(sentences.recompute_sentence(check))
 
 # %% [markdown]
 # ### Simulated against measured
