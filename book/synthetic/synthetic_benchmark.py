@@ -491,11 +491,17 @@ glue("sp_points", f"{speed.INPUT_LEN:,}", display=False)
 glue("sp_classes", speed.N_CLASSES, display=False)
 glue("sp_batch", train.S23.batch_size, display=False)
 glue("sp_epochs", epochs_est, display=False)
-glue("sp_machine", speed_table["machine"], display=False)
+glue("sp_machine", speed.machine_words(speed_table), display=False)
 glue("sp_torch", speed_table["torch"], display=False)
 glue("sp_cores", speed_table["cpu_count"], display=False)
 glue("sp_load", f"{speed_rows['load_1min'].min():.0f}–{speed_rows['load_1min'].max():.0f}", display=False)
-glue("sp_peak", f"{speed_rows['peak_gflops'].min():.0f}–{speed_rows['peak_gflops'].max():.0f}", display=False)
+kinds = speed_rows["peak_dtype"] if "peak_dtype" in speed_rows else pd.Series("float32", speed_rows.index)
+for kind, name in (("float32", "sp_peak"), ("bfloat16", "sp_peak_bf16")):
+    peaks = speed_rows.loc[kinds == kind, "peak_gflops"].dropna()
+    glue(name, f"{peaks.min():.0f}–{peaks.max():.0f}" if len(peaks) else "not measured", display=False)
+glue("sp_repeats", int(speed_table.get("repeats", 1)), display=False)
+spread = speed_rows["train_spread"].max() if "train_spread" in speed_rows else float("nan")
+glue("sp_spread", f"{spread:.1f}" if spread == spread else "an unmeasured factor", display=False)
 glue("sp_share_lo", float(share.min()), display=False)
 glue("sp_share_lo_model", share.idxmin(), display=False)
 glue("sp_share_hi", float(share.max()), display=False)
@@ -540,8 +546,12 @@ display(estimates.rename(columns={"epoch_minutes": "minutes per epoch"}))
 # %% [markdown]
 # Measured on **{glue:text}`sp_machine`** ({glue:text}`sp_cores` cores, torch
 # {glue:text}`sp_torch`), with a one-minute load average of {glue:text}`sp_load` while it ran:
-# the machine was shared, so the speeds are lower bounds and the hours upper bounds. The peak was
-# {glue:text}`sp_peak` GFLOP/s; eager float32 training on one thread reached between
+# the machine was shared, so the speeds are lower bounds and the hours upper bounds. Each row
+# timed the machine's peak and the training alternately, {glue:text}`sp_repeats` times, and
+# reports the medians (between rounds the training rate varied by up to a factor of
+# {glue:text}`sp_spread`). The float32 peak was {glue:text}`sp_peak` GFLOP/s and the bfloat16
+# peak {glue:text}`sp_peak_bf16` GFLOP/s; each row is set against the peak of its own arithmetic,
+# so bfloat16 training against the bfloat16 peak. Eager float32 training on one thread reached between
 # {glue:text}`sp_share_lo:.0%` ({glue:text}`sp_share_lo_model`) and
 # {glue:text}`sp_share_hi:.0%` ({glue:text}`sp_share_hi_model`) of it. Speed-ups against that
 # baseline: two threads {glue:text}`sp_threads`; bfloat16 {glue:text}`sp_bf16`; PyTorch's own
