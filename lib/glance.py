@@ -548,6 +548,13 @@ def counts(frame: pd.DataFrame) -> dict[str, int]:
     return {k: int(v) for k, v in frame["verdict"].value_counts().items()}
 
 
+def by_paper(frame: pd.DataFrame) -> pd.DataFrame:
+    """Verdict counts per paper (rows, in the table's order) and verdict (columns, in :data:`VERDICTS` order)."""
+    counts = pd.crosstab(frame["paper"], frame["verdict"])
+    papers = list(dict.fromkeys(frame["paper"]))
+    return counts.reindex(index=papers, columns=[v for v in VERDICTS if v in counts.columns], fill_value=0)
+
+
 def capped_table() -> pd.DataFrame:
     """Every shipped run that a time limit ended: network, data set, errors, where it stopped; never a headline."""
     bench, chall = _folders()

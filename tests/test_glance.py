@@ -133,6 +133,9 @@ def test_table_marks_missing_chapters_not_run_and_counts(tmp_path):
     assert list(frame["verdict"]) == [glance.REPRODUCED, glance.NOT_RUN]
     assert list(frame["ours"]) == ["1.050", "–"]
     assert glance.counts(frame) == {glance.REPRODUCED: 1, glance.NOT_RUN: 1}
+    tally = glance.by_paper(frame)
+    assert tally.index.tolist() == ["A", "B"] and tally.columns.tolist() == [glance.REPRODUCED, glance.NOT_RUN]
+    assert tally.loc["A", glance.REPRODUCED] == 1 and tally.loc["A", glance.NOT_RUN] == 0
     page = glance.to_html(frame.assign(claim=["<a>", "b"]))
     assert "<a>" not in page and "&lt;a&gt;" in page
     assert 'class="glance-badge good"' in page and 'class="glance-badge none"' in page
