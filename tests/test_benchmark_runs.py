@@ -197,7 +197,7 @@ def test_confusions_and_causes_of_constructed_runs(classes):
     assert [b.label for b in buttons] == ["246 / 382", "8 / 318"]
     assert buttons[0].args[0]["visible"] == [True, True, True, False, False, False]
     assert buttons[1].args[0]["visible"] == [False, False, False, True, True, True]
-    assert buttons[1].args[1]["title"] == "8 vs 318: overlapping positions, 1 wrong test spectra"
+    assert buttons[1].args[1]["title.text"] == "8 vs 318: overlapping positions, 1 wrong test spectra"
     lo, hi = synthetic.difference_window(classes, 8, 318)
     clean_8 = fig.data[3]
     assert clean_8.x0 == lo and len(clean_8.y) == hi - lo

@@ -246,7 +246,7 @@ def test_class_explorer_slider_shows_one_class_per_step(benchmark_classes):
     assert [s.label for s in steps] == ["17", "246"]
     assert steps[0].args[0]["visible"] == [True] * per_class + [False] * per_class
     assert steps[1].args[0]["visible"] == [False] * per_class + [True] * per_class
-    assert steps[1].args[1]["title"] == (
+    assert steps[1].args[1]["title.text"] == (
         "Class 246 (3 peaks; position: height 1684: 0.042, 4311: 0.716, 4637: 1.000): clean, 2 training, 9 test"
     )
     clean_246 = fig.data[-1]

@@ -73,7 +73,7 @@ def class_explorer(
             "label": str(c),
             "args": [
                 {"visible": (owner_arr == step).tolist()},
-                {"title": _class_title(classes, c, int((data["y_test"] == c).sum()), n_train_shown)},
+                {"title.text": _class_title(classes, c, int((data["y_test"] == c).sum()), n_train_shown)},
             ],
         }
         for step, c in enumerate(shown)
@@ -137,11 +137,15 @@ def pair_explorer(
         title = f"{a} vs {b}: {row['cause']}, {int(row['errors'])} wrong test spectra"
         flags = [j // per_pair == k for j in range(per_pair * len(pairs))]
         buttons.append(
-            {"method": "update", "label": f"{a} / {b}", "args": [{"visible": flags}, {"title": title}]}
+            {"method": "update", "label": f"{a} / {b}", "args": [{"visible": flags}, {"title.text": title}]}
         )  # fmt: skip
     fig.update_layout(
-        title=buttons[0]["args"][1]["title"],
-        updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right", "y": 1.18}],
+        # title top left, the dropdown under it on the left: clear of plotly's toolbar (top right)
+        title={"text": buttons[0]["args"][1]["title.text"], "x": 0.01, "xanchor": "left", "y": 0.97, "yanchor": "top"},
+        margin={"t": 110},
+        updatemenus=[
+            {"buttons": buttons, "direction": "down", "x": 0.0, "xanchor": "left", "y": 1.03, "yanchor": "bottom"}
+        ],
         height=420, xaxis={"title": "point"}, yaxis={"title": "intensity (÷ max)"},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip

@@ -145,9 +145,11 @@ def static_explorer(
                         "args": [{"visible": visible}, {"title.text": titles[i]}]})  # fmt: skip
         start += n
     fig.update_layout(
-        updatemenus=[{"buttons": buttons, "direction": "down", "x": 0.0, "xanchor": "left", "y": 1.13,
+        # the title on the top line, the dropdown on its own line under it (neither covers the other)
+        updatemenus=[{"buttons": buttons, "direction": "down", "x": 0.0, "xanchor": "left", "y": 1.09,
                       "yanchor": "bottom", "active": 0}],
-        title={"text": titles[0] if titles else "", "x": 0.5}, height=620, margin={"t": 120},
+        title={"text": titles[0] if titles else "", "x": 0.01, "xanchor": "left", "y": 0.985, "yanchor": "top"},
+        height=640, margin={"t": 140},
         legend={"orientation": "h", "y": -0.12},
     )  # fmt: skip
     fig.update_xaxes(autorange="reversed", row=1, col=1)
