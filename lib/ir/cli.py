@@ -185,6 +185,15 @@ def _simulate(args: argparse.Namespace) -> int:
     from lib.ir import simulate
 
     texts = _molecule_texts(args.molecules)
+    if args.by_shard:
+        if not args.export_shards:
+            return _fail("--by-shard needs --export-shards DIR")
+        written = simulate.run_by_shard(
+            texts, args.out, args.export_shards, args.shard_size, workers=args.workers, progress=not args.quiet,
+            on_shard=lambda number, path: print(f"shard {number}: {path}", flush=True),
+        )  # fmt: skip
+        print(f"{args.export_shards}: wrote shards {written}")
+        return 0
     records = simulate.run_batch(
         texts, args.out, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
     )
@@ -239,6 +248,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_sim.add_argument("--export", type=Path, help="also write all line spectra as one .json.gz")
     p_sim.add_argument("--export-shards", type=Path, metavar="DIR", help="also write the complete shards (part-NNN)")
     p_sim.add_argument("--shard-size", type=int, default=500, help="molecules per shard (default 500)")
+    p_sim.add_argument(
+        "--by-shard", action="store_true",
+        help="simulate one shard's molecules at a time, write each shard when complete, skip shards that exist",
+    )  # fmt: skip
     p_sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_sim.set_defaults(func=_one_line_errors(_simulate))
     p_exp = sub.add_parser(

@@ -138,6 +138,8 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
             numbers=line.numbers.tolist(),
             positions_bohr=line.positions.round(6).tolist(),
             energy=line.energy,
+            types=list(line.types),
+            rotational_constants=list(line.rotational_constants),
             notes=line.notes,
             calls=line.calls,
         )
@@ -358,7 +360,8 @@ SHARD_DECIMALS = {"wavenumbers": 1, "intensities": 3}  # cm⁻¹, km/mol
 
 
 def shard_record(record: dict) -> dict:
-    """The compact form of a cache record kept in a shard: identity, status, reason, rounded lines."""
+    """The compact form of a cache record kept in a shard: identity, status, reason, rounded lines, and (records
+    made since they exist) each line's mode type and the rotational constants."""
     slim = {"input": record["input"], "inchikey": record.get("inchikey"), "status": record["status"]}
     if record["status"] == "failed":
         slim["reason"] = record.get("error")
@@ -367,7 +370,22 @@ def shard_record(record: dict) -> dict:
     if record["status"] != "failed":
         for key, decimals in SHARD_DECIMALS.items():
             slim[key] = [round(float(v), decimals) for v in record[key]]
+        for key in ("types", "rotational_constants"):  # records made since mode types exist
+            if record.get(key):
+                slim[key] = record[key]
     return slim
+
+
+def line_types(record: dict) -> list[str]:
+    """Each line's mode type (:data:`lib.ir.modes.TYPES`); ``"unknown"`` for every line of a record made before
+    types were stored."""
+    types = record.get("types")
+    n = len(record.get("wavenumbers") or [])
+    if not types:
+        return ["unknown"] * n
+    if len(types) != n:
+        raise ValueError(f"record {record.get('input')!r}: {len(types)} mode types for {n} lines")
+    return list(types)
 
 
 def shard_path(folder: str | os.PathLike, number: int) -> Path:
@@ -420,6 +438,38 @@ def export_shards(molecules: list[str], cache: Cache, folder: str | os.PathLike,
             gz.write(json.dumps(shard, separators=(",", ":")).encode())
         report.written.append(number)
     return report
+
+
+def run_by_shard(
+    molecules: Iterable[str],
+    out: str | os.PathLike,
+    folder: str | os.PathLike,
+    size: int = SHARD_SIZE,
+    settings: Settings = Settings(),
+    workers: int = 1,
+    progress: bool = True,
+    on_shard=None,
+) -> list[int]:
+    """Simulate ``molecules`` one shard's chunk at a time and write each shard as soon as it is complete.
+
+    Chunks whose shard file exists already are skipped without touching the cache, so the committed shards
+    alone are a resume point (a fresh machine with an empty cache ``out`` goes on with the first missing
+    shard). ``on_shard(number, path)`` is called after each shard written (e.g. to commit it). Returns the
+    numbers of the shards written by this call."""
+    molecules = list(dict.fromkeys(m.strip() for m in molecules if m and m.strip()))
+    written = []
+    for number, first in enumerate(range(0, len(molecules), size)):
+        if shard_path(folder, number).is_file():
+            continue
+        chunk = molecules[first : first + size]
+        run_batch(chunk, out, settings, workers=workers, progress=progress)
+        report = export_shards(molecules[: first + len(chunk)], Cache(out, settings), folder, size)
+        if number not in report.written:
+            raise RuntimeError(f"shard {number}: not complete after its batch ({report.missing} missing)")
+        written.append(number)
+        if on_shard is not None:
+            on_shard(number, shard_path(folder, number))
+    return written
 
 
 def load_shard(path: str | os.PathLike) -> dict:

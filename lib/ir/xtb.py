@@ -4,7 +4,7 @@ SMILES or InChI → RDKit 3-D structure (seeded embedding, MMFF pre-optimisation
 geometry optimisation (BFGS started from the MMFF Hessian) → Hessian by central differences of
 analytic gradients, dipole derivatives by central differences of the dipole → normal modes in
 mass-weighted coordinates with translations and rotations removed exactly → wavenumbers (cm⁻¹)
-and IR intensities (km/mol).
+and IR intensities (km/mol), each mode's type (:mod:`lib.ir.modes`) and the rotational constants.
 
 Atomic units inside (Hartree, Bohr, elementary charge), masses in unified atomic mass units.
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from lib.ir import modes
 
 BOHR_PER_ANGSTROM = 1 / 0.529177210903
 AMU_IN_ME = 1822.888486209  # electron masses per atomic mass unit
@@ -37,6 +39,7 @@ class Molecule:
     uhf: int = 0
     smiles: str = ""
     model_hessian: np.ndarray | None = None  # force-field Hessian (Hartree/Bohr²) at ``positions``
+    bonds: list[tuple[int, int, float, bool]] = field(default_factory=list)  # (i, j, order, aromatic), RDKit's
 
     @property
     def masses(self) -> np.ndarray:
@@ -58,6 +61,8 @@ class LineSpectrum:
     energy: float
     notes: list[str] = field(default_factory=list)
     calls: int = 0  # GFN2-xTB single points spent
+    types: list[str] = field(default_factory=list)  # per mode, :data:`lib.ir.modes.TYPES` (empty: not classified)
+    rotational_constants: list[float | None] = field(default_factory=list)  # A, B, C (cm⁻¹) of the geometry
 
     @property
     def n_imaginary(self) -> int:
@@ -96,6 +101,10 @@ def embed(text: str, seed: int = 0) -> Molecule:
         uhf=int(unpaired),
         smiles=Chem.MolToSmiles(Chem.RemoveHs(mol)),
         model_hessian=None if force_field is None else force_field_hessian(force_field, mol),
+        bonds=[
+            (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), float(b.GetBondTypeAsDouble()), bool(b.GetIsAromatic()))
+            for b in mol.GetBonds()
+        ],  # fmt: skip
     )
 
 
@@ -290,6 +299,15 @@ def normal_modes(
     hessian: np.ndarray, dipole_derivative: np.ndarray, positions: np.ndarray, masses: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wavenumbers (cm⁻¹; imaginary as negative) and IR intensities (km/mol) of the 3n−6 (3n−5) modes."""
+    wavenumbers, intensities, _ = normal_mode_vectors(hessian, dipole_derivative, positions, masses)
+    return wavenumbers, intensities
+
+
+def normal_mode_vectors(
+    hessian: np.ndarray, dipole_derivative: np.ndarray, positions: np.ndarray, masses: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`normal_modes`, plus each mode's Cartesian displacement (3n × modes, columns; the mass-weighted
+    unit eigenvector divided by √m)."""
     inv_sqrt_m = np.repeat(1 / np.sqrt(masses), 3)
     weighted = hessian * inv_sqrt_m[:, None] * inv_sqrt_m[None, :]  # Hartree / (Bohr² amu)
     external = _external_modes(positions, masses)
@@ -302,7 +320,7 @@ def normal_modes(
     wavenumbers = omega * HARTREE_IN_CM
     dmu_dq = dipole_derivative @ (modes * inv_sqrt_m[:, None])  # e / sqrt(amu)
     intensities = KM_PER_MOL * (dmu_dq**2).sum(axis=0)
-    return wavenumbers, intensities
+    return wavenumbers, intensities, modes * inv_sqrt_m[:, None]
 
 
 def simulate(
@@ -335,7 +353,7 @@ def simulate(
     notes: list[str] = []
     for attempt in range(retries + 1):
         hessian, dmu = hessian_and_dipole_derivatives(xtb, positions, step, differences, molecule.numbers)
-        wavenumbers, intensities = normal_modes(hessian, dmu, positions, masses)
+        wavenumbers, intensities, displacements = normal_mode_vectors(hessian, dmu, positions, masses)
         imaginary = wavenumbers < -IMAGINARY_TOLERANCE
         if not imaginary.any():
             break
@@ -348,7 +366,10 @@ def simulate(
             xtb, positions, method=optimiser, hessian=hessian if initial_hessian == "force-field" else None
         )
         energy, _, _ = xtb(positions)
-    return LineSpectrum(wavenumbers, intensities, positions, molecule.numbers, energy, notes, calls=xtb.calls)
+    types = modes.classify_modes(hessian, displacements, positions, molecule.numbers, molecule.bonds)
+    rotation = modes.rotational_constants(positions, masses)
+    return LineSpectrum(wavenumbers, intensities, positions, molecule.numbers, energy, notes, calls=xtb.calls,
+                        types=types, rotational_constants=rotation)  # fmt: skip
 
 
 def _displace_along_lowest(positions: np.ndarray, hessian: np.ndarray, masses: np.ndarray, size: float = 0.1):
