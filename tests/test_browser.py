@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -172,3 +174,25 @@ def test_every_static_explorer_responds_to_its_control(site, browser, page):
             stuck.append(index)
     tab.close()
     assert not stuck, f"{page}: explorers {stuck} did not change when their control was used"
+
+
+def test_every_page_has_the_build_footer_and_chapters_offer_their_py_source(site, browser):
+    """The footer (version, commit, build date, preset) on every page; a chapter's ``.py`` source
+    among its download buttons, and the link serves that source."""
+    tab = browser.new_page()
+    for page in PAGES:
+        text = tab.request.get(f"{site}/{page}.html").text()
+        assert text.count('class="build-info"') == 1, f"{page}: no build footer"
+    chapter = book.chapters()[0]
+    tab.goto(f"{site}/{chapter.rel.as_posix()}.html", wait_until="load")
+    footer = tab.locator("p.build-info").inner_text()
+    assert re.search(
+        r"Version \S+ · commit \S+( \+local changes)? · built \d{4}-\d\d-\d\d \d\d:\d\d UTC · preset \w+", footer
+    ), footer
+    if book.commit() != "unknown":  # a git checkout: the footer names a commit
+        assert re.search(r"commit [0-9a-f]{12}", footer), footer
+    href = tab.locator("a.btn-download-py-button").get_attribute("href")
+    assert href and href.endswith(f"{chapter.name}.py")
+    source = tab.request.get(urljoin(tab.url, href))
+    assert source.ok and source.text() == chapter.source.read_text(encoding="utf-8")
+    tab.close()
