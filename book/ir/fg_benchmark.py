@@ -199,8 +199,8 @@ glue("targets_sim", "; ".join(f"{label} ≥ {protocol.TARGETS[key]:.2f}: {'met' 
 ranked = sorted(answers, key=lambda m: (-value.loc[(m, "exact_match"), "value"], -value.loc[(m, "micro_f1"), "value"]))
 best_name = {"sim": "sim", "R23": "r23", "both": "both"}[ranked[0]]
 glue("best_model", best_name, display=False)
-glue("default_note", "which is `predict`'s default" if best_name == predict.DEFAULT_MODEL
-     else f"while `predict`'s default is `{predict.DEFAULT_MODEL}`", display=False)  # fmt: skip
+glue("default_note", "which is the default of python -m lib predict" if best_name == predict.DEFAULT_MODEL
+     else f"while the default of python -m lib predict is {predict.DEFAULT_MODEL}", display=False)  # fmt: skip
 sim_micro = value.loc[("sim", "micro_f1")]
 glue("ci_half", float(sim_micro["hi"] - sim_micro["lo"]) / 2, display=False)
 glue("n_real_all", len(real), display=False)

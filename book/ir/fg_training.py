@@ -418,7 +418,7 @@ if ablation:
     fig = px.bar(long, x="group", y="value", color="change", barmode="group")
     fig.update_layout(height=400, yaxis_title="difference", xaxis_tickangle=-40)
 else:
-    glue("ablation_text", "The ablation was switched off (parameter `ablation`).", display=False)
+    glue("ablation_text", "The ablation was switched off (parameter ablation).", display=False)
     glue_table("tab_ablation", pd.DataFrame({"Ablation": ["switched off"]}))
     fig = go.Figure()
 notebook.glue_figure("fig_ablation", fig)

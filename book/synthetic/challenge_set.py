@@ -336,7 +336,7 @@ bar, top = 0.95, acc["mean"].idxmax()  # bar: our target for the challenge set
 glue(
     "aug_diff",
     ", ".join(f"{r.network} {r.difference:+.1%}" for r in aug.itertuples())
-    or "no network was trained with fresh variations in this run (parameter `augmented`)",
+    or "no network was trained with fresh variations in this run (parameter augmented)",
     display=False,
 )
 glue("bar", bar, display=False)

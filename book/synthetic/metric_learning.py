@@ -441,7 +441,7 @@ ms.glue_all(
     {"field": field, "field_orig": f"{field * downsample:,}", "field_share": pct(field / input_len, 1),
      "anchored": f"The zero-anchored encoder classifies the benchmark test spectra at {pct(anchored_eval['accuracy'])} "
      f"(V24's encoder {pct(main_eval['accuracy'])})." if anchored else "The zero-anchored encoder is not trained in "
-     "this setting (parameter `anchored`).", "additivity": ms.additivity_sentence(mix.check)}
+     "this setting (parameter anchored).", "additivity": ms.additivity_sentence(mix.check)}
 )  # fmt: skip
 
 # %% [markdown]

@@ -42,7 +42,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from plotly.subplots import make_subplots
 
-from lib import book, notebook, reference, train
+from lib import book, notebook, reference, tables, train
 from lib.models import benchmark
 from lib.paths import REPO, cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
@@ -204,7 +204,7 @@ fig.show()
 # %%
 table = per_model[["test_mean", "test_min", "test_max", "train_mean", "accuracy", "epochs"]].copy()
 table["S23 test errors (of 4,500)"] = [reference.S23_TEST_ERRORS.get(m, np.nan) for m in table.index]
-display(table.round(3))
+display(tables.table(table, index=True, digits=3))
 
 ranked = per_model.sort_values("test_mean")
 best, second = ranked.index[0], ranked.index[min(1, len(ranked) - 1)]
@@ -295,7 +295,7 @@ glue("capped", capped, display=False)
 
 # %%
 by_cause = confusable["cause"].value_counts().reindex(br.CAUSES[:3], fill_value=0)
-display(by_cause.rename("class pairs of the 500").to_frame())
+display(tables.table(by_cause.rename("class pairs of the 500").to_frame(), index=True))
 glue("rule_minor", int(by_cause["minor peak"]), display=False)
 glue("s23_minor", reference.S23_MINOR_PEAK_PAIRS, display=False)
 found = {(a, b): c for a, b, c in zip(confusable["a"], confusable["b"], confusable["cause"], strict=True)}
@@ -316,7 +316,7 @@ glue("minor", br.MINOR, display=False)
 pairs = br.attribute(br.confusions(runs, labels, data["y_test"]), classes)
 wrong = br.wrong_predictions(runs, labels, data["y_test"])
 counts = pairs.groupby("cause")["errors"].agg(["size", "sum"]) if len(pairs) else pd.DataFrame()
-display(pairs)
+display(tables.table(pairs))
 glue("n_confused", len(pairs), display=False)
 glue("n_confused_errors", int(pairs["errors"].sum()) if len(pairs) else 0, display=False)
 glue(
@@ -342,26 +342,45 @@ else:
 # %% [markdown]
 # ### Accuracy against cost
 #
-# Parameters and multiply-adds per spectrum are those of the networks as trained here (input
-# length and number of classes change the dense layers); the time is the measured training time
-# of each run.
+# {numref}`fig-benchmark-cost` sets the test errors against three costs. Parameters and
+# multiply-adds per spectrum are those of the networks as trained here (input length and number of
+# classes change the dense layers); the time is the measured training time of each run.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 cost = summary.groupby("model", sort=False).agg(
     test_errors=("test_errors", "mean"), parameters=("parameters", "first"), macs=("macs", "first"),
     train_seconds=("train_seconds", "mean"),
 ).reset_index()  # fmt: skip
-fig = make_subplots(rows=1, cols=3, subplot_titles=("parameters", "multiply-adds per spectrum", "training time (s)"))
+fig = make_subplots(
+    rows=1, cols=3, shared_yaxes=True,
+    subplot_titles=("parameters", "multiply-adds per spectrum", "training time (s)"),
+)  # fmt: skip
+# a model and its "-aug" twin share size and compute: one label above, the other below
+where = ["bottom center" if m.endswith("-aug") else "top center" for m in cost["model"]]
 for col, key in enumerate(("parameters", "macs", "train_seconds"), start=1):
     fig.add_trace(
         go.Scatter(x=cost[key], y=cost["test_errors"], mode="markers+text", text=cost["model"],
-        textposition="top center", showlegend=False),
+                   textposition=where, cliponaxis=False, showlegend=False),
         1, col,
     )  # fmt: skip
-    fig.update_xaxes(type="log", row=1, col=col)
+    lo, hi = float(cost[key].min()), float(cost[key].max())
+    if lo > 0 and hi / lo > 10:  # a log axis only where the values span more than a decade
+        pad = 0.08 * np.log10(hi / lo)
+        fig.update_xaxes(type="log", range=[np.log10(lo) - pad, np.log10(hi) + pad], dtick=1, row=1, col=col)
+    else:
+        pad = 0.15 * (hi - lo) or 0.1 * hi or 1.0
+        fig.update_xaxes(range=[lo - pad, hi + pad], row=1, col=col)
+    fig.update_xaxes(tickformat="~s", row=1, col=col)  # 1k, 10M: round ticks, no 60.33
 fig.update_yaxes(title_text="mean wrong test spectra", row=1, col=1)
-fig.update_layout(title="Test errors against model size, compute and training time")
-fig.show()
+fig.update_layout(margin={"l": 70, "r": 40})
+notebook.glue_figure("fig_cost", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_cost
+# :name: fig-benchmark-cost
+# Test errors against model size, compute and training time (mean wrong test spectra per
+# network).
+# ```
 
 # %% [markdown]
 # ### Beyond the paper: a tenth of CNN6's compute
@@ -380,7 +399,7 @@ ours_rows = [m for m in per_model.index if m.split("-aug")[0] in ours or m == "C
 beyond = per_model.loc[ours_rows, ["test_mean", "test_min", "test_max", "train_mean"]].copy()
 beyond["macs (S23 input, 500 classes)"] = [full_macs[m.split("-aug")[0]] for m in beyond.index]
 beyond["share of CNN6's macs"] = beyond["macs (S23 input, 500 classes)"] / full_macs["CNN6"]
-display(beyond.round(3))
+display(tables.table(beyond, index=True, digits=3))
 has_cnn6 = "CNN6" in per_model.index
 cnn6_total = per_model.loc["CNN6", "test_mean"] * n_runs_each if has_cnn6 else np.nan
 verdicts = [
@@ -395,7 +414,7 @@ glue(
     f"Mean wrong test spectra of {len(data['x_test']):,}, each compared with CNN6's "
     f"{per_model.loc['CNN6', 'test_mean']:.1f} by the count rule above: " + "; ".join(verdicts) + "."
     if has_cnn6
-    else "CNN6 was not trained in this run (parameter `models`), so the bar cannot be checked here.",
+    else "CNN6 was not trained in this run (parameter models), so the bar cannot be checked here.",
     display=False,
 )
 glue("lite_macs_share", full_macs[ours[0]] / full_macs["CNN6"] if ours else np.nan, display=False)
@@ -415,7 +434,8 @@ tp = br.throughput_table(
     benchmark.MODELS + ours, throughput_len, len(classes), throughput_batch, throughput_batches, device=device
 )
 tp["epoch_s_full"] = reference.S23_TRAIN_SIZE / tp["train_spectra_per_s"]
-display(tp[["model", "parameters", "macs", "train_spectra_per_s", "infer_spectra_per_s", "epoch_s_full"]].round(1))
+tp_cols = ["model", "parameters", "macs", "train_spectra_per_s", "infer_spectra_per_s", "epoch_s_full"]
+display(tables.table(tp[tp_cols], digits=1))
 
 paper_epoch_s = tp.set_index("model").loc[paper["models"], "epoch_s_full"]
 least_epochs = train.S23.patience + 1  # early stopping cannot stop earlier
@@ -539,9 +559,9 @@ display(
         columns={"before_spectra_per_s": "spectra/s before", "after_spectra_per_s": "spectra/s after",
                  "before_gflops": "GFLOP/s before", "after_gflops": "GFLOP/s after", "peak_gflops": "peak GFLOP/s",
                  "after_share_of_peak": "share of peak after", "use": "full-scale runner"}
-    ).set_index(["model", "option"])
+    ).pipe(tables.table, digits=2)
 )  # fmt: skip
-display(estimates.rename(columns={"epoch_minutes": "minutes per epoch"}))
+display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epoch"}), index=True, digits=2))
 
 # %% [markdown]
 # Measured on **{glue:text}`sp_machine`** ({glue:text}`sp_cores` cores, torch
@@ -610,7 +630,7 @@ if len(full_table):
                      "n_test": "test spectra", "test_accuracy": "accuracy", "s23_test_errors": "S23 test errors (mean)",
                      "best_epoch": "best epoch", "hours": "hours per run"}
         ).assign(setting=full_scale.SHIPPED).set_index(["setting", "network"])
-        .round({"test errors (mean)": 1, "accuracy": 4, "hours per run": 2})
+        .pipe(tables.table, index=True, digits={"test errors (mean)": 1, "accuracy": 4, "hours per run": 2})
     )  # fmt: skip
 
 # %% tags=["hide-input"]
@@ -654,7 +674,8 @@ if len(full_table):
     full_records = full_scale.load_records(full_folder, "benchmark")
     full_confused = full_scale.confused_pairs(full_records, classes, reference.S23_HARD_PAIRS)
     full_text.append(full_scale.confusion_sentence(full_confused, len(full_records), reference.S23_HARD_PAIRS))
-    display(full_confused.head(full_pairs).rename(columns={"models": "networks", "named": "S23's example of"}))
+    shown_pairs = full_confused.head(full_pairs)
+    display(tables.table(shown_pairs.rename(columns={"models": "networks", "named": "S23's example of"})))
 glue("full_sentence", Markdown(" ".join(full_text)), display=False)
 
 # %% [markdown]
