@@ -140,3 +140,34 @@ def glue_figure(name: str, fig: Any) -> None:
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+
+
+def log_ticks(values: Any, per_decade: tuple[float, ...] = (1.0, 2.0, 5.0)) -> list[float]:
+    """Round tick values (1, 2, 5 × 10^k) spanning ``values``, for a plotly log axis.
+
+    Plotly labels the minor ticks of a log axis with bare digits ("2", "9"); giving it these as
+    ``tickvals`` shows only round numbers. Over less than a factor of 5 it falls back to 1…9 × 10^k,
+    so at least two ticks fall inside the data.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        raise ValueError("log_ticks: no positive finite value")
+    lo, hi = float(v.min()), float(v.max())
+    for steps in (per_decade, tuple(float(k) for k in range(1, 10))):
+        ticks = [
+            m * 10.0**e for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1) for m in steps
+        ]
+        # one tick either side of the data keeps the ends labelled
+        below = [t for t in ticks if t <= lo][-1:]
+        above = [t for t in ticks if t >= hi][:1]
+        inside = [t for t in ticks if lo < t < hi]
+        if len(inside) >= 2 or steps != per_decade:
+            return [float(f"{t:.6g}") for t in below + inside + above]
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def log_axis(values: Any) -> dict[str, Any]:
+    """Layout of a log axis with round ticks only (:func:`log_ticks`), for ``update_xaxes``/``update_yaxes``."""
+    ticks = log_ticks(values)
+    return {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}

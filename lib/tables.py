@@ -90,16 +90,23 @@ def table(
     df: pd.DataFrame,
     headers: Mapping[str, str] | None = None,
     digits: int | Mapping[str, int] = 3,
-    index: bool = False,
+    index: bool | None = False,
 ) -> Table:
     """``df`` formatted for people.
 
     ``headers`` renames columns (and picks and orders them when given; others are dropped);
     columns not named get :func:`human`. ``digits`` is the decimals of float columns, one number
-    or per (original) column name. ``index=True`` keeps the index as the first column.
+    or per (original) column name. ``index=True`` keeps the index as the first column(s);
+    ``index=None`` keeps it only when it means something (it has a name, or holds text). Columns
+    with several levels are joined into one header ("2 components V24").
     """
+    if index is None:
+        names = [n for n in df.index.names if n is not None]
+        index = bool(names) or not pd.api.types.is_integer_dtype(df.index.dtype)
     if index:
         df = df.reset_index()
+    if isinstance(df.columns, pd.MultiIndex):
+        df = df.set_axis([" ".join(str(p) for p in c if str(p)) for c in df.columns], axis=1)
     if headers is not None:
         missing = [c for c in headers if c not in df.columns]
         if missing:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lib import notebook
 
 
@@ -45,3 +47,15 @@ def test_figure_bundle_turns_a_plotly_figure_into_html_and_its_json():
     bundle = notebook.figure_bundle(go.Figure(go.Scatter(x=[1, 2], y=[2, 1])))._repr_mimebundle_()
     assert "plotly-graph-div" in bundle["text/html"] and "application/vnd.plotly.v1+json" in bundle
     assert "<script src" not in bundle["text/html"]  # plotly.js comes once per page, not per figure
+
+
+def test_log_ticks_are_round_and_span_the_data():
+    from lib.notebook import log_axis, log_ticks
+
+    assert log_ticks([0.03, 4.0]) == [0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
+    assert log_ticks([1, 2, 5, 10, 20]) == [1.0, 2.0, 5.0, 10.0, 20.0]
+    narrow = log_ticks([0.31, 0.58])  # less than a factor of 5: finer steps
+    assert narrow == [0.3, 0.4, 0.5, 0.6]
+    assert log_axis([0.31, 0.58])["ticktext"] == ["0.3", "0.4", "0.5", "0.6"]
+    with pytest.raises(ValueError, match="positive"):
+        log_ticks([0.0, -1.0])

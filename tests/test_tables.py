@@ -63,3 +63,14 @@ def test_glue_table_accepts_a_frame_or_a_table():
     df = pd.DataFrame({"n_files": [3, 1500]})
     glue_table("t", df)  # outside a kernel there is nothing to display, but it must not fail
     glue_table("t", table(df))
+
+
+def test_index_kept_only_when_it_means_something_and_levels_joined():
+    plain = pd.DataFrame({"x": [1.0, 2.0]}, index=[4, 9])
+    assert list(table(plain, index=None).frame.columns) == ["X"]
+    named = pd.DataFrame({"x": [1.0]}, index=pd.Index(["CNN6"]))
+    assert list(table(named, index=None).frame.columns) == ["Index", "X"]
+    wide = pd.DataFrame(
+        [[0.5, 0.25]], columns=pd.MultiIndex.from_tuples([("2 components", "V24"), ("2 components", "ours")])
+    )
+    assert list(table(wide).frame.columns) == ["2 components V24", "2 components ours"]

@@ -50,7 +50,7 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from lib import notebook, train
+from lib import notebook, tables, train
 from lib.models.fga import receptive_field
 from lib.paths import cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
@@ -191,7 +191,7 @@ ms.glue_all(
 # %%
 fs = mf.load_records(full_dir or mf.RESULTS)
 shipped = mf.view(fs, bench_classes, mf.load_speed())
-display(mf.runs_table(fs).style.format({"accuracy": "{:.4f}", "hours": "{:.2f}"}))
+display(tables.table(mf.runs_table(fs), index=None, digits={"accuracy": 4, "hours": 2}))
 ms.glue_all(shipped.glue)
 # the three accuracies that Results at a glance sets beside V24's claims
 ms.glue_all(
@@ -212,8 +212,8 @@ figures.training_curves({name: r["history"] for name, r in fs.items()}).show()
 # fresh random spectra every epoch, where that run is shipped):
 
 # %%
-display(shipped.summary.dropna(axis=1, how="all").style.format("{:.4f}", na_rep="–"))
-display(shipped.targets.style.hide(axis="index"))
+display(tables.table(shipped.summary.dropna(axis=1, how="all"), index=None, digits=4))
+display(tables.table(shipped.targets))
 
 # %% tags=["hide-input"]
 figures.summary_bars(shipped.summary).show()
@@ -224,7 +224,7 @@ figures.summary_bars(shipped.summary).show()
 # S23's cause:
 
 # %%
-display(shipped.pairs)
+display(tables.table(shipped.pairs, index=None))
 
 # %% [markdown]
 # {glue:text}`fs_confusions`
@@ -266,7 +266,7 @@ if v24p:
     v24p_table = mixture_v24.table(mixture_v24.pick(v24p)).rename(
         columns={"at least j right": "at least j right", "accuracy": "ours", "n": "mixtures"}
     )
-    display(v24p_table.style.format({"ours": "{:.3f}", "V24": "{:.3f}", "difference": "{:+.3f}"}).hide(axis="index"))
+    display(tables.table(v24p_table, digits=3))
 
 # %% [markdown]
 # ## Results of this build's run (reduced)
@@ -285,7 +285,7 @@ if v24p:
 # %%
 fr = ms.fraction_study(trainer, data, fractions, refs_per_class)
 main_model, main_eval = fr.main.model, fr.main_eval
-display(fr.table.style.format({"accuracy": "{:.4f}", "V24": "{:.4f}", "seconds": "{:.0f}"}))
+display(tables.table(fr.table, index=None, digits={"accuracy": 4, "V24": 4, "seconds": 0}))
 ms.glue_all(
     {"main_k": main_eval["k"], "refs": refs_per_class, "main_wrong": main_eval["n_wrong"],
      "main_n": f"{main_eval['n']:,}", "main_acc": pct(main_eval["accuracy"]),
@@ -307,7 +307,7 @@ figures.training_curves(fr.fits).show()
 
 # %%
 pairs = ms.confusion_pairs(bench_classes, labels, data["y_test"], main_eval["pred"])
-display(pairs)
+display(tables.table(pairs, index=None))
 ms.glue_all({"confusions": ms.confusion_sentence(pairs)})
 
 # %% [markdown]
@@ -343,7 +343,7 @@ ms.glue_all(
 
 # %%
 un = ms.unseen_study(trainer, data, seen_share, unseen_refs, refs_per_class)
-display(un.table.style.format({"accuracy": "{:.4f}"}))
+display(tables.table(un.table, index=None, digits={"accuracy": 4}))
 figures.unseen_curve(un.table, len(un.unseen)).show()
 ms.glue_all(
     {"n_seen": len(un.seen), "n_unseen": len(un.unseen), "unseen_refs": int(un.table.index.max()),
@@ -436,7 +436,7 @@ mix = ms.mixture_study(
     encoders, (data["x_train"][ref_idx], data["y_train"][ref_idx]), len(labels), mixtures, pool, beam,
     max_combinations, seed,
 )  # fmt: skip
-display(mix.check.style.format("{:.3f}"))
+display(tables.table(mix.check, index=None, digits=3))
 ms.glue_all(
     {"field": field, "field_orig": f"{field * downsample:,}", "field_share": pct(field / input_len, 1),
      "anchored": f"The zero-anchored encoder classifies the benchmark test spectra at {pct(anchored_eval['accuracy'])} "
@@ -460,7 +460,7 @@ figures.sum_histograms(mix.sums, list(encoders), mix_components).show()
 # %%
 methods = ms.search_methods(len(pool), mix_components, beam, max_combinations)
 t1 = ms.table1(mix.accuracy, list(encoders), methods)
-display(t1.style.format("{:.3f}", na_rep="–"))
+display(tables.table(t1, index=None, digits=3))
 last = mix_components[-1]
 big = metric.combination_count(len(bench_classes), last)
 ms.glue_all(
@@ -488,7 +488,8 @@ figures.table1_bars(t1, list(encoders), mix_components).show()
 # combination that enumeration finds):
 
 # %%
-display(mix.search[mix.search["encoder"] == list(encoders)[-1]].drop(columns="encoder").round(3))
+last_search = mix.search[mix.search["encoder"] == list(encoders)[-1]].drop(columns="encoder")
+display(tables.table(last_search, index=None, digits=3))
 
 # %% [markdown]
 # ### The embedding seen in two dimensions
@@ -519,7 +520,7 @@ summary = ms.summary_table(
     main_eval["accuracy"], fresh_eval and fresh_eval["accuracy"], fr.table, unseen_pair, ch_eval["accuracy"],
     plain, beyond,
 )  # fmt: skip
-display(summary.style.format("{:.4f}", na_rep="–"))
+display(tables.table(summary, index=None, digits=4))
 
 # %% tags=["hide-input"]
 figures.summary_bars(summary).show()
@@ -529,7 +530,7 @@ main_values = {"V24's method": main_eval["accuracy"]}
 main_values.update({"fresh variations": fresh_eval["accuracy"]} if fresh_eval else {})
 main_values.update({"zero-anchored": anchored_eval["accuracy"]} if anchored else {})
 targets = ms.targets_table(main_values, unseen_pair, summary)
-display(targets.style.hide(axis="index"))
+display(tables.table(targets))
 ms.glue_all(
     {"scale": ms.scale_sentence(full, len(labels), len(pool), input_len, max_epochs, field),
      "n_met": int((targets["met"] == "yes").sum()), "n_targets": len(targets),

@@ -31,7 +31,8 @@ def training_curves(fits: Mapping[str, tr.FitResult | list[dict]]) -> go.Figure:
             col=2,
         )
     fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(type="log", row=1, col=1)
+    losses = np.concatenate([pd.DataFrame(getattr(r, "history", r))["val_loss"].to_numpy() for r in fits.values()])
+    fig.update_yaxes(**notebook.log_axis(losses), row=1, col=1)  # round ticks, no stray "2" or "9"
     fig.update_layout(title="Training curves", legend={"orientation": "h", "y": -0.2})
     return fig
 
@@ -66,7 +67,7 @@ def unseen_curve(table: pd.DataFrame, n_unseen: int) -> go.Figure:
     )
     fig.update_layout(
         title=f"Unseen classes ({n_unseen}): accuracy against references per class",
-        xaxis={"title": "reference spectra per class", "type": "log"},
+        xaxis={"title": "reference spectra per class", **notebook.log_axis(table.index)},
         yaxis_title="test accuracy (%)",
     )
     return fig
@@ -75,11 +76,16 @@ def unseen_curve(table: pd.DataFrame, n_unseen: int) -> go.Figure:
 def challenge_bars(by_kind: pd.Series) -> go.Figure:
     """Challenge-set accuracy per kind of triplet, with V24's overall number and chance within a triplet."""
     fig = go.Figure(go.Bar(x=by_kind.index, y=100 * by_kind.values, text=[f"{100 * v:.0f}" for v in by_kind.values]))
-    fig.add_hline(y=100 * reference.V24_CHALLENGE_ACCURACY, line_dash="dash", annotation_text="V24 overall")
-    fig.add_hline(y=100 / 3, line_dash="dot", annotation_text="chance within a triplet")
+    # the lines' labels sit in the right margin, clear of the bars
+    fig.add_hline(
+        y=100 * reference.V24_CHALLENGE_ACCURACY, line_dash="dash", annotation_text="V24 overall",
+        annotation_position="right",
+    )  # fmt: skip
+    fig.add_hline(y=100 / 3, line_dash="dot", annotation_text="chance within<br>a triplet", annotation_position="right")
     fig.update_layout(
-        title="Challenge set: accuracy by kind of difference", yaxis={"title": "accuracy (%)", "range": [0, 105]}
-    )
+        title="Challenge set: accuracy by kind of difference", yaxis={"title": "accuracy (%)", "range": [0, 105]},
+        margin={"r": 110},
+    )  # fmt: skip
     return fig
 
 
