@@ -167,3 +167,32 @@ def test_figures_have_the_expected_traces():
     fig = figures.curves_figure(table, ("random", "input"))
     assert len(fig.data) == 4
     np.testing.assert_allclose(fig.data[0].y, table.iloc[0]["deletion_curve"])
+
+
+def test_explorer_opens_on_a_correct_rich_example_and_names_the_worst_failure():
+    labels = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 0], [0, 0, 1]])
+    proba = np.array(
+        [
+            [0.9, 0.1, 0.1],  # exact, one group
+            [0.8, 0.7, 0.2],  # exact, two groups, smallest margin 0.2
+            [0.99, 0.95, 0.01],  # exact, two groups, smallest margin 0.45: the opening
+            [0.2, 0.99, 0.1],  # misses its group, a confident wrong one: the failure
+        ]
+    )
+    np.testing.assert_allclose(explain.molecule_f1(proba, labels), [1, 1, 1, 0])
+    assert explain.explorer_cases(proba, labels) == (2, 3)
+    none_exact = np.array([[0.6, 0.6, 0.1], [0.1, 0.1, 0.1], [0.9, 0.1, 0.9], [0.1, 0.1, 0.9]])
+    opening, failure = explain.explorer_cases(none_exact, labels)
+    assert opening == 3 and failure == 1  # 3 is exact after all; 1 finds nothing of two groups
+    with pytest.raises(ValueError, match="must match"):
+        explain.explorer_cases(proba[:, :2], labels)
+
+
+def test_explorer_note_names_the_opening_and_the_confident_failure():
+    labels = np.array([[1, 1, 0], [0, 0, 1]])
+    proba = np.array([[0.99, 0.95, 0.01], [0.2, 0.99, 0.1]])
+    note = explain.explorer_note(["propanone", "trichloroethane"], proba, labels, groups=["a", "b", "c"])
+    assert note.startswith("The explorer opens on propanone, the correct prediction with the most groups")
+    assert "carries a and b, and the model predicts a (p = 0.99) and b (p = 0.95)" in note
+    assert "The worst of them is trichloroethane (molecular F1 0.00): it carries c" in note
+    assert "wrong at a probability of 0.99" in note

@@ -59,7 +59,7 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from lib import notebook
+from lib import notebook, tables
 from lib.ir import explain, fg, predict
 from lib.ir.explain import faithfulness, figures, rules
 from lib.models import fga
@@ -194,7 +194,7 @@ figures.patterns_figure(patterns, model.latent_shape[0], n_examples, seed)
 
 # %%
 spread, dead = explain.pattern_spread(patterns, latent)
-display(spread.round(2))
+display(tables.table(spread, index=None, digits=2))
 glue("spread_md", Markdown(rules.spread_rule(spread["iqr"], dead=dead).sentence), display=False)
 
 # %% [markdown]
@@ -223,7 +223,7 @@ fig, zoom_ch, zoom_patterns = explain.zoom_figure(model, spectra, zoom_group, tu
 fig.update_layout(title=f"{zoom_group}: strongest channels in {zoom_region[0]:.0f}–{zoom_region[1]:.0f} cm⁻¹")
 display(fig)
 zoom = explain.zoom_summary(model, zoom_patterns, zoom_ch, zoom_group, zoom_target, grid)
-display(zoom.round(3))
+display(tables.table(zoom, index=None, digits=3))
 orientation = rules.orientation_rule(zoom["towards_target"], zoom_target)
 glue("orientation_md", Markdown(orientation.sentence), display=False)
 
@@ -243,7 +243,7 @@ figures.all_profiles_figure(clipped, centres, GROUPS)
 agreement = pd.DataFrame({f"{kind} {k}": (explain.seed_agreement if kind == "agreement" else
                                           explain.cross_group_agreement)(p)
                           for k, p in profiles.items() for kind in ("agreement", "reference")})  # fmt: skip
-display(agreement.round(2))
+display(tables.table(agreement, index=None, digits=2))
 agree = rules.seed_agreement_rule(agreement["agreement ours"], agreement["reference ours"],
                                   agreement.get("agreement R23"))  # fmt: skip
 glue("agree_md", Markdown(agree.sentence), display=False)
@@ -259,7 +259,7 @@ glue("agree_md", Markdown(agree.sentence), display=False)
 # %%
 display(explain.ranges_text())
 shares = {label: explain.share_table(prof, centres) for label, prof in clipped.items()}
-display(pd.concat(shares, axis=1).round(2))
+display(tables.table(pd.concat(shares, axis=1), index=None, digits=2))
 textbook = rules.textbook_rule(shares["ours"], shares.get("R23"))
 cn = {k: explain.band_position(v.x, v.y, "nitriles", (2000.0, 2700.0), grid) for k, v in (("sim", sim), ("real", real))}
 band = rules.band_rule(shares["ours"].loc["nitriles", "strongest column (cm⁻¹)"], cn["sim"], cn["real"])
@@ -280,11 +280,11 @@ figures.region_figure(sim.x, sim.y, grid, region_groups, tuple(region))
 # %%
 region_table = pd.DataFrame([{"group": g, "spectra": name, **explain.region_study(v.x, v.y, g, grid, tuple(region))
                               .summary()} for g in region_groups for name, v in (("simulated", sim), ("real", real))])
-display(region_table.set_index(["group", "spectra"]).round(4))
+display(tables.table(region_table.set_index(["group", "spectra"]), index=None, digits=4))
 level = {k: explain.region_level(v.x, grid, tuple(region)) for k, v in (("simulated", sim), ("real", real))}
 weights_region = pd.concat({label: explain.region_share(prof, centres, tuple(region)).loc[region_groups]
                             for label, prof in clipped.items()}, axis=1)  # fmt: skip
-display(weights_region.round(3))
+display(tables.table(weights_region, index=None, digits=3))
 region_finding = rules.region_rule(
     weights_region[("ours", "share")].to_dict(), float(weights_region[("ours", "chance")].iloc[0]), level,
     weights_region[("R23", "share")].to_dict() if r23 is not None else None, tuple(region))  # fmt: skip
@@ -331,7 +331,14 @@ glue("one_neg", float(frame["negative"].sum()), display=False)
 
 # %%
 picks = explain.pick_molecules(real.y, n_explore, seed)
-fig = explain.static_explorer(model, real.x[picks], [real.names[i] for i in picks], real.y[picks], grid)
+# open on a representative correct prediction (lib.ir.explain.explorer_cases states the rule)
+proba_picks = fga.predict_proba(model, real.x[picks])
+opening, _ = explain.explorer_cases(proba_picks, real.y[picks])
+picks = np.concatenate([[picks[opening]], np.delete(picks, opening)])
+names_picks = [real.names[i] for i in picks]
+fig = explain.static_explorer(model, real.x[picks], names_picks, real.y[picks], grid)
+glue("explorer_note", explain.explorer_note(names_picks, fga.predict_proba(model, real.x[picks]), real.y[picks]),
+     display=False)  # fmt: skip
 glue("n_explore", len(picks), display=False)
 glue("n_covered", int((real.y[picks] > 0.5).any(axis=0).sum()), display=False)
 glue("n_carried", int((real.y > 0.5).any(axis=0).sum()), display=False)
@@ -341,7 +348,7 @@ if explorer and notebook.live_kernel():
     display(view.widget())
 
 # %% [markdown]
-# The explorer weighs {glue:text}`explorer_kb:.0f` kB in the page.
+# {glue:text}`explorer_note` The explorer weighs {glue:text}`explorer_kb:.0f` kB in the page.
 #
 # ### Faithfulness: deletion and insertion
 #
@@ -360,7 +367,7 @@ if faith_published and r23 is not None:
 faith = faithfulness.compare_models(entries, faith_methods, n_steps=faith_steps, max_spectra=max_faith_spectra,
                                     ig_steps=ig_steps, seed=seed)  # fmt: skip
 summary = faithfulness.summarise(faith)
-display(summary.round(3))
+display(tables.table(summary, index=None, digits=3))
 mine = faith[faith["models"] == "ours"]
 per_group = mine.groupby(["group", "method"])["difference"].mean().unstack()[list(faith_methods)]
 faith_finding = rules.faithfulness_rule(summary.loc["ours"], resolution=numbers["rf_cm"])
@@ -415,7 +422,7 @@ runs = es.pointing_runs(study, classes, syn_data, windows, range(seed, seed + sy
                         syn_top_k, ig_steps, seed)  # fmt: skip
 tol_main = max(syn_tolerances)
 prec = runs.precision(tol_main)
-display(prec.round(3))
+display(tables.table(prec, index=None, digits=3))
 for key, value in {"syn_n": len(labels), "syn_peaks": int(sub.n_peaks.sum()),
                    "syn_distinct": sum(int(m.sum()) for m in distinct), "syn_seeds": syn_seeds,
                    "syn_test": len(syn_data["x_test"]), "syn_points": n_in, "syn_tol": tol_main,
@@ -462,7 +469,7 @@ shipped_models = predict.load_model("sim").parts[0]
 on_real = {"shipped": explain.measured_band_share(shipped_models, real.x, real.y, grid)}
 if r23 is not None:
     on_real["R23 published"] = explain.measured_band_share(r23, real.x, real.y, grid)
-display(pd.concat(on_real, axis=1).round(2))
+display(tables.table(pd.concat(on_real, axis=1), index=None, digits=2))
 glue("measured_share_text", explain.band_share_sentence(on_real), display=False)
 
 # %% [markdown]

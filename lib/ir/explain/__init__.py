@@ -41,7 +41,14 @@ from lib.ir.explain.attribution import (
     random_relevance,
     relevance,
 )
-from lib.ir.explain.explorer import Explorer, pick_molecules, static_explorer
+from lib.ir.explain.explorer import (
+    Explorer,
+    explorer_cases,
+    explorer_note,
+    molecule_f1,
+    pick_molecules,
+    static_explorer,
+)
 from lib.ir.explain.faithfulness import Curves, compare_methods, compare_models, deletion_insertion, ranking
 from lib.ir.explain.frequencies import (
     GROUP_FREQUENCIES,
@@ -94,6 +101,9 @@ __all__ = [
     "ranges_text",
     "static_explorer",
     "pick_molecules",
+    "explorer_cases",
+    "explorer_note",
+    "molecule_f1",
     "BASELINES",
     "GROUP_FREQUENCIES",
     "METHODS",

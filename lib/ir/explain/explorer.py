@@ -88,6 +88,81 @@ def pick_molecules(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.array(chosen, dtype=int))
 
 
+def molecule_f1(proba: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """F1 of each spectrum's predicted group set (probability ≥ ``threshold``) against the groups it carries
+    (1 when both sets are empty)."""
+    pred, true = np.asarray(proba) >= threshold, np.asarray(labels) > 0.5
+    tp = (pred & true).sum(axis=1)
+    size = pred.sum(axis=1) + true.sum(axis=1)
+    return np.where(size == 0, 1.0, 2 * tp / np.maximum(size, 1))
+
+
+def explorer_cases(proba: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> tuple[int, int]:
+    """The spectrum an explorer opens on and the failure the text discusses, as row indices.
+
+    Opening: a representative correct prediction — the exact match (predicted set = carried set) that
+    carries the most groups, ties broken by the most confident decision (the largest smallest distance of
+    a probability from ``threshold``); without an exact match, the highest molecular F1. Failure: the
+    lowest molecular F1, ties broken by the most confident wrong group.
+    """
+    proba, true = np.asarray(proba, dtype=float), np.asarray(labels) > 0.5
+    if proba.shape != true.shape or len(proba) == 0:
+        raise ValueError(f"explorer_cases: probabilities {proba.shape} and labels {true.shape} must match, non-empty")
+    f1 = molecule_f1(proba, true, threshold)
+    margin = np.abs(proba - threshold).min(axis=1)
+    wrong = (proba >= threshold) != true
+    worst_wrong = np.where(wrong, np.abs(proba - threshold), 0.0).max(axis=1)
+    opening = int(np.lexsort((-margin, -true.sum(axis=1), -(f1 == 1.0).astype(int), -f1))[0])
+    failure = int(np.lexsort((-worst_wrong, f1))[0])
+    return opening, failure
+
+
+def explorer_note(
+    names: Sequence[str],
+    proba: np.ndarray,
+    labels: np.ndarray,
+    groups: Sequence[str] = R23_GROUPS,
+    threshold: float = 0.5,
+) -> str:
+    """Prose on :func:`explorer_cases`: the spectrum the explorer opens on and the worst failure."""
+    proba, true = np.asarray(proba, dtype=float), np.asarray(labels) > 0.5
+    opening, failure = explorer_cases(proba, true, threshold)
+    f1 = molecule_f1(proba, true, threshold)
+
+    def carried(i: int) -> str:
+        found = [groups[g] for g in np.flatnonzero(true[i])]
+        return join(found) if found else "none of the groups"
+
+    def predicted(i: int) -> str:
+        hits = sorted(np.flatnonzero(proba[i] >= threshold), key=lambda g: -proba[i, g])
+        return join(f"{groups[g]} (p = {proba[i, g]:.2f})" for g in hits) if hits else "no group"
+
+    if f1[opening] == 1.0:
+        first = (
+            f"The explorer opens on {names[opening]}, the correct prediction with the most groups among the "
+            f"{len(names)}: it carries {carried(opening)}, and the model predicts {predicted(opening)}."
+        )
+    else:
+        first = (
+            f"No spectrum of the {len(names)} is predicted exactly; the explorer opens on the best, "
+            f"{names[opening]} (molecular F1 {f1[opening]:.2f}): it carries {carried(opening)}, and the model "
+            f"predicts {predicted(opening)}."
+        )
+    wrong = np.flatnonzero((proba[failure] >= threshold) != true[failure])
+    extreme = float(proba[failure, wrong[np.argmax(np.abs(proba[failure, wrong] - threshold))]]) if len(wrong) else None
+    confident = extreme is not None and abs(extreme - threshold) >= 0.4
+    return (
+        f"{first} The worst of them is {names[failure]} (molecular F1 {f1[failure]:.2f}): it carries "
+        f"{carried(failure)}, and the model predicts {predicted(failure)}"
+        + (
+            f"; it is wrong at a probability of {extreme:.2f}, so a probability near 0 or 1 from this network "
+            "is no guarantee on a measured spectrum."
+            if confident
+            else "."
+        )
+    )
+
+
 def static_explorer(
     model: FGANet,
     spectra: np.ndarray,
