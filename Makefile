@@ -2,12 +2,13 @@
 #   make book   execute every chapter with the `default` preset and build the HTML book
 #   make test   ruff, actionlint + zizmor (the workflows), pytest, execute every chapter with the `ci` preset, build, browser check
 #   make clean  remove the executed notebooks and HTML (make clean-cache: the trained models and simulations)
+#   make lab    the chapters in JupyterLab, run with this environment's kernel and live widgets
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env sync lint unit run-ci build-ci browser-ci test run-default book clean clean-cache
+.PHONY: env sync lint unit run-ci build-ci browser-ci test run-default book lab clean clean-cache
 
 env: $(STAMP)
 
@@ -46,6 +47,13 @@ run-default: env
 
 book: run-default
 	$(PY) -m lib book build --preset default
+
+# JupyterLab on book/: a chapter (e.g. ir/explainability.ipynb) runs in this environment's python, registered
+# as the kernel `spectra-nn-book`, with the defaults of its `parameters` cell (edit that cell to change them).
+lab: env
+	$(PY) -m ipykernel install --sys-prefix --name spectra-nn-book --display-name "Python (spectra-nn-book)" >/dev/null
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=book --MappingKernelManager.default_kernel_name=spectra-nn-book \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Executed notebooks and HTML of each preset; the caches (trained models, simulations) stay.
 clean:

@@ -33,7 +33,7 @@ region = [2400.0, 2700.0]  # region study (R23 Fig. 7)
 region_groups = ["nitro", "ketones"]
 explain_group = "alkene"  # group of the per-spectrum explanation
 n_explore = 30  # real spectra in the static explorer
-explorer = False  # ipywidgets explorer (needs a live kernel; a static page cannot run it)
+live_widgets = True  # in a live kernel (JupyterLab) also an ipywidgets explorer; the presets switch it off
 n_faith_models = 2  # our models in the faithfulness comparison
 faith_published = True  # also one published R23 model
 max_faith_spectra = 40  # positive held-out spectra per group
@@ -326,8 +326,8 @@ glue("one_neg", float(frame["negative"].sum()), display=False)
 # {glue:text}`n_carried` groups that any real spectrum carries). The figure shows the spectrum,
 # the model's probability for every group (dark: groups the molecule carries) and activation ×
 # weight per column for its predicted groups (the most probable shown; click the others in the
-# legend). In a live notebook, `explorer = True` adds a widget to choose any spectrum, group and
-# channel.
+# legend). Run interactively, the chapter adds a live explorer below it to choose any spectrum,
+# group and channel.
 
 # %%
 picks = explain.pick_molecules(real.y, n_explore, seed)
@@ -344,7 +344,7 @@ glue("n_covered", int((real.y[picks] > 0.5).any(axis=0).sum()), display=False)
 glue("n_carried", int((real.y > 0.5).any(axis=0).sum()), display=False)
 glue("explorer_kb", len(fig.to_json()) / 1e3, display=False)
 display(fig)
-if explorer and notebook.live_kernel():
+if live_widgets and notebook.live_kernel():
     display(view.widget())
 
 # %% [markdown]

@@ -23,6 +23,7 @@ throughput_batch = 16  # batch size of the throughput measurement
 throughput_len = 5000  # input length of the throughput measurement (S23: 5,000)
 throughput_batches = 1  # timed batches per architecture
 explorer_pairs = 12  # confused pairs in the pair explorer
+live_widgets = True  # in a live kernel (JupyterLab) also an ipywidgets pair viewer; the presets switch it off
 speed_file = None  # stored CPU speed measurement; None: book/synthetic/results/speed_cpu.json
 full_dir = None  # shipped full-scale runs of the benchmark; None: book/synthetic/results/full
 full_pairs = 15  # most confused class pairs listed for the full-scale runs
@@ -331,11 +332,15 @@ glue(
 #
 # The explorer steps through the confused pairs (dropdown, most errors first): both classes'
 # clean spectra where they differ, and the first test spectrum of the pair that a network got
-# wrong, as the network saw it (down-sampled, divided by its maximum).
+# wrong, as the network saw it (down-sampled, divided by its maximum). Run interactively, the
+# chapter adds a live viewer below it that reaches every confused pair and every wrong test
+# spectrum of a pair.
 
 # %% tags=["hide-input"]
 if len(pairs):
     explorers.pair_explorer(classes, pairs, wrong, data["x_test"], downsample, max_pairs=explorer_pairs).show()
+    if live_widgets and notebook.live_kernel():
+        display(explorers.pair_browser(classes, pairs, wrong, data["x_test"], downsample))
 else:
     print("No test spectrum was misclassified in this run.")
 

@@ -16,11 +16,13 @@ benchmark_repeats = 5  # timed repetitions of the full generation
 explorer_classes = 30  # classes in the class explorer (S23's hard pairs first)
 explorer_train = 3  # training spectra per class in the class explorer
 explorer_block = 10  # the explorer draws the maximum of every this many points
+live_widgets = True  # in a live kernel (JupyterLab) also an ipywidgets browser; the presets switch it off
 
 # %%
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from IPython.display import display
 from myst_nb import glue
 from plotly.subplots import make_subplots
 
@@ -180,14 +182,16 @@ glue(
 # The explorer below steps through a subset of the classes (S23's hard pairs first, then a fixed
 # random choice): the clean spectrum (black), the first training spectra (blue) and the nine test
 # spectra (red) of each, every spectrum divided by its maximum. To keep the page light, each
-# trace shows the maximum of every `explorer_block` points, which keeps the peak heights.
+# trace shows the maximum of every `explorer_block` points, which keeps the peak heights. Run
+# interactively, the chapter adds a live browser below it: sliders over all classes and the
+# number of training spectra, at full resolution.
 
 # %% tags=["hide-input"]
 hard = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair]
 shown = sorted(br.choose_classes(len(classes), explorer_classes, must=hard, seed=seed))
-explorers.class_explorer(
-    classes, data, shown, n_train_shown=explorer_train, block=explorer_block
-)
+display(explorers.class_explorer(classes, data, shown, n_train_shown=explorer_train, block=explorer_block))
+if live_widgets and notebook.live_kernel():
+    display(explorers.class_browser(classes, data, first=shown[0], n_train_shown=explorer_train))
 
 # %% [markdown]
 # ### The deterministic test set, exceptions included

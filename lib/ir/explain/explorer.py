@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -15,12 +16,15 @@ from lib.ir.explain.spectrum import column_contributions, spectrum_figure
 from lib.models.fga import R23_GROUPS, FGANet, predict_proba
 from lib.notebook import PALETTE
 
+if TYPE_CHECKING:
+    from lib.widgets import LiveFigure
+
 
 class Explorer:
     """Choose a group, a spectrum and a channel; see :func:`spectrum_figure` for that choice.
 
     :meth:`figure` gives the current figure (static, for the book); :meth:`widget` the ipywidgets
-    controls with the figure below, updated on every change (needs a live Jupyter kernel).
+    controls with the figure below, redrawn on every change in a live Jupyter kernel.
     """
 
     def __init__(
@@ -44,10 +48,12 @@ class Explorer:
         return spectrum_figure(self.model, self.spectra[self.index], self.group, self.grid, self.channel,
                                self.names[self.index], self.groups)  # fmt: skip
 
-    def widget(self):
-        """Dropdowns (group, spectrum, channel) above an output area that redraws on each change."""
+    def widget(self) -> LiveFigure:
+        """Dropdowns (group, spectrum, channel) above the figure of the current choice, redrawn on each
+        change in a live kernel (a :class:`lib.widgets.LiveFigure`; needs ipywidgets)."""
         import ipywidgets as widgets
-        from IPython.display import display
+
+        from lib.widgets import LiveFigure
 
         group = widgets.Dropdown(options=self.groups, value=self.group, description="group")
         spectrum = widgets.Dropdown(options=[(n, i) for i, n in enumerate(self.names)], value=self.index,
@@ -55,19 +61,13 @@ class Explorer:
         channels = [("all", -1)] + [(f"channel {c}", c) for c in range(self.model.latent_shape[0])]
         channel = widgets.Dropdown(options=channels, value=-1 if self.channel is None else self.channel,
                                    description="channel")  # fmt: skip
-        out = widgets.Output()
 
-        def update(_=None):
-            self.group, self.index = group.value, int(spectrum.value)
-            self.channel = None if channel.value < 0 else int(channel.value)
-            out.clear_output(wait=True)
-            with out:
-                display(self.figure())
+        def draw(group: str, spectrum: int, channel: int) -> go.Figure:
+            self.group, self.index = group, int(spectrum)
+            self.channel = None if channel < 0 else int(channel)
+            return self.figure()
 
-        for control in (group, spectrum, channel):
-            control.observe(update, names="value")
-        update()
-        return widgets.VBox([widgets.HBox([group, spectrum, channel]), out])
+        return LiveFigure(draw, {"group": group, "spectrum": spectrum, "channel": channel})
 
 
 def pick_molecules(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
