@@ -32,6 +32,8 @@ def number(value: object, digits: int = 3) -> str:
         return MISSING
     if value is pd.NA or value is pd.NaT:
         return MISSING
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return ", ".join(number(v, digits) for v in value) or MISSING
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int | np.integer):

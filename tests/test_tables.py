@@ -18,6 +18,7 @@ def test_number_rules():
     assert number(None) == MISSING
     assert number(np.float32(0.25), 2) == "0.25"
     assert number("Lite-aug") == "Lite-aug"
+    assert number([]) == MISSING and number([1, 2.5], 1) == "1, 2.5"
 
 
 def test_human_headers():

@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-from IPython.display import display
 from myst_nb import glue
 from plotly.subplots import make_subplots
 
@@ -42,6 +41,7 @@ from lib.paths import REPO, cache_dir, data_file
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import full_scale
 from lib.synthetic import generator as synthetic
+from lib.tables import glue_table
 
 notebook.setup(seed)
 chapter_start = time.perf_counter()
@@ -70,20 +70,33 @@ chapter_start = time.perf_counter()
 # %%
 classes = synthetic.load_classes(data_file("synthetic_challenge_classes.json", data_dir))
 labels = tuple(range(len(classes)))
-study = br.Study(labels=labels, data_seed=seed, downsample=downsample, n_train=n_train, n_val=n_val, rules="challenge")
+study = br.Study(labels=labels, data_seed=seed, downsample=downsample, n_train=n_train,
+                 n_val=n_val, rules="challenge")
 data = study.dataset(classes)
 input_len = data["x_train"].shape[-1]
-tag = f"n{n_train}_d{downsample}_e{max_epochs}_s{seed}_unit"  # "_unit": training keeps the 1.0 peak fixed
+# "_unit": training keeps the 1.0 peak fixed
+tag = f"n{n_train}_d{downsample}_e{max_epochs}_s{seed}_unit"
 folder = cache_dir(f"challenge_set/{tag}") if results_dir is None else results_dir
-specs = [br.ModelSpec(f"{m}-{a}", m, {"dense_activation": a}) for m in models for a in activations]
-originals = {label: m for label, m in br.originals_needed(modified).items() if label not in {s.label for s in specs}}
+specs = [
+    br.ModelSpec(f"{m}-{a}", m, {"dense_activation": a}) for m in models for a in activations
+]
+
+# %% tags=["remove-input"]
+have = {s.label for s in specs}
+originals = {label: m for label, m in br.originals_needed(modified).items() if label not in have}
 specs += [br.ModelSpec(label, m, {"dense_activation": label.rsplit("-", 1)[1]}) for label, m in originals.items()]
 specs += [br.ModelSpec(m, m) for m in modified]
 triplets = pd.DataFrame(
     [br.pair_cause(classes, c, c + 1) for c in range(0, len(classes), 3)]
     + [br.pair_cause(classes, c + 1, c + 2) for c in range(0, len(classes), 3)]
 ).sort_values("a")
-display(triplets[["a", "b", "cause", "max_shift", "max_height_diff", "unmatched_heights"]])
+glue_table(
+    "tab_triplets",
+    triplets,
+    headers={"a": "Class a", "b": "Class b", "cause": "Cause", "max_shift": "Largest shift (points)",
+             "max_height_diff": "Largest height difference", "unmatched_heights": "Unmatched heights"},
+    digits=3,
+)  # fmt: skip
 full = n_train == 50 and downsample == 1 and max_epochs >= train.S23.max_epochs and len(seeds) >= 5
 glue("n_classes", len(classes), display=False)
 glue("n_train_total", f"{len(data['x_train']):,}", display=False)
@@ -111,29 +124,42 @@ glue(
 # %% [markdown]
 # {glue:text}`n_classes` classes, {glue:text}`n_train_total` training,
 # {glue:text}`n_val_total` validation and {glue:text}`n_test` test spectra (S23:
-# {glue:text}`s23_test`) of **{glue:text}`input_len` points**; {glue:text}`n_specs` networks
+# {glue:text}`s23_test`) of {glue:text}`input_len` points; {glue:text}`n_specs` networks
 # ({glue:text}`spec_labels`) × {glue:text}`n_seeds` seed(s), at most {glue:text}`max_epochs`
 # epochs: {glue:text}`setting`. Originals of the modified networks added so that each has its
-# comparison: {glue:text}`originals_added`. The table lists what
+# comparison: {glue:text}`originals_added`. {numref}`tab-challenge-triplets` lists what
 # `lib.synthetic.benchmark_runs.pair_cause` makes of neighbouring classes in each triplet
 # ({glue:text}`triplet_causes`).
+#
+# ````{table} Neighbouring classes of each challenge triplet and what tells them apart.
+# :name: tab-challenge-triplets
+# ```{glue:md} tab_triplets
+# :format: myst
+# ```
+# ````
 
 # %%
 summary = br.run_study(
-    folder, study, classes, specs, seeds, max_epochs=max_epochs, device=device, save_models=map_models
+    folder, study, classes, specs, seeds, max_epochs=max_epochs, device=device,
+    save_models=map_models,
 )
 spec_by_label = {s.label: s for s in specs}
-aug_specs = [br.ModelSpec(f"{m}-aug", spec_by_label[m].name, spec_by_label[m].switches) for m in augmented]
+aug_specs = [br.ModelSpec(f"{m}-aug", spec_by_label[m].name, spec_by_label[m].switches)
+             for m in augmented]
 if aug_specs:
     br.run_study(
-        folder, study, classes, aug_specs, seeds, max_epochs=max_epochs, device=device, data=data,
-        train_data=br.fresh_variations(study, classes),
-    )  # fmt: skip
+        folder, study, classes, aug_specs, seeds, max_epochs=max_epochs, device=device,
+        data=data, train_data=br.fresh_variations(study, classes),
+    )
 labels_run = {s.label for s in specs + aug_specs}
-runs = [r for r in br.load_runs(folder) if r["model"] in labels_run and r["seed"] in seeds]
+runs = [r for r in br.load_runs(folder)
+        if r["model"] in labels_run and r["seed"] in seeds]
 summary = br.summary(runs)
 acc = summary.groupby("model")["test_accuracy"].agg(["median", "mean", "min", "max"])
-gain = br.activation_gain(acc["mean"], models)  # ReLU minus linear, networks trained with both
+# ReLU minus linear, for the networks trained with both
+gain = br.activation_gain(acc["mean"], models)
+
+# %% tags=["remove-input"]
 glue("n_runs", len(runs), display=False)
 glue("train_seconds", f"{summary['train_seconds'].sum():,.0f}", display=False)
 
@@ -144,10 +170,9 @@ glue("train_seconds", f"{summary['train_seconds'].sum():,.0f}", display=False)
 #
 # ### Linear against ReLU dense layers (S23 Fig. 7)
 #
-# Every network trained with both dense activations, mean and range of the test accuracy over
-# seeds.
+# {numref}`fig-challenge-activation` shows every network trained with both dense activations.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = go.Figure()
 for a, color in zip(activations, ("#1f77b4", "#ff7f0e"), strict=False):
     names = list(gain)
@@ -159,15 +184,24 @@ for a, color in zip(activations, ("#1f77b4", "#ff7f0e"), strict=False):
             "arrayminus": rows["mean"] - rows["min"]},
         )
     )  # fmt: skip
-fig.add_hline(y=reference.S23_CHALLENGE_CNN6_ACCURACY, line_dash="dash", annotation_text="S23: CNN6 (ReLU) ≈ 90 %")
-fig.add_hline(y=1 / len(classes), line_dash="dot", annotation_text="chance")
+# line labels in the right margin, clear of the bars
+fig.add_hline(y=reference.S23_CHALLENGE_CNN6_ACCURACY, line_dash="dash",
+              annotation_text="S23: CNN6<br>(ReLU) ≈ 90 %", annotation_position="right")  # fmt: skip
+fig.add_hline(y=1 / len(classes), line_dash="dot", annotation_text="chance", annotation_position="right")
 fig.update_layout(
-    barmode="group", title="Challenge-set test accuracy: linear vs ReLU dense layers (mean, range over seeds)",
-    yaxis={"title": "test accuracy", "range": [0, 1.02]},
+    barmode="group", yaxis={"title": "test accuracy", "range": [0, 1.02]}, margin={"r": 110},
+    legend={"orientation": "h", "y": -0.12},
 )  # fmt: skip
-fig.show()
+notebook.glue_figure("fig_activation", fig)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_activation
+# :name: fig-challenge-activation
+# Challenge-set test accuracy with linear and with ReLU dense layers (mean over seeds; whiskers:
+# the range).
+# ```
+
+# %% tags=["remove-input"]
 glue(
     "gains",
     ", ".join(f"{m} {g:+.1%}" for m, g in gain.items()) or "no network was trained with both activations",
@@ -196,18 +230,22 @@ glue("s23_min_accuracy", reference.S23_MIN_TEST_ACCURACY, display=False)
 # 5,000 points, 50 training and 10 validation spectra per class, at most 500 epochs with S23's
 # early stopping. It checkpoints every epoch, so a run of hours survives interruptions, and its
 # result files, which the book ships, keep every test prediction; the accuracy below is recounted
-# from those predictions. Each row says where it comes from: **full scale (shipped)**,
-# **reduced rerun (this build)**, or S23's published number.
+# from those predictions. Each row of {numref}`tab-challenge-compared` and
+# {numref}`fig-challenge-compared` says where it comes from: full scale (shipped), reduced rerun
+# (this build), or S23's published number.
 
 # %%
 full_folder = full_scale.default_out("challenge") if full_dir is None else Path(full_dir)
-shown = full_folder.relative_to(REPO) if full_folder.is_relative_to(REPO) else full_folder
 shipped = full_scale.shipped_runs(full_folder)
 published = {"CNN6-relu": reference.S23_CHALLENGE_CNN6_ACCURACY}
 compared = full_scale.comparison(
-    shipped, summary, published, input_len, max_epochs, classes.datapoints, train.S23.max_epochs
+    shipped, summary, published, input_len, max_epochs,
+    classes.datapoints, train.S23.max_epochs,
 )
-display(compared.round(3))
+
+# %% tags=["remove-input"]
+shown = full_folder.relative_to(REPO) if full_folder.is_relative_to(REPO) else full_folder
+glue_table("tab_compared", compared, digits=3)
 glue("shipped_sentence", full_scale.shipped_sentence(shipped, str(shown)), display=False)
 target = full_scale.target_sentence(
     shipped, reference.TARGET_CHALLENGE_ACCURACY, reference.S23_CHALLENGE_CNN6_ACCURACY, "CNN6"
@@ -217,15 +255,27 @@ cnn6 = shipped[(shipped["model"] == "CNN6") & ~shipped["fresh"]] if len(shipped)
 if len(cnn6):
     glue("fs_challenge_cnn6", float(cnn6["test_accuracy"].mean()), display=False)
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 fig = px.bar(
     compared, x="test_accuracy", y="network", color="setting", orientation="h", range_x=[0, 1.02],
-    title="Challenge-set test accuracy by where it comes from", labels={"test_accuracy": "test accuracy"},
+    labels={"test_accuracy": "test accuracy"},
 )  # fmt: skip
 fig.update_layout(yaxis={"categoryorder": "array", "categoryarray": compared["network"].tolist()[::-1]})
-fig.show()
+notebook.glue_figure("fig_compared", fig)
 
 # %% [markdown]
+# ````{table} Challenge-set test accuracy of every network, full scale (shipped) and reduced (this build).
+# :name: tab-challenge-compared
+# ```{glue:md} tab_compared
+# :format: myst
+# ```
+# ````
+#
+# ```{glue:figure} fig_compared
+# :name: fig-challenge-compared
+# Challenge-set test accuracy by where it comes from.
+# ```
+#
 # {glue:text}`shipped_sentence`
 #
 # {glue:text}`challenge_target` The networks marked *-fresh* see newly drawn training spectra
@@ -242,7 +292,9 @@ fig.show()
 
 # %%
 table2 = br.modified_comparison(acc["median"], modified)
-display(table2.round(3))
+
+# %% tags=["remove-input"]
+glue_table("tab_modified", table2, digits=3)
 glue(
     "table2",
     "; ".join(f"{r.modified} {r.difference:+.1%} against {r.original}" for r in table2.itertuples())
@@ -251,7 +303,15 @@ glue(
 )
 
 # %% [markdown]
-# Median accuracy of each modified network minus its original's: {glue:text}`table2`.
+# ````{table} Median test accuracy of each modified network and its original.
+# :name: tab-challenge-modified
+# ```{glue:md} tab_modified
+# :format: myst
+# ```
+# ````
+#
+# Median accuracy of each modified network minus its original's ({numref}`tab-challenge-modified`):
+# {glue:text}`table2`.
 
 # %% [markdown]
 # ### Decision maps over peak position × height (S23 Fig. 6)
@@ -260,9 +320,10 @@ glue(
 # networks predict when that peak is moved and scaled over a grid, everything else fixed: a
 # network that separates the pair by height draws a horizontal boundary. We do the same for the
 # pair `map_pair` of the challenge set, moving its first peak (σ = 2, the other peak at the
-# class's position) and marking the training range (±50 points, ±0.05 in height) of both classes.
+# class's position) and marking the training range (±50 points, ±0.05 in height) of both classes
+# ({numref}`fig-challenge-maps`).
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 a, b = map_pair
 pa, ha = classes.peaks(a)
 pb, hb = classes.peaks(b)
@@ -274,7 +335,9 @@ maps = {}
 for m in available:
     net = br.load_model(folder, spec_by_label[m], seeds[0], input_len, len(classes))
     maps[m] = br.decision_map(net, pa, ha, k, positions, heights, classes.datapoints, downsample)
-fig = make_subplots(rows=1, cols=max(len(maps), 1), subplot_titles=list(maps) or ["no saved model"], shared_yaxes=True)
+fig = make_subplots(
+    rows=1, cols=max(len(maps), 1), subplot_titles=list(maps) or ["no saved model"], shared_yaxes=True
+)
 for col, grid in enumerate(maps.values(), start=1):
     z = np.where(grid == a, 0, np.where(grid == b, 1, 2))
     fig.add_trace(
@@ -291,10 +354,19 @@ for col, grid in enumerate(maps.values(), start=1):
         )  # fmt: skip
     fig.update_xaxes(title_text="peak position", row=1, col=col)
 fig.update_yaxes(title_text="peak height", row=1, col=1)
-fig.update_layout(title=f"Predicted class: {a} (green), {b} (purple), any other (grey)", height=420)
-fig.show()
+fig.update_layout(height=420)
+notebook.glue_figure("fig_maps", fig)
+glue("map_a", a, display=False)
+glue("map_b", b, display=False)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_maps
+# :name: fig-challenge-maps
+# Decision maps: the class predicted when one peak moves and changes height, {glue:text}`map_a`
+# (green), {glue:text}`map_b` (purple) or any other (grey); dotted: the training ranges.
+# ```
+
+# %% tags=["remove-input"]
 shares = {m: br.boundary_shares(grid, a, b) for m, grid in maps.items()}
 glue(
     "map_shares",
@@ -321,7 +393,7 @@ glue(
 # otherwise identical settings. `Lite` is our small network of the chapter *Benchmark*
 # (`lib.models.benchmark.lite`).
 
-# %%
+# %% tags=["remove-input"]
 aug = pd.DataFrame(
     [
         {"network": m, "fixed training set": acc["mean"][m], "fresh variations": acc["mean"][f"{m}-aug"]}
@@ -331,7 +403,7 @@ aug = pd.DataFrame(
     columns=["network", "fixed training set", "fresh variations"],
 )
 aug["difference"] = aug["fresh variations"] - aug["fixed training set"]
-display(aug.round(3))
+glue_table("tab_fresh", aug, digits=3)
 bar, top = 0.95, acc["mean"].idxmax()  # bar: our target for the challenge set
 glue(
     "aug_diff",
@@ -345,16 +417,24 @@ glue("top_acc", float(acc.loc[top, "mean"]), display=False)
 glue("bar_met", "meets it" if acc.loc[top, "mean"] >= bar else "does not meet it", display=False)
 
 # %% [markdown]
-# Mean test accuracy with fresh variations minus with the fixed set: {glue:text}`aug_diff`. Our
+# ````{table} Mean test accuracy with one fixed training set and with fresh variations every epoch.
+# :name: tab-challenge-fresh
+# ```{glue:md} tab_fresh
+# :format: myst
+# ```
+# ````
+#
+# Mean test accuracy with fresh variations minus with the fixed set
+# ({numref}`tab-challenge-fresh`): {glue:text}`aug_diff`. Our
 # bar for the challenge set is ≥ {glue:text}`bar:.0%` (S23's CNN6: ≈ {glue:text}`s23_cnn6:.0%`);
-# the best run of this build's reduced setting, **{glue:text}`top`**, reaches
+# the best run of this build's reduced setting, {glue:text}`top`, reaches
 # {glue:text}`top_acc:.1%` and {glue:text}`bar_met` in this setting. A reduced run does not decide
 # whether the bar is met: that is the full-scale section's question, judged on its shipped runs.
 #
 # %% [markdown]
 # ## Discussion
 
-# %%
+# %% tags=["remove-input"]
 capped = int((summary["epochs"] >= max_epochs).sum())
 glue("capped", capped, display=False)
 glue("device", train.device_name(device), display=False)
