@@ -144,3 +144,18 @@ def test_the_committed_score_log_has_one_entry_per_recipe():
     for e in entries:
         assert {"recipe", "fingerprint", "commit", "date", "scores"} <= set(e) and e["scores"]["note"]
         assert {"micro_f1", "exact_match", "polar_found"} <= set(e["scores"])
+
+
+def test_validation_physics_version_2_corrects_typed_lines_and_leaves_untyped_ones_to_version_1():
+    from lib.ir.linesets import LineSet
+
+    nu, strength = [np.array([1000.0, 2400.0, 3000.0])], [np.array([1.0, 3.0, 1.0])]
+    plain = LineSet(nu, strength, np.zeros((1, 1)), ["a"], ["A"], ["g"])
+    typed = LineSet(nu, strength, np.zeros((1, 1)), ["a"], ["A"], ["g"], [["skel", "C#N", "CHal"]],
+                    [[5.28, 0.307, 0.307]])  # fmt: skip
+    np.testing.assert_array_equal(protocol.measured_like(plain, version=2), protocol.measured_like(plain))
+    assert not np.array_equal(protocol.measured_like(typed, version=2), protocol.measured_like(typed))
+    physics = protocol.validation_physics_modes()
+    assert physics.base == protocol.validation_physics() and physics.contours
+    with pytest.raises(ValueError, match="version"):
+        protocol.measured_like(plain, version=3)

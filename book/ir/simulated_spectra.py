@@ -59,9 +59,10 @@ from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference
-from lib.ir import datasets, labels, molecules, sentences, simulate, validation, xtb
+from lib.ir import datasets, labels, mode_physics, modes, molecules, sentences, simulate, validation, xtb
 from lib.notebook import glue
 from lib.paths import data_file
+from lib.tables import glue_table
 
 notebook.setup(seed)
 
@@ -357,6 +358,72 @@ glue("target_verdict", "reaches" if timed["per_hour"] >= simulate.TARGET_PER_HOU
 # {glue:text}`target_per_hour:,` molecules per hour we aimed at. The machine's one-minute load
 # average was {glue:text}`timed_load:.1f` before and {glue:text}`timed_load_after:.1f` after the run
 # on {glue:text}`cores` cores: other jobs share the cores, so on an idle machine it would be faster.
+
+# %% [markdown]
+# ### Errors per mode type, and their corrections
+#
+# One scaling factor treats every band alike, but GFN2-xTB errs differently for different bonds.
+# Each line of a new simulation therefore carries its **mode type** (`lib.ir.modes`): for every
+# bond, the share of the mode's potential energy in stretching that bond (its diagonal force
+# constant from the Hessian times the squared bond-length change, over the mode's energy: the
+# diagonal terms of a potential-energy distribution); the shares are summed per bond type (O–H,
+# N–H, S–H, C–H by the carbon's hybridisation, C=O, C≡N, C≡C, C=C, C–F, C–Cl, C–Br, N=O, aromatic
+# ring, other skeletal bonds), the largest sum names the mode, and a mode whose stretches hold
+# under {glue:text}`min_stretch_share:.0%` of its energy is a deformation. Every molecule also
+# carries its rotational constants from the optimised geometry. For acetonitrile:
+
+# %%
+line = xtb.simulate("CC#N")
+typed = pd.DataFrame({"wavenumber": line.wavenumbers, "intensity": line.intensities, "type": line.types})
+typed = typed[typed["intensity"] > 1.0].sort_values("wavenumber")
+typed["type"] = typed["type"].map(modes.TYPE_NAMES)
+glue_table("tab_acetonitrile_types", typed, headers={"wavenumber": "Wavenumber (cm⁻¹)",
+           "intensity": "Intensity (km/mol)", "type": "Mode type"}, digits=0)  # fmt: skip
+glue("min_stretch_share", modes.MIN_STRETCH_SHARE, display=False)
+glue("acn_b", line.rotational_constants[1], display=False)
+glue("acn_separation", mode_physics.pr_separation(line.rotational_constants), display=False)
+
+# %% [markdown]
+# ````{table} Acetonitrile's GFN2-xTB lines above 1 km/mol with their mode types.
+# :name: tab-acetonitrile-types
+# ```{glue:md} tab_acetonitrile_types
+# :format: myst
+# ```
+# ````
+#
+# **Corrections and their sources.** We found no published per-type comparison of GFN2-xTB's
+# frequencies or intensities with experiment (the method's paper {cite}`bannwarth2019` reports
+# overall deviations). Each frequency factor is therefore made from a textbook group-frequency
+# range {cite}`silverstein2005,socrates2001` (`data/group_frequencies.csv`, which names the table
+# for each type): the centre of the range divided by GFN2-xTB's mean wavenumber of that type over
+# the *training* molecules of the index simulated so far, never over the measured spectra; its
+# spread is a quarter of the range ({numref}`tab-mode-corrections`, `data/xtb_mode_corrections.csv`,
+# made by `python -m lib mode-corrections`). Types without a textbook band keep the global scale,
+# and intensities stay as computed, for want of a source. Rotational band contours replace the one
+# fitted width: a rigid rotor's P and R branches peak √(8BkT/hc) apart {cite}`herzberg1945`
+# (acetonitrile: B = {glue:text}`acn_b:.3f` cm⁻¹, {glue:text}`acn_separation:.0f` cm⁻¹ at 298 K).
+# This physics is version 2 of the protocol's validation physics (`book/ir/PROTOCOL.md`); it
+# chooses nothing until the re-simulation with mode types covers the validation part.
+
+# %%
+corrections = pd.read_csv(data_file(mode_physics.CORRECTIONS, data_dir))
+ranges = mode_physics.textbook_ranges(data_file(mode_physics.GROUP_FREQUENCIES, data_dir))
+shown = corrections.merge(ranges[["type", "low", "high"]], on="type").dropna(subset=["freq_factor"])
+shown["band"] = [f"{lo:,.0f}–{hi:,.0f}" for lo, hi in zip(shown["low"], shown["high"], strict=True)]
+shown["xtb_mean"] = 0.5 * (shown["low"] + shown["high"]) / shown["freq_factor"]
+shown["type"] = shown["type"].map(modes.TYPE_NAMES)
+glue_table("tab_mode_corrections", shown, headers={"type": "Mode type", "band": "Textbook band (cm⁻¹)",
+           "xtb_mean": "GFN2-xTB mean (cm⁻¹)", "n_lines": "Training lines", "freq_factor": "Factor",
+           "freq_sd": "Spread (sd)"}, digits={"xtb_mean": 0, "n_lines": 0, "freq_factor": 3, "freq_sd": 3})  # fmt: skip
+glue("n_corrected_types", len(shown), display=False)
+
+# %% [markdown]
+# ````{table} Frequency factor per mode type: textbook band over GFN2-xTB's training mean, with its spread.
+# :name: tab-mode-corrections
+# ```{glue:md} tab_mode_corrections
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ### Coverage of the NIST index

@@ -214,6 +214,17 @@ def _simulate_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mode_corrections(args: argparse.Namespace) -> int:
+    from lib import io
+    from lib.ir import mode_physics
+
+    table = mode_physics.corrections_from_shards(args.shards, args.index)
+    with io.atomic_open(args.out, "w") as handle:
+        table.to_csv(handle, index=False)
+    print(f"{args.out}: {int(table['freq_factor'].notna().sum())} types with a frequency factor")
+    return 0
+
+
 # --------------------------------------------------------------------------- parsers
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``nist``, ``simulate``, ``simulate-export``, ``ingest`` and ``label`` to ``python -m lib``'s sub-parsers."""
@@ -262,6 +273,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_exp.add_argument("--shards", type=Path, required=True, help="folder of part-NNN.json.gz files")
     p_exp.add_argument("--shard-size", type=int, default=500, help="molecules per shard (default 500)")
     p_exp.set_defaults(func=_one_line_errors(_simulate_export))
+    p_corr = sub.add_parser(
+        "mode-corrections", help="per-type GFN2-xTB corrections from textbook ranges and the typed training shards"
+    )
+    p_corr.add_argument("--shards", type=Path, default=Path("book/ir/data/nist_xtb_modes"), help="typed shards")
+    p_corr.add_argument("--index", type=Path, default=Path("data/nist_gas_ir_index.csv"), help="the NIST index")
+    p_corr.add_argument("--out", type=Path, default=Path("data/xtb_mode_corrections.csv"), help="the table")
+    p_corr.set_defaults(func=_one_line_errors(_mode_corrections))
 
     p_ing = sub.add_parser("ingest", help="JCAMP-DX files -> spectra on a common grid (.npz)")
     p_ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders of .jdx files")

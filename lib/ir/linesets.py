@@ -34,6 +34,8 @@ class LineSet:
     ids: list[str]
     inchikeys: list[str]
     groups: list[str] = field(default_factory=lambda: list(labels.GROUPS))
+    types: list[list[str]] | None = None  # per molecule, each line's mode type (None: not known)
+    rotational: list[list[float | None] | None] | None = None  # per molecule, [A, B, C] cm⁻¹ (None: not known)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -44,6 +46,8 @@ class LineSet:
         return LineSet(
             [self.wavenumbers[i] for i in index], [self.intensities[i] for i in index], self.y[index],
             [self.ids[i] for i in index], [self.inchikeys[i] for i in index], list(self.groups),
+            None if self.types is None else [self.types[i] for i in index],
+            None if self.rotational is None else [self.rotational[i] for i in index],
         )  # fmt: skip
 
 
@@ -95,6 +99,7 @@ def nist_lines(
             [np.asarray(r["intensities"], dtype=float) for _, r in items],
             values[[row for row, _ in items]].reshape(len(items), len(groups)),
             [str(table["ID"].iloc[row]) for row, _ in items], [r["inchikey"] for _, r in items], groups,
+            [simulate.line_types(r) for _, r in items], [r.get("rotational_constants") for _, r in items],
         )  # fmt: skip
     return out
 
@@ -124,7 +129,10 @@ def add_records(parts: dict[str, LineSet], records: Sequence[dict], exclude_inch
                     [r["input"] for r in chosen], keys, list(train.groups))  # fmt: skip
     merged = LineSet(train.wavenumbers + extra.wavenumbers, train.intensities + extra.intensities,
                      np.concatenate([train.y, extra.y]), train.ids + extra.ids, train.inchikeys + extra.inchikeys,
-                     list(train.groups))  # fmt: skip
+                     list(train.groups),
+                     None if train.types is None else train.types + [simulate.line_types(r) for r in chosen],
+                     None if train.rotational is None else train.rotational
+                     + [r.get("rotational_constants") for r in chosen])  # fmt: skip
     return {**parts, "train": merged}
 
 

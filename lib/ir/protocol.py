@@ -260,12 +260,32 @@ def validation_physics():
                    offset=0.2, water=1.0, water_share=0.1)  # fmt: skip
 
 
-def measured_like(lines, grid: np.ndarray | None = None, seed: int = VALIDATION_SEED) -> np.ndarray:
-    """The molecules of ``lines`` (a :class:`lib.ir.linesets.LineSet`, e.g. the validation part of the index)
-    rendered once with :func:`validation_physics` and ``seed``: the same spectra for every candidate recipe."""
-    from lib.ir import transfer
+def validation_physics_modes():
+    """The measured-like validation physics with GFN2-xTB's errors per mode type (version 2, PROTOCOL.md §2,
+    second amendment): :func:`validation_physics` plus the per-type corrections of
+    ``data/xtb_mode_corrections.csv``, drawn around their values, and rotational band contours (P/R separation
+    from each molecule's constants at 298.15 K, a residual Gaussian of 8 cm⁻¹ randomised as the width was, Q-branch
+    share 0.3) in place of the one fitted width. Molecules without mode types or constants (records made before
+    they were stored) are rendered as by :func:`validation_physics`. Not used to choose anything until the
+    validation part of the typed shards is complete (PROTOCOL.md)."""
+    from lib.ir.mode_physics import ModePhysics, load_corrections
 
-    return transfer.render(lines, grid, validation_physics(), np.random.default_rng(seed))
+    return ModePhysics(validation_physics(), load_corrections(), contours=True, residual_fwhm=8.0, q_share=0.3)
+
+
+def measured_like(lines, grid: np.ndarray | None = None, seed: int = VALIDATION_SEED, version: int = 1) -> np.ndarray:
+    """The molecules of ``lines`` (a :class:`lib.ir.linesets.LineSet`, e.g. the validation part of the index)
+    rendered once with the validation physics and ``seed``: the same spectra for every candidate recipe.
+    ``version`` 1: :func:`validation_physics`; 2: :func:`validation_physics_modes` (per-type corrections and
+    rotational contours; lines need their mode types and molecules their constants)."""
+    from lib.ir import mode_physics, transfer
+
+    rng = np.random.default_rng(seed)
+    if version == 1:
+        return transfer.render(lines, grid, validation_physics(), rng)
+    if version == 2:
+        return mode_physics.render_modes(lines, grid, validation_physics_modes(), rng)
+    raise ValueError(f"validation physics version must be 1 or 2, got {version!r}")
 
 
 def choose_recipe(candidates: Mapping[str, Mapping[str, float]], tie: float = TIE) -> str:

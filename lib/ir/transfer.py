@@ -62,7 +62,7 @@ class Physics:
     scale: float = 1.0
     high_scale: float | None = None  # None: ``scale`` everywhere
     split: float = SPLIT_WAVENUMBER
-    shape: str = "lorentzian"  # "lorentzian", "pseudo-voigt" or "pr"
+    shape: str = "lorentzian"  # "lorentzian", "pseudo-voigt", "pr" or "rotor"
     fwhm: float = 30.0
     eta: float = 0.5
     pr_separation: float = 15.0
@@ -105,7 +105,9 @@ def band_profile(
     """Unit-area band of full width ``fwhm`` at offsets ``dx`` (cm⁻¹) from its centre.
 
     ``"pr"``: a gas-phase band without Q branch, two Gaussians (P and R branch) of width ``fwhm`` at
-    ``±pr_separation / 2``.
+    ``±pr_separation / 2``. ``"rotor"``: the envelope of a rigid rotor's P and R branches, ``|x| exp(−x²/2σ²)``
+    with maxima ``pr_separation = 2σ`` apart (:mod:`lib.ir.mode_physics`), convolved with a Gaussian of width
+    ``fwhm``, plus a share ``eta`` of that Gaussian alone at the centre (a Q branch).
     """
 
     def gauss(d: np.ndarray) -> np.ndarray:
@@ -119,7 +121,15 @@ def band_profile(
         return eta * gamma / np.pi / (dx**2 + gamma**2) + (1 - eta) * gauss(dx)
     if shape == "pr":
         return 0.5 * (gauss(dx - pr_separation / 2) + gauss(dx + pr_separation / 2))
-    raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt' or 'pr', got {shape!r}")
+    if shape == "rotor":
+        sigma = pr_separation / 2
+        step = min(0.05, fwhm / 40, sigma / 40)
+        half = 8 * sigma + 4 * fwhm
+        y = np.arange(-half, half + step / 2, step)
+        envelope = np.abs(y) * np.exp(-0.5 * (y / sigma) ** 2) / (2 * sigma**2)
+        branches = np.convolve(envelope, gauss(y), mode="same") * step
+        return (1 - eta) * np.interp(dx, y, branches, left=0.0, right=0.0) + eta * gauss(dx)
+    raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt', 'pr' or 'rotor', got {shape!r}")
 
 
 def band_transform(
@@ -142,7 +152,12 @@ def band_transform(
         return eta * lorentz + (1 - eta) * gauss
     if shape == "pr":
         return gauss * np.cos(np.pi * np.asarray(pr_separation, dtype=float) * f)
-    raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt' or 'pr', got {shape!r}")
+    if shape == "rotor":  # ∫|x| e^{−x²/2σ²} cos(2πfx) dx / 2σ² = 1 − 2z D(z), z = √2 π σ f, D: Dawson's integral
+        from scipy.special import dawsn
+
+        z = np.sqrt(2) * np.pi * (np.asarray(pr_separation, dtype=float) / 2) * f
+        return gauss * ((1 - eta) * (1 - 2 * z * dawsn(z)) + eta)
+    raise ValueError(f"shape must be 'lorentzian', 'pseudo-voigt', 'pr' or 'rotor', got {shape!r}")
 
 
 def smooth_baseline(grid: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
@@ -196,9 +211,16 @@ FFT_LEN = 8192  # points of the circular convolution (> grid span + margins, so 
 
 
 def render(
-    lines: LineSet, grid: np.ndarray | None = None, physics: Physics = Physics(), rng: np.random.Generator | None = None
+    lines: LineSet,
+    grid: np.ndarray | None = None,
+    physics: Physics = Physics(),
+    rng: np.random.Generator | None = None,
+    separations: np.ndarray | None = None,
 ) -> np.ndarray:
     """Spectra (float32, n × grid, each row's maximum 1) of the molecules of ``lines`` under ``physics``.
+
+    ``separations``: one P/R separation (cm⁻¹) per molecule (e.g. from its rotational constants), used instead
+    of ``physics.pr_separation`` and its random draw by the ``"pr"`` and ``"rotor"`` shapes.
 
     Each line's intensity is split between the two nearest points of a :data:`FINE_STEP` grid, convolved with
     the unit-area band (:func:`band_profile`, by FFT) and sampled on ``grid`` by linear interpolation. Without
@@ -212,7 +234,13 @@ def render(
         raise ValueError(f"grid of {np.ptp(grid):.0f} cm⁻¹ too wide for FFT_LEN={FFT_LEN}")
     sticks = np.zeros((n, FFT_LEN))
     widths = np.full(n, physics.fwhm)
-    separations = np.full(n, physics.pr_separation)
+    given = separations is not None
+    if given:
+        separations = np.asarray(separations, dtype=float).copy()
+        if separations.shape != (n,) or not (separations > 0).all():
+            raise ValueError(f"separations: need {n} positive values, got shape {separations.shape}")
+    else:
+        separations = np.full(n, physics.pr_separation)
     rand = physics.randomise
     rows, positions, weights = [], [], []
     for i, (nu, strength) in enumerate(zip(lines.wavenumbers, lines.intensities, strict=True)):
@@ -225,7 +253,8 @@ def render(
                 high = (scale if high is None else high) + rng.uniform(-rand.high_scale, rand.high_scale)
             widths[i] *= float(np.exp(rng.uniform(*np.log(rand.fwhm))))
             if rand.pr_separation:
-                separations[i] = rng.uniform(*rand.pr_separation)
+                drawn = rng.uniform(*rand.pr_separation)  # drawn either way: the same stream with or without
+                separations[i] = separations[i] if given else drawn
         centres = scale_frequencies(nu, scale, high, physics.split)
         if rng is not None and rand.jitter:
             centres = centres + rng.normal(0, rand.jitter, centres.size)
