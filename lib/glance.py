@@ -469,7 +469,7 @@ def v24_mixtures(components: int):
 
 def _v24_words(r: Mapping[str, Any]) -> str:
     precision = "bf16" if r["protocol"].get("bf16") else "fp32"
-    return f"{r['machine'].split(' (')[0]}, {precision}, {r['epochs']} epochs (V24's fixed count)"
+    return f"{r['machine'].split(' (')[0]}, {precision}, {r['epochs']} epochs as V24"
 
 
 def exactness(record: Mapping[str, Any], method: str) -> str:

@@ -73,7 +73,7 @@ def test_sentence_sets_ours_beside_table_1_and_names_a_reduced_run():
     text = mv.sentence([small])
     assert "500 points per spectrum; a reduced run, V24 used 5,000" in text
     assert "in 95.0, 80.0, 55.0 % of 900 mixtures each (V24: 92.0, 78.8, 59.4 %)" in text
-    assert "6 of 9 rows of Table 1 lie within 2 points" in text
+    assert "2 of 9 rows of Table 1 are at or above V24's and 6 lie within 2 points of it" in text
     assert "-4.8 points (4 components, at least 3 right)" in text
     full = _record(5000, {2: [0.99, 0.92]})
     assert mv.pick([small, full]) is full

@@ -222,10 +222,10 @@ def train(
             anchor = transform(flat[r[:, 0]], protocol.noise, rng)
             positive = transform(flat[r[:, 1]] + flat[r[:, 2]], protocol.noise, rng)
             negative = transform(flat[r[:, 3]] + flat[r[:, 4]], protocol.noise, rng)
-            batch = torch.from_numpy(np.concatenate([anchor, positive, negative]))
+            # three forward passes, as the notebook's SiameseNet does: batch norm sees anchors, positive
+            # mixtures and negative mixtures each on their own (one concatenated batch would pool them)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=protocol.bf16):
-                emb = model(batch)
-            a, p, n = emb.split(len(r))
+                a, p, n = (model(torch.from_numpy(part)) for part in (anchor, positive, negative))
             loss, share = triplet_loss(a, p, n, protocol.margin, protocol.semi_hard)
             opt.zero_grad()
             loss.backward()
@@ -332,6 +332,7 @@ def sentence(records: list[dict[str, Any]], within: float = 0.02) -> str:
     theirs = ", ".join(f"{100 * full.loc[k, 'V24']:.1f}" for k in ks)
     rows = t.dropna(subset=["V24"])
     close = int((rows["difference"].abs() <= within + 1e-9).sum())
+    above = int((rows["difference"] >= 0).sum())
     worst = rows.loc[rows["difference"].abs().idxmax()]
     scale = f"{r['points']:,} points per spectrum" + ("; a reduced run, V24 used 5,000" if r.get("reduced") else "")
     precision = "bfloat16" if r["protocol"].get("bf16") else "float32"
@@ -340,8 +341,8 @@ def sentence(records: list[dict[str, Any]], within: float = 0.02) -> str:
     return (
         f"Trained and scored as V24's notebook does ({epochs} in {precision}, one seed, {scale}), "
         f"the encoder names every member of {sizes} mixtures of the held-out classes "
-        f"in {ours} % of {int(full['n'].iloc[0])} mixtures each (V24: {theirs} %). {close} of {len(rows)} rows of "
-        f"Table 1 lie within {100 * within:.0f} points of V24's; the largest gap is "
+        f"in {ours} % of {int(full['n'].iloc[0])} mixtures each (V24: {theirs} %). {above} of {len(rows)} rows of "
+        f"Table 1 are at or above V24's and {close} lie within {100 * within:.0f} points of it; the largest gap is "
         f"{100 * worst['difference']:+.1f} points ({int(worst['components'])} components, at least "
         f"{int(worst['at least j right'])} right)."
     )
