@@ -58,7 +58,7 @@ import plotly.graph_objects as go
 from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
-from lib import notebook, reference
+from lib import notebook, reference, tables
 from lib.ir import datasets, labels, mode_physics, modes, molecules, sentences, simulate, validation, xtb
 from lib.notebook import glue
 from lib.paths import data_file
@@ -72,15 +72,28 @@ notebook.setup(seed)
 # ### Two molecules we can check by hand
 #
 # Water has $3n - 6 = 3$ modes; carbon dioxide is linear, has $3n - 5 = 4$, and its symmetric
-# stretch leaves the dipole unchanged, so it must be IR-inactive.
+# stretch leaves the dipole unchanged, so it must be IR-inactive ({numref}`tab-simulated-small`).
 
 # %%
-rows = []
-for name, smiles in (("water", "O"), ("carbon dioxide", "O=C=O")):
-    line = xtb.simulate(smiles)
-    for nu, intensity in sorted(zip(line.wavenumbers, line.intensities, strict=True)):
-        rows.append({"molecule": name, "wavenumber (cm⁻¹)": round(nu, 1), "intensity (km/mol)": round(intensity, 2)})
-pd.DataFrame(rows).set_index("molecule")
+small = {"water": "O", "carbon dioxide": "O=C=O"}
+lines = {name: xtb.simulate(smiles) for name, smiles in small.items()}
+
+# %% tags=["remove-input"]
+rows = [
+    {"Molecule": name, "Wavenumber (cm⁻¹)": nu, "Intensity (km/mol)": intensity}
+    for name, line in lines.items()
+    for nu, intensity in sorted(zip(line.wavenumbers, line.intensities, strict=True))
+]
+glue_table("tab_small", pd.DataFrame(rows), headers={c: c for c in rows[0]},
+           digits={"Wavenumber (cm⁻¹)": 1, "Intensity (km/mol)": 2})  # fmt: skip
+
+# %% [markdown]
+# ````{table} The modes of water and carbon dioxide by GFN2-xTB.
+# :name: tab-simulated-small
+# ```{glue:md} tab_small
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ### Our molecule set
@@ -90,7 +103,7 @@ pd.DataFrame(rows).set_index("molecule")
 # also occur together. Its label proportions differ from the NIST gas-phase set of R23 by design:
 # every group is well represented.
 
-# %%
+# %% tags=["remove-input"]
 Markdown(
     f"{len(molecules.TEMPLATES)} templates × {len(molecules.SUBSTITUENTS)} substituents, and every pair of "
     f"{len(molecules.END_GROUPS)} end groups on each of {len(molecules.LINKERS)} linkers "
@@ -104,9 +117,12 @@ by_input = {r["input"]: r for r in records}
 set_records = [by_input[m["smiles"]] for m in mol_table]
 y_set, _ = datasets.label_smiles([m["smiles"] for m in mol_table])
 ours = pd.Series(y_set.mean(axis=0), index=list(labels.GROUPS), name="our set")
-compare = pd.concat([ours, reference.r23_table1()["proportion"].rename("R23 (NIST)")], axis=1)
+r23_shares = reference.r23_table1()["proportion"].rename("R23 (NIST)")
+compare = pd.concat([ours, r23_shares], axis=1)
 status = pd.Series([r["status"] for r in set_records]).value_counts()
-display(compare.round(3).T)
+
+# %% tags=["remove-input"]
+display(tables.table(compare.rename_axis("Group"), index=True, digits=3))
 Markdown(
     f"{len(mol_table)} molecules; simulation status: "
     + ", ".join(f"{k} {v}" for k, v in status.items())
@@ -121,7 +137,8 @@ Markdown(
 
 # %%
 rng = np.random.default_rng(seed)
-sample = [mol_table[i]["smiles"] for i in rng.choice(len(mol_table), n_fresh, replace=False)]
+drawn = rng.choice(len(mol_table), n_fresh, replace=False)
+sample = [mol_table[i]["smiles"] for i in drawn]
 made_with = {simulate.Settings.from_record(by_input[s]["settings"]) for s in sample}
 assert len(made_with) == 1, f"the sample mixes settings: {made_with}"
 with tempfile.TemporaryDirectory() as tmp:
@@ -141,7 +158,8 @@ Markdown(sentences.recompute_sentence(check))
 # The `jcamp` source package ships real NIST gas-phase spectra; the repository's `data/` gives their
 # structures. We simulate the same molecules (they are in the shipped file too) and compare after
 # putting both on R23's grid. First the two broadening parameters: a frequency scaling factor and
-# the band width, chosen by the mean cosine similarity over all molecules.
+# the band width, chosen by the mean cosine similarity over all molecules
+# ({numref}`fig-simulated-grid`).
 
 # %%
 real, ingested = datasets.real_jcamp(data_dir=data_dir)
@@ -151,24 +169,34 @@ measured = real.x[[i for i, _ in pairs]]
 sim_records = [r for _, r in pairs]
 table = validation.similarity_grid(sim_records, measured, real.grid, scales, fwhms)
 best_scale, best_fwhm, best_similarity = validation.best_setting(table)
+
+# %% tags=["remove-input"]
 fig = px.imshow(table, text_auto=".2f", aspect="auto", color_continuous_scale="Viridis",
                 labels={"color": "mean cosine"})  # fmt: skip
-fig.update_layout(title="Mean cosine similarity, simulated vs measured", height=380)
-fig
+fig.update_layout(height=380)
+notebook.glue_figure("fig_grid", fig)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_grid
+# :name: fig-simulated-grid
+# Mean cosine similarity of simulated and measured spectra, for every frequency scaling factor
+# (rows) and band width in cm⁻¹ (columns).
+# ```
+
+# %% tags=["remove-input"]
 unscaled = table.loc[1.0].max() if 1.0 in table.index else float("nan")
 glue("best_scale", best_scale, display=False)
 glue("best_similarity", best_similarity, display=False)
 Markdown(
     f"{len(pairs)} of the {len(real)} real spectra have a simulated partner. The best setting is a scaling factor "
-    f"of **{best_scale:.2f}** and a width of **{best_fwhm:.0f} cm⁻¹** (mean cosine similarity "
+    f"of {best_scale:.2f} and a width of {best_fwhm:.0f} cm⁻¹ (mean cosine similarity "
     f"{best_similarity:.2f}; {unscaled:.2f} at the best width without scaling). Literature scaling factors for "
     "GFN2-xTB harmonic frequencies are of this size; the wide band reflects the rotational envelopes of gas-phase "
-    "bands, which the harmonic model does not produce."
+    "bands, which the harmonic model does not produce. "
+    "{numref}`fig-simulated-matches` shows the best, middle and worst matches."
 )
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 similarity = validation.cosine(
     np.array([simulate.broaden(r["wavenumbers"], r["intensities"], real.grid, fwhm=best_fwhm, scale=best_scale)
               for r in sim_records]),
@@ -188,16 +216,25 @@ for n, k in enumerate(picks):
                              showlegend=n == 0), row, col)  # fmt: skip
 fig.update_xaxes(autorange="reversed")
 fig.update_xaxes(title_text="wavenumber (cm⁻¹)", row=3)
-fig.update_layout(height=820, title="Best, middle and worst matches", legend={"orientation": "h", "y": -0.08})
-fig
+fig.update_layout(height=820, legend={"orientation": "h", "y": -0.08})
+notebook.glue_figure("fig_matches", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_matches
+# :name: fig-simulated-matches
+# Best, middle and worst matches of simulated (broadened with the best setting) and measured
+# spectra, with their cosine similarity.
+# ```
 
 # %%
 band_tolerance = 50  # cm⁻¹
 bands = validation.band_errors(sim_records, measured, real.grid, best_scale, best_fwhm)
 within = (bands["error (cm⁻¹)"].abs() <= band_tolerance).mean()
-fig = px.histogram(bands, x="error (cm⁻¹)", nbins=40, title="Strongest measured band: nearest simulated band")
+
+# %% tags=["remove-input"]
+fig = px.histogram(bands, x="error (cm⁻¹)", nbins=40)
 fig.update_layout(height=340)
-display(fig)
+notebook.glue_figure("fig_bands", fig)
 glue("band_within", 100 * within, display=False)
 glue("band_tolerance", band_tolerance, display=False)
 glue("band_median_error", bands["error (cm⁻¹)"].abs().median(), display=False)
@@ -205,7 +242,13 @@ glue("band_n", len(bands), display=False)
 glue("band_verdict", "most" if within >= 0.75 else "about half" if within >= 0.4 else "a minority", display=False)
 
 # %% [markdown]
-# For {glue:text}`band_within:.0f` % of the {glue:text}`band_n` molecules the strongest
+# ```{glue:figure} fig_bands
+# :name: fig-simulated-bands
+# Distance from the strongest measured band to the nearest of the three strongest simulated bands.
+# ```
+#
+# For {glue:text}`band_within:.0f` % of the {glue:text}`band_n` molecules
+# ({numref}`fig-simulated-bands`) the strongest
 # measured band has one of the three strongest simulated bands within ±{glue:text}`band_tolerance`
 # cm⁻¹ (median absolute error {glue:text}`band_median_error:.0f` cm⁻¹): {glue:text}`band_verdict`
 # of the molecules, not all.
@@ -232,30 +275,54 @@ index = labels.read_index(data_file("nist_gas_ir_index.csv", data_dir))
 index_inchis = list(dict.fromkeys("InChI=" + index["Inchi"]))
 bench_inchis = list(pd.Series(index_inchis).sample(n_bench, random_state=seed))
 schemes = {
-    "identity start": simulate.Settings(initial_hessian="identity", differences="central"),
+    "identity start": simulate.Settings(
+        initial_hessian="identity", differences="central"
+    ),
     "force-field start": simulate.Settings(differences="central"),
     "forward differences": simulate.Settings(differences="forward"),
     "hydrogen-central differences": simulate.Settings(differences="hydrogen-central"),
     "bond-central differences": simulate.Settings(differences="bond-central"),
 }
-in_use = next(name for name, setting in schemes.items() if setting == simulate.Settings())
+in_use = next(name for name, s in schemes.items() if s == simulate.Settings())
 runs = validation.cost(bench_inchis, schemes)
-per_setting = runs.groupby("setting", sort=False)[["cpu seconds", "single points"]]
-display(per_setting.agg(["median", "sum"]).round(2))
 records = {name: list(runs.loc[runs["setting"] == name, "record"]) for name in schemes}
-shifts = validation.line_differences(records["identity start"], records["force-field start"])
-scheme_shifts = validation.scheme_table(runs, "force-field start")  # central differences: the reference
-display(scheme_shifts.round(3))
+shifts = validation.line_differences(
+    records["identity start"], records["force-field start"]
+)
+# central differences: the reference
+scheme_shifts = validation.scheme_table(runs, "force-field start")
+
+# %% tags=["remove-input"]
 load = os.getloadavg()[0]
-
-# %% tags=["hide-input"]
+per_setting = runs.groupby("setting", sort=False)[["cpu seconds", "single points"]]
+glue_table("tab_cost", per_setting.agg(["median", "sum"]).rename_axis("Setting"), index=True, digits=2)
+glue_table("tab_schemes", scheme_shifts.rename_axis("Setting"), index=True, digits=3)
 fig = px.scatter(runs, x="atoms", y="cpu seconds", color="setting", symbol="setting",
-                 hover_data=["molecule", "single points"], color_discrete_sequence=notebook.PALETTE,
-                 title="CPU time per NIST molecule, by optimiser start and Hessian scheme")  # fmt: skip
+                 hover_data=["molecule", "single points"], color_discrete_sequence=notebook.PALETTE)  # fmt: skip
 fig.update_layout(height=380, yaxis_title="CPU seconds per molecule", legend={"orientation": "h", "y": -0.2})
-fig
+notebook.glue_figure("fig_cost", fig)
 
-# %%
+# %% [markdown]
+# ````{table} CPU seconds and GFN2-xTB single points per molecule, by optimiser start and Hessian scheme.
+# :name: tab-simulated-cost
+# ```{glue:md} tab_cost
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Each scheme against central differences: speed, single points saved and how far modes move.
+# :name: tab-simulated-schemes
+# ```{glue:md} tab_schemes
+# :format: myst
+# ```
+# ````
+#
+# ```{glue:figure} fig_cost
+# :name: fig-simulated-cost
+# CPU time per NIST molecule, by optimiser start and Hessian scheme.
+# ```
+
+# %% tags=["remove-input"]
 cpu = runs.groupby("setting")["cpu seconds"]
 calls = runs.groupby("setting")["single points"].sum()
 glue("cost_n", n_bench, display=False)
@@ -285,7 +352,8 @@ glue("in_use", in_use, display=False)
 glue("per_hour_in_use", scheme_shifts.loc[in_use, "molecules per hour"], display=False)
 
 # %% [markdown]
-# Starting from the force-field Hessian, a molecule needs {glue:text}`cost_median_after:.1f` CPU
+# {numref}`tab-simulated-cost`, {numref}`tab-simulated-schemes` and {numref}`fig-simulated-cost`
+# hold the measurements. Starting from the force-field Hessian, a molecule needs {glue:text}`cost_median_after:.1f` CPU
 # seconds (median of {glue:text}`cost_n`) instead of {glue:text}`cost_median_before:.1f`; over
 # the sample, the identity start takes {glue:text}`cost_speedup:.1f` times the CPU time and
 # {glue:text}`calls_ratio:.1f` times the single points of the force-field start: in CPU time alone,
@@ -335,11 +403,8 @@ glue("per_hour_in_use", scheme_shifts.loc[in_use, "molecules per hour"], display
 remaining = [m for m in index_inchis if m not in set(bench_inchis)]
 timed_inchis = list(pd.Series(remaining).sample(n_timed, random_state=seed + 1))
 timed = validation.timed_batch(timed_inchis, workers=timed_workers)
-display(pd.Series({"molecules": f"{timed['n']:,}", "simulated successfully": f"{timed['ok']:,}",
-                   "worker processes": str(timed["workers"]), "wall clock (s)": f"{timed['wall_s']:,.1f}",
-                   "molecules per hour": f"{timed['per_hour']:,.0f}",
-                   "load average before / after": f"{timed['load_before']:.1f} / {timed['load_after']:.1f}"},
-                  name="timed run").to_frame())  # fmt: skip
+
+# %% tags=["remove-input"]
 glue("timed_n", timed["n"], display=False)
 glue("timed_ok", timed["ok"], display=False)
 glue("timed_workers", timed["workers"], display=False)
@@ -352,8 +417,8 @@ glue("target_verdict", "reaches" if timed["per_hour"] >= simulate.TARGET_PER_HOU
 
 # %% [markdown]
 # {glue:text}`timed_n:d` molecules ({glue:text}`timed_ok:d` simulated successfully) with
-# {glue:text}`timed_workers:d` worker processes took **{glue:text}`timed_wall:.0f` s** on the wall
-# clock: **{glue:text}`timed_per_hour:,.0f` molecules per hour**, the index in about
+# {glue:text}`timed_workers:d` worker processes took {glue:text}`timed_wall:.0f` s on the wall
+# clock: {glue:text}`timed_per_hour:,.0f` molecules per hour, the index in about
 # {glue:text}`index_hours_in_use:.1f` hours, which {glue:text}`target_verdict` the
 # {glue:text}`target_per_hour:,` molecules per hour we aimed at. The machine's one-minute load
 # average was {glue:text}`timed_load:.1f` before and {glue:text}`timed_load_after:.1f` after the run
@@ -435,10 +500,12 @@ glue("n_corrected_types", len(shown), display=False)
 # %%
 shards = simulate.load_shards(shards_dir) if os.path.isdir(shards_dir) else []
 statuses = Counter(r["status"] for r in shards)
-reasons = pd.Series([str(r.get("reason")).split(" (")[0] for r in shards if r["status"] != "ok"], dtype=str)
-reason_table = reasons.value_counts().rename_axis("reason").rename("molecules").to_frame()
+failed = [r for r in shards if r["status"] != "ok"]
+reasons = pd.Series([str(r.get("reason")).split(" (")[0] for r in failed], dtype=str)
+reason_table = reasons.value_counts().rename_axis("Reason").rename("Molecules")
+reason_table = reason_table.to_frame()
 if len(reason_table):
-    display(reason_table)
+    display(tables.table(reason_table, index=True))
 glue("shard_size", simulate.SHARD_SIZE, display=False)
 glue("cov_shards", len(list(Path(shards_dir).glob("part-*.json.gz"))), display=False)
 glue("cov_molecules", len(shards), display=False)
