@@ -106,6 +106,8 @@ def table(
         names = [n for n in df.index.names if n is not None]
         index = bool(names) or not pd.api.types.is_integer_dtype(df.index.dtype)
     if index:
+        if df.index.nlevels == 1 and df.index.name is None:
+            df = df.rename_axis("")  # an unnamed index gets a blank header, not "Index"
         df = df.reset_index()
     if isinstance(df.columns, pd.MultiIndex):
         df = df.set_axis([" ".join(str(p) for p in c if str(p)) for c in df.columns], axis=1)

@@ -70,7 +70,7 @@ def test_index_kept_only_when_it_means_something_and_levels_joined():
     plain = pd.DataFrame({"x": [1.0, 2.0]}, index=[4, 9])
     assert list(table(plain, index=None).frame.columns) == ["X"]
     named = pd.DataFrame({"x": [1.0]}, index=pd.Index(["CNN6"]))
-    assert list(table(named, index=None).frame.columns) == ["Index", "X"]
+    assert list(table(named, index=None).frame.columns) == ["", "X"]
     wide = pd.DataFrame(
         [[0.5, 0.25]], columns=pd.MultiIndex.from_tuples([("2 components", "V24"), ("2 components", "ours")])
     )

@@ -48,7 +48,7 @@ import torch
 from IPython.display import display
 from myst_nb import glue
 
-from lib import metrics, notebook, reference
+from lib import metrics, notebook, reference, tables
 from lib.ir import fg, linesets, predict, protocol, sentences, simulate, transfer, transfer_ablation
 from lib.ir.datasets import connectivity
 from lib.models import fga
@@ -179,7 +179,7 @@ status = {
 }
 shown = protocol.report_table(measured)
 shown.insert(0, "status", pd.Series(status))
-display(shown)
+display(tables.table(shown, index=None))
 value = measured.set_index(["model", "statistic"])
 for model, short in (("sim", "sim"), ("R23", "r23"), ("both", "both")):
     for stat in ("micro_f1", "exact_match", "polar_found"):
@@ -236,7 +236,7 @@ polar_table = pd.DataFrame(
     {name: metrics.per_group_metrics(real.y, p, real.groups).loc[polar_present, "f1"] for name, p in answers.items()}
 )
 polar_table.insert(0, "positives", real.y[:, [real.groups.index(g) for g in polar_present]].sum(axis=0).astype(int))
-display(polar_table.round(2).rename_axis("polar group (F1 at 0.5)"))
+display(tables.table(polar_table.rename_axis("polar group (F1 at 0.5)"), index=None, digits=2))
 
 # %% [markdown]
 # From here on a new recipe is chosen without these spectra (`book/ir/PROTOCOL.md`): on the
@@ -251,7 +251,8 @@ like = {name: metrics.binarize(fga.predict_proba(e, x_like))
         for name, e in (("sim", shipped_models), ("R23", published))}  # fmt: skip
 like_table = pd.DataFrame({name: {"micro-F1": protocol.micro_f1(val_lines.y, q),
                                   "exact match": protocol.exact_match(val_lines.y, q)} for name, q in like.items()}).T
-display(like_table.round(3).rename_axis(f"measured-like validation ({len(val_lines):,} molecules)"))
+like_name = f"measured-like validation ({len(val_lines):,} molecules)"
+display(tables.table(like_table.rename_axis(like_name), index=None, digits=3))
 glue("like_n", len(val_lines), display=False)
 glue("like_sim", float(like_table.loc["sim", "micro-F1"]), display=False)
 glue("like_sim_exact", float(like_table.loc["sim", "exact match"]), display=False)
@@ -279,7 +280,7 @@ table1 = pd.concat(
 whole = pd.Series(dataset.y.mean(axis=0), index=dataset.groups)
 table1.insert(0, ("proportion", "R23"), paper["proportion"].map(lambda v: f"{v:.2f}"))
 table1.insert(0, ("proportion", "ours"), whole.loc[paper.index].map(lambda v: f"{v:.3f}"))
-display(table1)
+display(tables.table(table1, index=None))
 glue("n_test", int(ours.runs[0]["n_test"]), display=False)
 glue("r23_test", reference.R23_COUNTS["test"], display=False)
 glue("test_share", ours.runs[0]["n_test"] / reference.R23_COUNTS["test"], display=False)
@@ -351,7 +352,7 @@ table2 = pd.DataFrame(
         "Fine et al. 2020": {k: f"{reference.FINE2020_MOLECULAR[v]}" for k, v in names.items()},
     }
 ).loc[list(names)]
-display(table2)
+display(tables.table(table2, index=None))
 for key, short in (("molecular_perfection", "perf"), ("molecular_f1", "molf1")):
     m, s = r23_mol[key]
     value = float(mol["best"].loc[key, "mean"])
@@ -411,9 +412,9 @@ if data in fg.DATA_KINDS:
 else:
     scored = {"ours": fg.score_fixed_set(ours, real), "R23 published": fg.score_fixed_set(published, real)}
     per_half, same_models = None, True
-display(fg.real_spectra_table(scored))
+display(tables.table(fg.real_spectra_table(scored), index=None))
 if per_half is not None:
-    display(per_half.round(3).rename_axis("ensemble micro-F1"))
+    display(tables.table(per_half.rename_axis("ensemble micro-F1"), index=None, digits=3))
 main = next(iter(scored))
 ours_real, r23_real = scored[main], scored["R23 published"]
 pooled = held if data in fg.DATA_KINDS else [real]
@@ -422,7 +423,7 @@ own = protocol.measured_report(
     {"chapter's models": ours_real["probabilities"], "R23": r23_real["probabilities"]},
     [connectivity(k) for h in pooled for k in h.inchikeys], real.groups, reference="R23", n=n_boot, seed=seed,
 )  # fmt: skip
-display(protocol.report_table(own))
+display(tables.table(protocol.report_table(own), index=None))
 own_micro = own.set_index(["model", "statistic"]).loc[("chapter's models", "micro_f1")]
 glue("own_micro", f"{own_micro['value']:.2f} [{own_micro['lo']:.2f}, {own_micro['hi']:.2f}]", display=False)
 glue("own_diff", f"{own_micro['diff']:+.2f} [{own_micro['diff_lo']:+.2f}, {own_micro['diff_hi']:+.2f}]", display=False)
@@ -469,7 +470,7 @@ fig
 # %%
 ablation = transfer_ablation.read_table(ablation_file)
 steps = transfer_ablation.summary_frame(ablation)
-display(steps.drop(columns="change").astype(float).round(3))
+display(tables.table(steps.drop(columns="change").astype(float), index=None, digits=3))
 protocol = ablation["protocol"]
 first, last = steps.index[0], steps.index[-1]
 best_step = steps["real, ensemble"].astype(float).idxmax()
@@ -558,7 +559,7 @@ view = pd.DataFrame([
     for sc in view_scales
     for row in transfer.measured_to_simulated(published, real, simulate.load_records(lines_file), view_fwhms, sc)
 ])  # fmt: skip
-display(view.set_index(["scale", "fwhm"]).round(3))
+display(tables.table(view.set_index(["scale", "fwhm"]), index=None, digits=3))
 best_view = view.loc[view["ensemble_micro_f1"].idxmax()]
 glue("view_n", int(view["n"].iloc[0]), display=False)
 glue("view_lo", float(view["ensemble_micro_f1"].min()), display=False)
@@ -579,7 +580,7 @@ glue("view_share", 100 * float(best_view["ensemble_micro_f1"]) / float(r23_real[
 # %%
 big = fg.resample(dataset, bench_spectra, seed=seed)
 early = fg.time_early_stop(big, seed=seed, max_epochs=bench_max_epochs)
-display(pd.Series(early).to_frame("value"))
+display(tables.table(pd.Series(early).rename_axis("measurement").to_frame("value"), index=True))
 early_text = sentences.early_stop_timing(
     early, bench_max_epochs, fg.TARGET_EARLY_STOP_S, notebook.cpu_load_note(early["threads"])
 )
@@ -594,7 +595,7 @@ for n_threads in infer_threads:
 torch.set_num_threads(threads)
 speed = pd.DataFrame(speed).set_index(["threads", "batch_size"])
 speed["ensemble of 10, spectra/s"] = speed["spectra_per_s"] / 10
-display(speed.round(1))
+display(tables.table(speed, index=None, digits=1))
 best = speed["spectra_per_s"].max()
 best_threads, best_batch = speed["spectra_per_s"].idxmax()
 glue("infer_best", float(best), display=False)
