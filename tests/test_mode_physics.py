@@ -125,3 +125,22 @@ def test_the_shipped_tables_are_well_formed():
     for kind, c in corrections.items():
         if np.isfinite(c.freq_factor):
             assert 0.8 < c.freq_factor < 1.25, kind
+
+
+def test_the_command_derives_gfn2_xtbs_known_biases_from_the_first_typed_shard(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from lib.paths import REPO
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    shutil.copy(REPO / "book/ir/data/nist_xtb_modes/part-000.json.gz", shards)
+    out = tmp_path / "corrections.csv"
+    subprocess.run([sys.executable, "-m", "lib", "mode-corrections", "--shards", str(shards), "--index",
+                    str(REPO / "data/nist_gas_ir_index.csv"), "--out", str(out)], check=True, cwd=REPO)  # fmt: skip
+    table = pd.read_csv(out).set_index("type")
+    # GFN2-xTB puts O-H stretches too low and C≡N stretches too high (against the textbook bands)
+    assert table.loc["OH", "freq_factor"] > 1.0 and table.loc["C#N", "freq_factor"] < 0.97
+    assert "training molecules" in table.loc["OH", "source"] and np.isnan(table.loc["def", "freq_factor"])

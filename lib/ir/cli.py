@@ -215,12 +215,17 @@ def _simulate_export(args: argparse.Namespace) -> int:
 
 
 def _mode_corrections(args: argparse.Namespace) -> int:
+    import os
+
     from lib import io
     from lib.ir import mode_physics
 
     table = mode_physics.corrections_from_shards(args.shards, args.index)
     with io.atomic_open(args.out, "w") as handle:
         table.to_csv(handle, index=False)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(args.out, 0o666 & ~mask)  # atomic writes are private; the table is a normal repository file
     print(f"{args.out}: {int(table['freq_factor'].notna().sum())} types with a frequency factor")
     return 0
 
