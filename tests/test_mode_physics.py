@@ -144,3 +144,18 @@ def test_the_command_derives_gfn2_xtbs_known_biases_from_the_first_typed_shard(t
     # GFN2-xTB puts O-H stretches too low and C≡N stretches too high (against the textbook bands)
     assert table.loc["OH", "freq_factor"] > 1.0 and table.loc["C#N", "freq_factor"] < 0.97
     assert "training molecules" in table.loc["OH", "source"] and np.isnan(table.loc["def", "freq_factor"])
+
+
+def test_renderer_draws_new_spectra_every_epoch_and_records_its_physics():
+    import json
+
+    corr = {"C#N": Correction(0.95, 0.01, 0.0, 0.3)}
+    physics = ModePhysics(transfer.Physics(scale=0.98, fwhm=30.0, noise=0.01), corr)
+    data = mode_physics.renderer(lines(TYPES, [[5.0, 0.3, 0.3], None]), GRID, physics, copies=2)
+    x0, y0 = data(0, np.random.default_rng(0))
+    x1, _ = data(1, np.random.default_rng(1))
+    assert x0.shape == (4, GRID.size) and y0.shape == (4, 1) and not np.array_equal(x0, x1)
+    record = json.loads(json.dumps(mode_physics.to_dict(physics)))
+    assert record["corrections"]["C#N"]["freq_factor"] == 0.95 and record["base"]["fwhm"] == 30.0
+    with pytest.raises(ValueError, match="copies"):
+        mode_physics.renderer(lines(TYPES), GRID, physics, copies=0)

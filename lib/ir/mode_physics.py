@@ -24,6 +24,9 @@ parallel band and an approximation for the others (Gerhard & Dennison, Phys. Rev
 factor depending on the asymmetry). The contour itself is the envelope of those lines, ``|x| exp(−x²/2σ²)``
 with ``σ = Δν/2`` (shape ``"rotor"`` of :func:`lib.ir.transfer.band_profile`), convolved with a narrow
 Gaussian for what the rotor leaves out (hot bands, unresolved structure, the spectrometer).
+
+:func:`render_modes` renders a :class:`lib.ir.linesets.LineSet` whose molecules carry types and constants
+(the typed shards); :func:`renderer` makes it a training-data callback, a candidate training physics.
 """
 
 from __future__ import annotations
@@ -240,3 +243,29 @@ def corrections_from_shards(
     what = f"{len(typed)} training molecules of the NIST index ({Path(shards).name})"
     return derive_corrections([train.wavenumbers[i] for i in typed], [train.types[i] for i in typed],
                               textbook_ranges() if ranges is None else ranges, what)  # fmt: skip
+
+
+def to_dict(physics: ModePhysics) -> dict:
+    """A plain dictionary of ``physics`` for JSON training records (corrections by type, base physics nested)."""
+    from dataclasses import asdict
+
+    out = {k: getattr(physics, k) for k in ("contours", "temperature", "residual_fwhm", "q_share", "randomise")}
+    out["base"] = physics.base.to_dict()
+    out["corrections"] = {kind: asdict(c) for kind, c in physics.corrections.items()}
+    return out
+
+
+def renderer(lines: LineSet, grid: np.ndarray | None = None, physics: ModePhysics | None = None, copies: int = 1):
+    """A ``train_data`` callback for :func:`lib.train.fit` (as :func:`lib.ir.transfer.renderer`): every epoch
+    ``copies`` renderings of ``lines`` under ``physics`` with the epoch's generator (a candidate training
+    physics for the typed index)."""
+    if physics is None:
+        raise ValueError("renderer needs a ModePhysics")
+    if copies < 1:
+        raise ValueError(f"copies must be at least 1, got {copies}")
+
+    def draw(epoch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        x = [render_modes(lines, grid, physics, rng) for _ in range(copies)]
+        return np.concatenate(x), np.concatenate([lines.y] * copies)
+
+    return draw
