@@ -164,6 +164,8 @@ numbers = {"n_sim": len(sim), "scale": d["scale"], "fwhm": d["fwhm"], "n_real": 
            "trained_s": sum(r.get("seconds", 0.0) for r in ours.runs), "rf_points": rf.size, "rf_cm": rf.size * step,
            "stride_points": rf.stride, "stride_cm": rf.stride * step, "n_test0": len(test0),
            "data_s": time.perf_counter() - start}  # fmt: skip
+
+# %% tags=["remove-input"]
 for key, value in numbers.items():
     glue(key, float(value) if isinstance(value, float) else int(value), display=False)
 glue("models_md", Markdown(f"seeds {rules.join(seeds)}, folder `{folder.name}`"), display=False)
@@ -310,6 +312,8 @@ index = int(pool[np.argmax(prob)])
 view = explain.Explorer(model, real.x, real.names, grid, group=explain_group, index=index)
 display(view.figure())
 frame = explain.explain_spectrum(model, real.x[index], g, grid)
+
+# %% tags=["remove-input"]
 glue("one_md", Markdown(f"{real.names[index]} ({'carries' if real.y[index, g] > 0.5 else 'does not carry'} the "
                         f"{explain_group} group; p = {prob.max():.2f}): the three columns that push hardest are "
                         f"centred at {rules.join(f'{v:.0f}' for v in frame.nlargest(3, 'contribution')['wn_centre'])} "
@@ -380,6 +384,8 @@ for key, value in {"faith_pairs": int(mine.groupby(["model", "group"])["n"].firs
     glue(key, value, display=False)
 glue("faith_best_md", Markdown(f"**{summary.loc['ours', 'difference'].idxmax()}**"), display=False)
 r23_diff = summary.loc["R23", "difference"] if "R23" in summary.index else None
+
+# %% tags=["remove-input"]
 glue("faith_r23_md", Markdown(
     f"On R23's first published model `{r23.names[0]}` (real spectra only) the differences are "
     + rules.join(f"{m} {v:.2f}" for m, v in r23_diff.items()) + "." if r23_diff is not None
@@ -423,6 +429,8 @@ runs = es.pointing_runs(study, classes, syn_data, windows, range(seed, seed + sy
 tol_main = max(syn_tolerances)
 prec = runs.precision(tol_main)
 display(tables.table(prec, index=None, digits=3))
+
+# %% tags=["remove-input"]
 for key, value in {"syn_n": len(labels), "syn_peaks": int(sub.n_peaks.sum()),
                    "syn_distinct": sum(int(m.sum()) for m in distinct), "syn_seeds": syn_seeds,
                    "syn_test": len(syn_data["x_test"]), "syn_points": n_in, "syn_tol": tol_main,

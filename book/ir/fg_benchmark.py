@@ -75,7 +75,7 @@ seeds = [seed + i for i in range(n_seeds)]
 # - **One split.** All ten models share one split (seed {glue:text}`r23_split_seed:d`); the
 #   standard deviations are over initialisations and batch orders only.
 
-# %%
+# %% tags=["remove-input"]
 glue("r23_split_seed", reference.R23_SPLIT_SEED, display=False)
 
 # %% [markdown]
@@ -136,6 +136,8 @@ else:
     ours = fg.load_trained(fg.ensure_ensemble(dataset, seeds, models_dir, **train_args), seeds)
     about = sentences.nist_training_data(data, len(dataset))
 published = fga.load_ensemble(fga.published_weights_dir(data_dir))
+
+# %% tags=["remove-input"]
 glue("about", about, display=False)
 glue("n_ours", len(ours), display=False)
 glue("seed_list", ", ".join(map(str, seeds)), display=False)
@@ -202,6 +204,8 @@ glue("best_model", best_name, display=False)
 glue("default_note", "which is the default of python -m lib predict" if best_name == predict.DEFAULT_MODEL
      else f"while the default of python -m lib predict is {predict.DEFAULT_MODEL}", display=False)  # fmt: skip
 sim_micro = value.loc[("sim", "micro_f1")]
+
+# %% tags=["remove-input"]
 glue("ci_half", float(sim_micro["hi"] - sim_micro["lo"]) / 2, display=False)
 glue("n_real_all", len(real), display=False)
 glue("n_skeletons", len(set(skeletons)), display=False)
@@ -253,6 +257,8 @@ like_table = pd.DataFrame({name: {"micro-F1": protocol.micro_f1(val_lines.y, q),
                                   "exact match": protocol.exact_match(val_lines.y, q)} for name, q in like.items()}).T
 like_name = f"measured-like validation ({len(val_lines):,} molecules)"
 display(tables.table(like_table.rename_axis(like_name), index=None, digits=3))
+
+# %% tags=["remove-input"]
 glue("like_n", len(val_lines), display=False)
 glue("like_sim", float(like_table.loc["sim", "micro-F1"]), display=False)
 glue("like_sim_exact", float(like_table.loc["sim", "exact match"]), display=False)
@@ -281,6 +287,8 @@ whole = pd.Series(dataset.y.mean(axis=0), index=dataset.groups)
 table1.insert(0, ("proportion", "R23"), paper["proportion"].map(lambda v: f"{v:.2f}"))
 table1.insert(0, ("proportion", "ours"), whole.loc[paper.index].map(lambda v: f"{v:.3f}"))
 display(tables.table(table1, index=None))
+
+# %% tags=["remove-input"]
 glue("n_test", int(ours.runs[0]["n_test"]), display=False)
 glue("r23_test", reference.R23_COUNTS["test"], display=False)
 glue("test_share", ours.runs[0]["n_test"] / reference.R23_COUNTS["test"], display=False)
@@ -318,6 +326,8 @@ ours_f1 = summary["best"][("f1", "mean")].loc[paper.index]
 dist = pd.Series(metrics.interval_distance(ours_f1, bounds["lo"], bounds["hi"]), index=paper.index)
 macro_lo, macro_hi = reference.r23_macro("f1")
 macro_best = float(ours_f1.mean())
+
+# %% tags=["remove-input"]
 glue("macro_best", macro_best, display=False)
 glue("macro_05", float(summary["0.5"][("f1", "mean")].mean()), display=False)
 glue("r23_macro", f"[{macro_lo:.3f}, {macro_hi:.3f})", display=False)
@@ -367,6 +377,8 @@ train_parts = [fg.run_split(dataset, run)["train"] for run in ours.runs]
 train_f1 = np.mean(
     [metrics.micro_f1(t.y, metrics.binarize(fga.predict_proba(m, t.x))) for m, t in zip(ours, train_parts, strict=True)]
 )
+
+# %% tags=["remove-input"]
 glue("thr_min", float(thresholds.min()), display=False)
 glue("thr_max", float(thresholds.max()), display=False)
 glue("thr_median", float(np.median(thresholds)), display=False)
@@ -489,6 +501,8 @@ glue("abl_gains", transfer_ablation.describe_gains(steps), display=False)
 glue("abl_loss", transfer_ablation.loss_sentence(steps), display=False)
 ship_info = transfer_ablation.shipped_info()
 shipped = ship_info["scores"]
+
+# %% tags=["remove-input"]
 glue("ship_member", shipped["all_real"]["member_micro_f1_mean"], display=False)
 glue("ship_ens", shipped["all_real"]["ensemble_micro_f1"], display=False)
 glue("ship_held", shipped["held_out_half"]["ensemble_micro_f1"], display=False)
@@ -561,6 +575,8 @@ view = pd.DataFrame([
 ])  # fmt: skip
 display(tables.table(view.set_index(["scale", "fwhm"]), index=None, digits=3))
 best_view = view.loc[view["ensemble_micro_f1"].idxmax()]
+
+# %% tags=["remove-input"]
 glue("view_n", int(view["n"].iloc[0]), display=False)
 glue("view_lo", float(view["ensemble_micro_f1"].min()), display=False)
 glue("view_hi", float(best_view["ensemble_micro_f1"]), display=False)
@@ -598,6 +614,8 @@ speed["ensemble of 10, spectra/s"] = speed["spectra_per_s"] / 10
 display(tables.table(speed, index=None, digits=1))
 best = speed["spectra_per_s"].max()
 best_threads, best_batch = speed["spectra_per_s"].idxmax()
+
+# %% tags=["remove-input"]
 glue("infer_best", float(best), display=False)
 glue("infer_threads", int(best_threads), display=False)
 glue("infer_batch", int(best_batch), display=False)

@@ -160,6 +160,8 @@ full = len(labels) == len(bench_classes) and downsample == 1 and max_epochs >= 1
 pool = np.array(sorted(range(len(labels)), key=lambda i: labels[i] in hard)[:mix_classes])
 enrichment = ms.hard_enrichment(labels, len(bench_classes), hard)
 n_spectra = "/".join(f"{len(data[f'y_{p}']):,}" for p in ("train", "val", "test"))
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"n_used": len(labels), "n_bench": len(bench_classes), "n_spectra": n_spectra, "input_len": f"{input_len:,}",
      "dim": dim, "max_epochs": max_epochs, "device": train.device_name(device),
@@ -192,6 +194,8 @@ ms.glue_all(
 fs = mf.load_records(full_dir or mf.RESULTS)
 shipped = mf.view(fs, bench_classes, mf.load_speed())
 display(tables.table(mf.runs_table(fs), index=None, digits={"accuracy": 4, "hours": 2}))
+
+# %% tags=["remove-input"]
 ms.glue_all(shipped.glue)
 # the three accuracies that Results at a glance sets beside V24's claims
 ms.glue_all(
@@ -286,6 +290,8 @@ if v24p:
 fr = ms.fraction_study(trainer, data, fractions, refs_per_class)
 main_model, main_eval = fr.main.model, fr.main_eval
 display(tables.table(fr.table, index=None, digits={"accuracy": 4, "V24": 4, "seconds": 0}))
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"main_k": main_eval["k"], "refs": refs_per_class, "main_wrong": main_eval["n_wrong"],
      "main_n": f"{main_eval['n']:,}", "main_acc": pct(main_eval["accuracy"]),
@@ -323,6 +329,8 @@ ms.glue_all({"confusions": ms.confusion_sentence(pairs)})
 pos, neg = metric.pair_distances(main_eval["test_emb"], data["y_test"], max_pairs, seed)
 dist = ms.distance_stats(pos, neg)
 figures.distance_histogram(pos, neg, margin).show()
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"n_pos": f"{dist['n_pos']:,}", "pos_median": f"{dist['pos_median']:.3f}", "pos_p95": f"{dist['pos_p95']:.3f}",
      "n_neg": f"{dist['n_neg']:,}", "neg_median": f"{dist['neg_median']:.3f}", "neg_p5": f"{dist['neg_p5']:.3f}",
@@ -345,6 +353,8 @@ ms.glue_all(
 un = ms.unseen_study(trainer, data, seen_share, unseen_refs, refs_per_class)
 display(tables.table(un.table, index=None, digits={"accuracy": 4}))
 figures.unseen_curve(un.table, len(un.unseen)).show()
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"n_seen": len(un.seen), "n_unseen": len(un.unseen), "unseen_refs": int(un.table.index.max()),
      "unseen_acc": pct(un.unseen_eval["accuracy"]), "unseen_wrong": un.unseen_eval["n_wrong"],
@@ -374,6 +384,8 @@ ch_res, _ = trainer.fit("challenge", ch_data, challenge_epochs)
 ch_eval = trainer.knn(ch_res.model, ch_data, refs_per_class)
 by_kind = ms.challenge_by_kind(ch_data["y_test"], ch_eval["pred"])
 figures.challenge_bars(by_kind).show()
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"ch_acc": pct(ch_eval["accuracy"]), "ch_wrong": ch_eval["n_wrong"], "ch_n": ch_eval["n"], "ch_k": ch_eval["k"],
      "ch_kinds": ms.challenge_sentence(by_kind)}
@@ -395,6 +407,8 @@ fresh_eval = None
 if fresh:
     fresh_res, _ = trainer.fit("fresh", data, train_data=br.fresh_variations(study, bench_classes))
     fresh_eval = trainer.knn(fresh_res.model, data, refs_per_class)
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"fresh": f"Fresh variations every epoch: {pct(fresh_eval['accuracy'])} ({fresh_eval['n_wrong']} of "
      f"{fresh_eval['n']:,} wrong; fixed training set {pct(main_eval['accuracy'])})." if fresh_eval
@@ -437,6 +451,8 @@ mix = ms.mixture_study(
     max_combinations, seed,
 )  # fmt: skip
 display(tables.table(mix.check, index=None, digits=3))
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"field": field, "field_orig": f"{field * downsample:,}", "field_share": pct(field / input_len, 1),
      "anchored": f"The zero-anchored encoder classifies the benchmark test spectra at {pct(anchored_eval['accuracy'])} "
@@ -463,6 +479,8 @@ t1 = ms.table1(mix.accuracy, list(encoders), methods)
 display(tables.table(t1, index=None, digits=3))
 last = mix_components[-1]
 big = metric.combination_count(len(bench_classes), last)
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"mix_pool": len(pool), "mix_n": mix_n, "mix_last": ms.mixture_sentence(t1, last), "last": last,
      "big": f"{big:,}", "big_gib": f"{big * dim * 4 / 2**30:,.0f}", "beam": beam,
@@ -531,6 +549,8 @@ main_values.update({"fresh variations": fresh_eval["accuracy"]} if fresh_eval el
 main_values.update({"zero-anchored": anchored_eval["accuracy"]} if anchored else {})
 targets = ms.targets_table(main_values, unseen_pair, summary)
 display(tables.table(targets))
+
+# %% tags=["remove-input"]
 ms.glue_all(
     {"scale": ms.scale_sentence(full, len(labels), len(pool), input_len, max_epochs, field),
      "n_met": int((targets["met"] == "yes").sum()), "n_targets": len(targets),

@@ -79,6 +79,8 @@ chapter_start = time.perf_counter()
 # %%
 config = replace(train.S23, max_epochs=max_epochs, lr_factor=lr_factor)
 follows = {train.S23.lr_factor: "S23's paper text", br.RELEASED_CODE_LR_FACTOR: "S23's released code"}
+
+# %% tags=["remove-input"]
 glue("lr_factor", config.lr_factor, display=False)
 glue("lr_paper", train.S23.lr_factor, display=False)
 glue("lr_code", br.RELEASED_CODE_LR_FACTOR, display=False)
@@ -106,6 +108,7 @@ paper = yaml.safe_load((book.PRESET_DIR / "paper.yml").read_text())["synthetic_b
 confusable = br.confusable_pairs(classes)
 enrich = br.pair_enrichment(labels, confusable, len(classes))
 
+# %% tags=["remove-input"]
 glue("n_labels", len(labels), display=False)
 glue("n_all_classes", len(classes), display=False)
 glue("n_train", f"{len(data['x_train']):,}", display=False)
@@ -226,6 +229,8 @@ glue("worst_accuracy", float(summary["test_accuracy"].min()), display=False)
 glue("s23_min_accuracy", reference.S23_MIN_TEST_ACCURACY, display=False)
 glue("our_order", ", ".join(ranked.index), display=False)
 s23_order = sorted(agreement["models"], key=reference.S23_TEST_ERRORS.get)
+
+# %% tags=["remove-input"]
 glue("s23_order", ", ".join(s23_order) or "none of them", display=False)
 glue(
     "tau",
@@ -269,6 +274,8 @@ fig.show()
 # %%
 rises = br.loss_rise_share(hist)
 capped = int((summary["epochs"] >= max_epochs).sum())
+
+# %% tags=["remove-input"]
 glue("rises", ", ".join(f"{m} {rises[m]:.0%}" for m in per_model.index if m in rises), display=False)
 glue("epochs_run", ", ".join(f"{m} {per_model.loc[m, 'epochs']:.0f}" for m in per_model.index), display=False)
 glue("capped", capped, display=False)
@@ -301,6 +308,8 @@ glue("rule_minor", int(by_cause["minor peak"]), display=False)
 glue("s23_minor", reference.S23_MINOR_PEAK_PAIRS, display=False)
 found = {(a, b): c for a, b, c in zip(confusable["a"], confusable["b"], confusable["cause"], strict=True)}
 agree = [found.get(tuple(sorted(p))) == br.S23_CAUSE_NAMES[k] for k, p in reference.S23_HARD_PAIRS.items()]
+
+# %% tags=["remove-input"]
 glue("examples_found", sum(agree), display=False)
 glue("n_examples", len(agree), display=False)
 glue("var_shift", synthetic.Variation().shift, display=False)
@@ -318,6 +327,8 @@ pairs = br.attribute(br.confusions(runs, labels, data["y_test"]), classes)
 wrong = br.wrong_predictions(runs, labels, data["y_test"])
 counts = pairs.groupby("cause")["errors"].agg(["size", "sum"]) if len(pairs) else pd.DataFrame()
 display(tables.table(pairs))
+
+# %% tags=["remove-input"]
 glue("n_confused", len(pairs), display=False)
 glue("n_confused_errors", int(pairs["errors"].sum()) if len(pairs) else 0, display=False)
 glue(
@@ -414,6 +425,8 @@ verdicts = [
     for m in ours_rows
     if m != "CNN6"
 ]
+
+# %% tags=["remove-input"]
 glue(
     "lite_sentence",
     f"Mean wrong test spectra of {len(data['x_test']):,}, each compared with CNN6's "
@@ -449,6 +462,8 @@ hours = {
     e: br.study_hours(paper_epoch_s, len(paper["seeds"]), e)
     for e in (least_epochs, epochs_assumed, paper["max_epochs"])
 }
+
+# %% tags=["remove-input"]
 glue("tp_device", tp["device_name"].iloc[0], display=False)
 glue("torch_version", torch.__version__, display=False)
 glue("throughput_batch", throughput_batch, display=False)
@@ -534,6 +549,8 @@ glue("sp_share_hi_model", share.idxmax(), display=False)
 for option in ("threads", "bf16", "no-mkldnn", "compile", "background"):
     glue(f"sp_{option.replace('-', '_')}", by_option.get(option, "not measured"), display=False)
 compile_s = speed_rows.loc[speed_rows["option"] == "compile", "compile_s"].dropna() if "compile_s" in speed_rows else []
+
+# %% tags=["remove-input"]
 glue("sp_compile_s", f"{float(compile_s.max()):.0f} s" if len(compile_s) else "an unmeasured time", display=False)
 glue("sp_fast_model", est_100.index[0], display=False)
 glue("sp_fast_hours", f"{est_100.iloc[0]:.0f}", display=False)
@@ -701,6 +718,8 @@ if max_epochs < paper["max_epochs"]:
     notes.append(f"at most {max_epochs} epochs ({capped} of {len(runs)} runs reached the cap)")
 if len(seeds) < len(paper["seeds"]):
     notes.append(f"{len(seeds)} seed(s) per network instead of {len(paper['seeds'])}")
+
+# %% tags=["remove-input"]
 glue("differences", "; ".join(notes) or "none: these are S23's settings", display=False)
 glue(
     "full_discussion",
