@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
-from IPython import get_ipython
 
 from lib.notebook import live_kernel
 
@@ -41,6 +40,9 @@ class LiveFigure(widgets.VBox):
     def redraw(self, _change: object = None) -> None:
         """Draw the figure for the current values (called on every change of a control)."""
         self.figure = self.draw(**self.values())
-        if live_kernel():  # replace the output area's content through its synced state, not by capture
-            data, metadata = get_ipython().display_formatter.format(self.figure)
-            self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+        if live_kernel():
+            # Replace the output area's content through its synced state: capturing a display() inside
+            # the Output stalls nbclient/papermill, and IPython's formatter would show a plotly figure
+            # as a cell output of its own (through its _ipython_display_) instead of returning it.
+            data = self.figure._repr_mimebundle_()
+            self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
