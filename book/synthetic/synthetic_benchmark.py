@@ -551,7 +551,8 @@ for option in ("threads", "bf16", "no-mkldnn", "compile", "background"):
 compile_s = speed_rows.loc[speed_rows["option"] == "compile", "compile_s"].dropna() if "compile_s" in speed_rows else []
 
 # %% tags=["remove-input"]
-glue("sp_compile_s", f"{float(compile_s.max()):.0f} s" if len(compile_s) else "an unmeasured time", display=False)
+glue("sp_compile_text", f"{by_option['compile']} (after {float(compile_s.max()):.0f} s of compiling)"
+     if "compile" in by_option and len(compile_s) else "not measured in this table", display=False)  # fmt: skip
 glue("sp_fast_model", est_100.index[0], display=False)
 glue("sp_fast_hours", f"{est_100.iloc[0]:.0f}", display=False)
 glue("sp_slow_model", est_100.index[-1], display=False)
@@ -565,12 +566,13 @@ fig.add_trace(go.Bar(x=labels_sp, y=effects["before_gflops"], name="before (eage
 fig.add_trace(go.Bar(x=labels_sp, y=effects["after_gflops"], name="with the option", marker_color="#1f77b4"))
 fig.add_trace(
     go.Scatter(
-        x=labels_sp, y=effects["peak_gflops"], mode="markers", name="peak (float32 matrix product)",
+        x=labels_sp, y=effects["peak_gflops"], mode="markers", name="peak (matrix product, same arithmetic)",
         marker={"symbol": "line-ew-open", "size": 28, "color": "black", "line": {"width": 2}},
     )
 )  # fmt: skip
 fig.update_layout(
-    barmode="group", title=f"Achieved training GFLOP/s at batch {train.S23.batch_size} on {speed_table['machine']}",
+    barmode="group",
+    title=f"Achieved training GFLOP/s at batch {train.S23.batch_size} on {speed.machine_words(speed_table)}",
     yaxis={"title": "GFLOP/s"}, legend={"orientation": "h", "y": -0.25},
 )  # fmt: skip
 fig.show()
@@ -597,8 +599,8 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # {glue:text}`sp_share_lo:.0%` ({glue:text}`sp_share_lo_model`) and
 # {glue:text}`sp_share_hi:.0%` ({glue:text}`sp_share_hi_model`) of it. Speed-ups against that
 # baseline: two threads {glue:text}`sp_threads`; bfloat16 {glue:text}`sp_bf16`; PyTorch's own
-# convolutions {glue:text}`sp_no_mkldnn`; `torch.compile` {glue:text}`sp_compile` (after
-# {glue:text}`sp_compile_s` of compiling); fresh spectra drawn in a background thread
+# convolutions {glue:text}`sp_no_mkldnn`; `torch.compile`
+# {glue:text}`sp_compile_text`; fresh spectra drawn in a background thread
 # {glue:text}`sp_background`. What was kept is in the last column of the table: one thread and
 # eager float32, S23's arithmetic, with bfloat16 as an opt-in (`--bf16`) of the full-scale
 # runner because it changes the arithmetic. At the kept setting one full
