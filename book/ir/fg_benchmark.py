@@ -317,9 +317,16 @@ fig.add_trace(go.Bar(x=f1.index, y=bounds["lo"], name="R23 (printed; whisker: th
 for i, name in enumerate(f1.columns):
     fig.add_trace(go.Bar(x=f1.index, y=f1[name], name=name, marker_color=notebook.PALETTE[i],
                          error_y={"type": "data", "array": err[name].loc[f1.index]}))  # fmt: skip
-fig.update_layout(barmode="group", title="F1 per group (ours: mean over seeds, whiskers: std)", height=420,
+fig.update_layout(barmode="group", height=420,
                   yaxis_title="F1", xaxis_tickangle=-40, legend={"orientation": "h", "y": -0.35})  # fmt: skip
-fig
+notebook.glue_figure("fig_f1_groups", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_f1_groups
+# :name: fig-fgbench-f1
+# F1 per group: ours (mean over seeds, whiskers: standard deviation) and R23's printed values
+# (whisker: the interval a printed value stands for).
+# ```
 
 # %%
 ours_f1 = summary["best"][("f1", "mean")].loc[paper.index]
@@ -471,10 +478,15 @@ per_group = pd.DataFrame(
 )
 per_group = per_group[per_group["positives"] > 0].sort_values("positives", ascending=False)
 fig = px.bar(per_group.reset_index(names="group"), x="group", y=["ours (ensemble)", "R23 published (ensemble)"],
-             barmode="group", hover_data=["positives"],
-             title="Real jcamp spectra, development: F1 per group present (most frequent first)")  # fmt: skip
+             barmode="group", hover_data=["positives"])  # fmt: skip
 fig.update_layout(height=400, yaxis_title="F1", xaxis_tickangle=-40, legend_title_text="")
-fig
+notebook.glue_figure("fig_real_f1", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_real_f1
+# :name: fig-fgbench-real-f1
+# Real jcamp spectra (development): F1 per group present, most frequent first.
+# ```
 
 # %% [markdown]
 # ### From simulations to measurements: what each step adds
@@ -554,10 +566,16 @@ glue("data_size", sentences.data_size(ship_info, json.loads(Path(size_file).read
 groups_real = transfer_ablation.group_frame(ablation)
 present = real.y.sum(axis=0) > 0
 groups_real = groups_real.loc[[g for g, p in zip(real.groups, present, strict=True) if p]]
-fig = px.imshow(groups_real.astype(float), zmin=0, zmax=1, aspect="auto", color_continuous_scale="Viridis",
-                title="Real spectra, development: ensemble F1 per group (rows) after each step (columns)")  # fmt: skip
+fig = px.imshow(groups_real.astype(float), zmin=0, zmax=1, aspect="auto",
+                color_continuous_scale="Viridis")  # fmt: skip
 fig.update_layout(height=450, coloraxis_colorbar_title="F1")
-fig
+notebook.glue_figure("fig_steps_f1", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_steps_f1
+# :name: fig-fgbench-steps
+# Real spectra (development): ensemble F1 per group (rows) after each transfer step (columns).
+# ```
 
 # %% [markdown]
 # ### The other direction: R23's models on our simulations

@@ -202,8 +202,14 @@ fig.add_trace(
 )  # fmt: skip
 fig.update_yaxes(title_text=f"wrong test spectra (of {len(data['x_test']):,})", secondary_y=False)
 fig.update_yaxes(title_text=f"wrong training spectra (of {len(data['x_train']):,})", secondary_y=True)
-fig.update_layout(title="Misclassified spectra per model and seed", legend={"orientation": "h", "y": -0.15})
-fig.show()
+fig.update_layout(legend={"orientation": "h", "y": -0.15})
+notebook.glue_figure("fig_errors", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_errors
+# :name: fig-benchmark-errors
+# Misclassified test and training spectra per network (mean over seeds; whiskers: the range).
+# ```
 
 # %%
 table = per_model[["test_mean", "test_min", "test_max", "train_mean", "accuracy", "epochs"]].copy()
@@ -267,9 +273,15 @@ glue("s23_train_size", f"{reference.S23_TRAIN_SIZE:,}", display=False)
 hist = br.histories(runs)
 fig = px.line(
     hist, x="epoch", y="val_loss", color="model", line_dash="seed" if len(seeds) > 1 else None, log_y=True,
-    title="Validation loss per epoch", labels={"val_loss": "validation loss (cross-entropy)"},
+    labels={"val_loss": "validation loss (cross-entropy)"},
 )  # fmt: skip
-fig.show()
+notebook.glue_figure("fig_val_loss", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_val_loss
+# :name: fig-benchmark-val-loss
+# Validation loss per epoch of every network and seed.
+# ```
 
 # %%
 rises = br.loss_rise_share(hist)
