@@ -309,6 +309,7 @@ def stage(preset: str) -> Path:
     static = src / "_static"
     static.mkdir(exist_ok=True)
     shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
+    shutil.copytree(REPO / "book" / "_static" / "mathjax", static / "mathjax", dirs_exist_ok=True)
     toc = toc_files(REPO)
     missing = [rel for rel in toc if not any((src / rel).with_suffix(s).is_file() for s in (".md", ".ipynb"))]
     if missing:

@@ -8,6 +8,7 @@ Code) and an HTML ``<div>`` that draws with the ``plotly.min.js`` the book ships
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import sys
@@ -18,16 +19,95 @@ import numpy as np
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
+#: Points a line trace keeps on a book page: about twice a wide screen's pixel columns.
+MAX_POINTS = 2000
+_PER_POINT = ("x", "y", "text", "hovertext", "customdata", "ids")
+
+
+def _decode(value: Any) -> np.ndarray | None:
+    """A plotly data array (a list, a NumPy array or plotly's ``{"dtype", "bdata"}``) as NumPy."""
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return array.reshape(value["shape"]) if "shape" in value else array
+    if isinstance(value, list | tuple | np.ndarray):
+        return np.asarray(value)
+    return None
+
+
+def _encode(array: np.ndarray) -> dict[str, str]:
+    """A 1-D numeric array in plotly's typed-array form; 64-bit floats become 32-bit (7 digits)."""
+    if array.dtype == np.float64:
+        array = array.astype(np.float32)
+    return {"dtype": array.dtype.str.lstrip("<|"), "bdata": base64.b64encode(np.ascontiguousarray(array)).decode()}
+
+
+def decimate_indices(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most about ``max_points`` of ``y`` that keep its shape on screen.
+
+    The points are cut into ``max_points // 2`` consecutive buckets; each keeps its minimum and its
+    maximum (so a narrow peak survives, unlike a plain stride), and the first and last points stay.
+    A series with gaps (NaN) is strided instead.
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    if max_points < 4:
+        raise ValueError(f"max_points must be at least 4, got {max_points}")
+    if n <= max_points:
+        return np.arange(n)
+    if not np.isfinite(y).all():
+        return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+    size = -(-n // (max_points // 2))
+    padded = np.concatenate([y, np.full(-n % size, y[-1])]).reshape(-1, size)
+    starts = np.arange(0, padded.size, size)
+    picks = np.r_[0, starts + padded.argmin(axis=1), starts + padded.argmax(axis=1), n - 1]
+    return np.unique(np.minimum(picks, n - 1))
+
+
+def _thin_trace(trace: dict[str, Any], max_points: int) -> dict[str, Any]:
+    if trace.get("type", "scatter") not in ("scatter", "scattergl"):
+        return trace
+    y = _decode(trace.get("y"))
+    if y is None or y.ndim != 1 or len(y) <= max_points or "markers" in str(trace.get("mode", "lines")):
+        return trace
+    n = len(y)
+    per_point = {k: _decode(trace.get(k)) for k in _PER_POINT if k in trace}
+    if any(v is None or len(v) != n for v in per_point.values()):
+        return trace  # a per-point field we cannot subset in step: leave the trace whole
+    styles = [v for sub in ("marker", "line") for v in (trace.get(sub) or {}).values()]
+    if any(isinstance(v, list | tuple | np.ndarray) or (isinstance(v, dict) and "bdata" in v) for v in styles):
+        return trace  # per-point colours or sizes
+    try:
+        keep = decimate_indices(y.astype(float), max_points)
+    except (TypeError, ValueError):
+        return trace
+    out = dict(trace)
+    for key, values in per_point.items():
+        part = values[keep]
+        out[key] = _encode(part) if part.dtype.kind in "fiu" else part.tolist()
+    return out
+
+
+def thin_figure(fig_dict: dict[str, Any], max_points: int = MAX_POINTS) -> dict[str, Any]:
+    """A plotly figure dict with every long line trace decimated to about ``max_points`` points
+    (:func:`decimate_indices`) and its values stored as 32-bit floats; other traces unchanged.
+
+    Marker-only traces, histograms, heat maps and bars keep every point: each point is a mark.
+    """
+    return {**fig_dict, "data": [_thin_trace(t, max_points) for t in fig_dict.get("data", [])]}
+
+
 def _register_plotly() -> None:
     import plotly.graph_objects as go
     import plotly.io as pio
     from plotly.io._base_renderers import MimetypeRenderer
 
     class BookHTML(MimetypeRenderer):
-        """``text/html`` without the plotly.js bundle; the book page loads it once."""
+        """``text/html`` of the thinned figure without the plotly.js bundle; the book page loads it once."""
 
         def to_mimebundle(self, fig_dict):
-            html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, validate=False, include_mathjax=False)
+            html = pio.to_html(
+                thin_figure(fig_dict), include_plotlyjs=False, full_html=False, validate=False, include_mathjax=False
+            )
             return {"text/html": html}
 
     pio.renderers["book_html"] = BookHTML()
@@ -55,17 +135,17 @@ def seed_everything(seed: int) -> None:
 
 
 def cpu_load_note(own_threads: int, load: float | None = None, cores: int | None = None) -> str:
-    """A clause for timing prose: was the machine busy with other work while we measured?
+    """A clause for timing prose: did other processes share the processor while the timing ran?
 
-    Compares the 1-minute load average with the threads the chapter itself keeps busy; more than
-    half a core beyond them means other jobs competed and the times are pessimistic.
+    Compares the 1-minute load average with the threads the timed run keeps busy; more than half a
+    core beyond them means other processes competed and the times are upper bounds.
     """
     load = os.getloadavg()[0] if load is None else load
     cores = (os.cpu_count() or 1) if cores is None else cores
-    where = f"1-minute load average {load:.1f} on {cores} cores, {own_threads} of them ours"
+    where = f"1-minute load average {load:.1f} on {cores} cores for a {own_threads}-thread run"
     if load - own_threads > 0.5:
-        return f"other jobs shared the machine ({where}), so these times are pessimistic"
-    return f"the machine was otherwise idle ({where})"
+        return f"{where}: other processes shared the processor, so these times are upper bounds"
+    return f"{where}: the processor was otherwise idle"
 
 
 def live_kernel() -> bool:

@@ -1,20 +1,52 @@
 """A Sphinx extension with fixes for the book's HTML (listed in ``_config.yml``).
 
-Jupyter Book 1.0.4 with Sphinx 7.4 adds some inline scripts twice to every page (sphinx-thebe's
-``const THEBE_JS_URL = ...`` among them); the second ``const`` declaration is a JavaScript error.
-We drop repeated scripts from each page's list, keeping the first.
-
-myst-nb marks every glued value (``{glue:text}`` and friends) with the class ``pasted-text``,
-which its stylesheet prints in bold: a sentence glued whole becomes a bold paragraph. Glued
-values are the book's prose, so :class:`PlainGlue` drops that class.
+- Jupyter Book 1.0.4 with Sphinx 7.4 adds some inline scripts twice to every page (sphinx-thebe's
+  ``const THEBE_JS_URL = ...`` among them); the second ``const`` declaration is a JavaScript error.
+  We drop repeated scripts from each page's list, keeping the first.
+- ``plotly.min.js`` (4.8 MB, one static file in ``_static``) is loaded only by pages that hold a
+  plotly figure.
+- The notebooks offered for download (``_sources/**/*.ipynb``) are the executed chapters without
+  their outputs: the code and prose a reader reruns, not megabytes of figure data.
+- myst-nb marks every glued value (``{glue:text}`` and friends) with the class ``pasted-text``,
+  which its stylesheet prints in bold: a sentence glued whole becomes a bold paragraph. Glued
+  values are the book's prose, so :class:`PlainGlue` drops that class.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
+
+PLOTLY_JS = "plotly.min.js"
+PLOTLY_MARK = 'class="plotly-graph-div'
+
+
+def add_plotly_where_drawn(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: a page with a plotly figure loads ``plotly.min.js``."""
+    if PLOTLY_MARK in (context.get("body") or ""):
+        app.add_js_file(PLOTLY_JS)
+
+
+def strip_outputs(path: Path) -> None:
+    """Rewrite one notebook without outputs and execution counts (the cells' sources stay)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.write(nb, path)
+
+
+def strip_source_outputs(app, exception) -> None:
+    """``build-finished`` handler: the downloadable notebooks lose their outputs."""
+    if exception is None and app.builder.format == "html":
+        for path in (Path(app.outdir) / "_sources").rglob("*.ipynb"):
+            strip_outputs(path)
 
 
 def _script_key(script: Any) -> tuple:
@@ -50,6 +82,8 @@ class PlainGlue(SphinxPostTransform):
 
 
 def setup(app) -> dict[str, Any]:
+    app.connect("html-page-context", add_plotly_where_drawn)
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     app.add_post_transform(PlainGlue)
+    app.connect("build-finished", strip_source_outputs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -10,8 +10,8 @@ from lib import notebook
 def test_cpu_load_note_flags_other_jobs_only_beyond_our_own_threads():
     idle = notebook.cpu_load_note(own_threads=2, load=2.3, cores=2)
     busy = notebook.cpu_load_note(own_threads=1, load=3.4, cores=2)
-    assert idle.startswith("the machine was otherwise idle") and "2.3 on 2 cores, 2 of them ours" in idle
-    assert busy.startswith("other jobs shared the machine") and "pessimistic" in busy
+    assert idle.endswith("the processor was otherwise idle") and "2.3 on 2 cores for a 2-thread run" in idle
+    assert "other processes shared the processor" in busy and "upper bounds" in busy and "ours" not in busy
 
 
 def test_cpu_load_note_reads_this_machine():
@@ -59,3 +59,32 @@ def test_log_ticks_are_round_and_span_the_data():
     assert log_axis([0.31, 0.58])["ticktext"] == ["0.3", "0.4", "0.5", "0.6"]
     with pytest.raises(ValueError, match="positive"):
         log_ticks([0.0, -1.0])
+
+
+def test_decimate_keeps_a_narrow_peak_that_a_stride_would_miss():
+    import numpy as np
+
+    y = np.zeros(10_001)
+    y[4_321] = 1.0  # one point wide
+    keep = notebook.decimate_indices(y, 1000)
+    assert len(keep) <= 1002 and 4_321 in keep and keep[0] == 0 and keep[-1] == 10_000
+    assert (np.diff(keep) > 0).all()
+    assert np.array_equal(notebook.decimate_indices(y[:500], 1000), np.arange(500))
+
+
+def test_thin_figure_shortens_long_lines_only_and_the_page_draws_the_same_extremes():
+    import numpy as np
+    import plotly.graph_objects as go
+
+    x = np.linspace(400, 4000, 7_201)
+    y = np.sin(x / 37.0) + (x == x[5_000])  # a spike
+    fig = go.Figure([go.Scatter(x=x, y=y, mode="lines"), go.Scatter(x=x, y=y, mode="markers"), go.Bar(y=y[:3])])
+    thin = notebook.thin_figure(fig.to_dict(), max_points=1000)
+    line, markers, bar = thin["data"]
+    tx, ty = notebook._decode(line["x"]), notebook._decode(line["y"])
+    assert len(tx) == len(ty) <= 1002 and ty.dtype == np.float32
+    assert np.isclose(ty.max(), y.max()) and np.isclose(ty.min(), y.min())
+    assert len(notebook._decode(markers["y"])) == len(x) and bar == fig.to_dict()["data"][2]
+    alone = go.Figure(go.Scatter(x=x, y=y, mode="lines"))
+    html = go.Figure(notebook.thin_figure(alone.to_dict(), 1000)).to_html(include_plotlyjs=False)  # plotly accepts it
+    assert len(html) < len(alone.to_html(include_plotlyjs=False)) / 4
