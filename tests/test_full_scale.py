@@ -258,7 +258,7 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     rerun = pd.DataFrame({"model": ["CNN2-relu", "CNN2-relu", "Lite-relu"], "test_accuracy": [0.5, 0.7, 0.8]})
     table = full_scale.comparison(shipped, rerun, {"CNN6-relu": 0.9}, 200, 40, 5000, 500)
     assert table["setting"].tolist() == [full_scale.SHIPPED, full_scale.RERUN, full_scale.RERUN, full_scale.PUBLISHED]
-    assert table["setting"].tolist()[:2] == ["full scale (shipped)", "reduced rerun (this build)"]
+    assert table["setting"].tolist()[:2] == ["full scale (shipped)", "reduced rerun (this page)"]
     assert table["network"].tolist() == ["Lite (seed 2)", "CNN2-relu", "Lite-relu", "CNN6-relu"]
     assert table["test_accuracy"].tolist() == pytest.approx([acc, 0.6, 0.8, 0.9])
     assert table["runs"].tolist()[:3] == [1, 2, 1] and table["points"].tolist() == [5000, 200, 200, 5000]

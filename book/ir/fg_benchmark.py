@@ -677,4 +677,4 @@ glue("infer_verdict", "met" if best >= fg.TARGET_SPECTRA_PER_S else "not met on 
 #   micro-F1.
 # - **Speed.** The net is tiny; training time is dominated by the number of epochs early stopping
 #   allows, and inference by memory traffic of the first layers. The times above come from a
-#   2-core machine shared with other jobs and are pessimistic.
+#   2-core CPU; the load note beside them says whether other processes shared it.

@@ -68,7 +68,7 @@ notebook.setup(seed)
 # de-duplicates x, interpolates onto the grid (zero outside the measured range) and divides by the
 # maximum; a bad file is reported with the field and reason, and the batch goes on.
 #
-# The book is built without access to NIST, so by default this chapter crawls `lib.ir.replay`, a real HTTP
+# By default this chapter runs offline: it crawls `lib.ir.replay`, a real HTTP
 # server on 127.0.0.1 that answers exactly like the WebBook from the real NIST JCAMP-DX files in
 # the `jcamp` 1.3.2 source distribution, with InChIs from a structures table, and that injects the
 # faults listed in the parameters (a 500, a 429 with `Retry-After`, a request held past the client's

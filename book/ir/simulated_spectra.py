@@ -523,8 +523,8 @@ glue("cov_ok_share", 100 * statuses["ok"] / max(1, len(shards)), display=False)
 # {glue:text}`cov_failed:,` failures; the reasons of the last two kinds are tabulated above when
 # there are any.
 # The simulation resumes where it stopped and writes a shard once all its molecules have a result;
-# part of the index was computed on a lent machine with more cores, with the same code and
-# settings. The simulation-trained ensemble of `python -m lib predict --model sim` is trained on
+# every shard was computed with the same code and settings (a shard does not record the CPU).
+# The simulation-trained ensemble of `python -m lib predict --model sim` is trained on
 # these spectra (chapter *Benchmarking functional groups*), and so are the models of the chapters
 # that follow: *Training the CNN*, *Benchmarking functional groups* and *What the network learns*
 # use them, in R23's split, as their default data.

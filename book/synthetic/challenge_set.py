@@ -222,9 +222,9 @@ glue("s23_min_accuracy", reference.S23_MIN_TEST_ACCURACY, display=False)
 # {glue:text}`relu_better` of {glue:text}`n_gain` networks (S23: for every one). CNN6 with ReLU:
 # {glue:text}`cnn6_relu` (S23: ≈ {glue:text}`s23_cnn6:.0%`).
 #
-# ### Full scale beside this build's reduced rerun
+# ### Full scale beside the reduced rerun
 #
-# The runs above are reduced to fit the book's build. The full-scale runner
+# The runs above are reduced to fit the `default` preset's time budget. The full-scale runner
 # (`python -m lib synthetic full-scale --dataset challenge --model NAME`, module
 # `lib.synthetic.full_scale`) trains one network on the challenge set exactly as S23 did: all
 # 5,000 points, 50 training and 10 validation spectra per class, at most 500 epochs with S23's
@@ -232,7 +232,7 @@ glue("s23_min_accuracy", reference.S23_MIN_TEST_ACCURACY, display=False)
 # result files, which the book ships, keep every test prediction; the accuracy below is recounted
 # from those predictions. Each row of {numref}`tab-challenge-compared` and
 # {numref}`fig-challenge-compared` says where it comes from: full scale (shipped), reduced rerun
-# (this build), or S23's published number.
+# (this page), or S23's published number.
 
 # %%
 full_folder = full_scale.default_out("challenge") if full_dir is None else Path(full_dir)
@@ -264,7 +264,7 @@ fig.update_layout(yaxis={"categoryorder": "array", "categoryarray": compared["ne
 notebook.glue_figure("fig_compared", fig)
 
 # %% [markdown]
-# ````{table} Challenge-set test accuracy of every network, full scale (shipped) and reduced (this build).
+# ````{table} Challenge-set test accuracy of every network, full scale (shipped) and reduced (this page).
 # :name: tab-challenge-compared
 # ```{glue:md} tab_compared
 # :format: myst
@@ -427,7 +427,7 @@ glue("bar_met", "meets it" if acc.loc[top, "mean"] >= bar else "does not meet it
 # Mean test accuracy with fresh variations minus with the fixed set
 # ({numref}`tab-challenge-fresh`): {glue:text}`aug_diff`. Our
 # bar for the challenge set is ≥ {glue:text}`bar:.0%` (S23's CNN6: ≈ {glue:text}`s23_cnn6:.0%`);
-# the best run of this build's reduced setting, {glue:text}`top`, reaches
+# the best run of the reduced setting above, {glue:text}`top`, reaches
 # {glue:text}`top_acc:.1%` and {glue:text}`bar_met` in this setting. A reduced run does not decide
 # whether the bar is met: that is the full-scale section's question, judged on its shipped runs.
 #

@@ -273,7 +273,7 @@ if v24p:
     display(tables.table(v24p_table, digits=3))
 
 # %% [markdown]
-# ## Results of this build's run (reduced)
+# ## Results of the reduced rerun
 #
 # The rest of the chapter reruns every experiment in the setting of the parameters above, so that
 # the code path is executed on every build; under the `default` preset this is a reduced setting

@@ -623,7 +623,7 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 #
 # ### Full scale
 #
-# Everything above is this build's **reduced rerun** ({glue:text}`n_labels` classes,
+# Everything above is this page's **reduced rerun** ({glue:text}`n_labels` classes,
 # {glue:text}`n_test` test spectra). The full-scale runner (`python -m lib synthetic full-scale
 # --model NAME`, module `lib.synthetic.full_scale`) trains one network on S23's whole benchmark
 # elsewhere, e.g. on a GPU: all {glue:text}`n_all_classes` classes at {glue:text}`fs_points`
@@ -635,7 +635,7 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # stopping ended follows S23's protocol (every one of S23's runs ended so) and compares with S23's
 # Fig. 2; a run ended by a time limit, with its best weights so far, stopped before it converged,
 # is marked *time limit* in the table and is no evidence for or against S23's numbers.
-# The shipped runs were trained side by side on one lent GPU
+# The shipped runs were trained side by side on one {glue:text}`fs_hardware` GPU
 # (`python -m lib synthetic gpu-batch`, one process per run, all ended by one deadline), in
 # float32 as S23 did, except that cuDNN computes the convolutions in TF32 there by default. Below
 # the table and figure (S23 Fig. 2: wrong test spectra per network and seed, S23's means beside
@@ -654,6 +654,7 @@ glue("fs_points", f"{classes.datapoints:,}", display=False)
 glue("fs_val", f"{full_scale.Run('Lite').n_val * len(classes):,}", display=False)
 glue("s23_test_size", f"{reference.S23_TEST_SIZE:,}", display=False)
 glue("s23_max_epochs", train.S23.max_epochs, display=False)
+glue("fs_hardware", full_scale.hardware(full_runs), display=False)
 if len(full_table):
     glue("fs_worst_accuracy", float(full_table["test_accuracy"].min()), display=False)
     full_text.append(full_scale.ending_note(full_runs, train.S23.patience, train.S23.max_epochs))

@@ -459,7 +459,13 @@ def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- shipped results beside a rerun
-SHIPPED, RERUN, PUBLISHED = "full scale (shipped)", "reduced rerun (this build)", "S23 (published)"
+SHIPPED, RERUN, PUBLISHED = "full scale (shipped)", "reduced rerun (this page)", "S23 (published)"
+
+
+def hardware(runs: pd.DataFrame) -> str:
+    """The devices the runs' records name (``machine``), as prose: ``"NVIDIA H200"``; ``"–"`` for none."""
+    names = sorted({str(m) for m in runs.get("machine", pd.Series(dtype=str)).dropna() if str(m)})
+    return join_and(names) if names else "–"
 
 
 def shipped_runs(folder: str | os.PathLike) -> pd.DataFrame:
@@ -481,7 +487,7 @@ def comparison(
 ) -> pd.DataFrame:
     """One table of test accuracies, each row labelled by where it comes from (column ``setting``).
 
-    ``shipped``: :func:`shipped_runs` (one row per run); ``rerun``: the reduced runs of this build
+    ``shipped``: :func:`shipped_runs` (one row per run); ``rerun``: the reduced runs of this page
     with columns ``model`` and ``test_accuracy`` (one row per run, averaged per model here), run
     on ``rerun_points`` points for at most ``rerun_epochs`` epochs; ``published``: network →
     accuracy from the paper, trained on ``published_points`` points for at most

@@ -1,7 +1,7 @@
 """Several full-scale runs at once on one GPU, all ended by one deadline: the prepared script for a short lease.
 
 One Python process cannot keep a GPU busy with S23's small networks (each training step is a few
-short kernels), and a lent GPU is there for minutes, so :data:`PLAN` puts one run per process — the
+short kernels), and a GPU may be at hand for minutes only, so :data:`PLAN` puts one run per process — the
 whole 500-class benchmark for VGG, Lite (three seeds), Lite with fresh spectra each epoch, CNN2 and
 CNN6, and the challenge set for the networks the CPU runs lack, one after another in one slot — and
 starts them together. Every run is ``python -m lib synthetic full-scale`` with
