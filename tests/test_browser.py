@@ -1,7 +1,9 @@
 """Load every page of the built book in headless Chromium (``make browser-ci``).
 
-Fails on any JavaScript console error or uncaught exception, and on any plotly figure
-whose ``<div>`` holds no SVG (a figure that did not draw).
+Fails on any JavaScript console error or uncaught exception, on any plotly figure whose ``<div>``
+holds no SVG (a figure that did not draw), on rendering defects a reader sees (literal Markdown
+markers or backticks, ``\\cite``, raw TeX delimiters, tables wider than the text, explorer titles
+lost after a switch) and on pages heavier than the targets below.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
@@ -66,9 +68,8 @@ def browser():
 
 
 PAGES = book.toc_files()
-# The only thing a page may fetch from elsewhere: MathJax from its CDN (math renders online; our
-# test machines are offline, so that request fails here and is not counted as an error).
-EXTERNAL_ALLOWED = ("https://cdn.jsdelivr.net/npm/mathjax@3/",)
+# Nothing may come from elsewhere: plotly.js and MathJax ship in the book's _static folder.
+EXTERNAL_ALLOWED: tuple[str, ...] = ()
 
 
 def _local(url: str) -> bool:
@@ -128,6 +129,9 @@ _STATE = """(gd) => JSON.stringify([
     gd.layout.title, gd.layout.annotations, gd.layout.shapes])"""
 
 
+_TITLE = "(gd) => ((gd.layout.title || {}).text || '').trim()"
+
+
 def _explorers(tab) -> list[int]:
     """Indices of the page's plotly figures that carry a dropdown/buttons menu or a slider."""
     return tab.evaluate(
@@ -163,17 +167,21 @@ def test_every_static_explorer_responds_to_its_control(site, browser, page):
         "() => [...document.querySelectorAll('div.plotly-graph-div')].every(d => d.querySelector('svg'))",
         timeout=20_000,
     )
-    stuck = []
+    stuck, untitled = [], []
     for index in _explorers(tab):
         figure = tab.locator("div.plotly-graph-div").nth(index)
         figure.scroll_into_view_if_needed()
         before = figure.evaluate(_STATE)
+        had_title = bool(figure.evaluate(_TITLE))
         _use_one_control(figure)
         tab.wait_for_timeout(300)
         if figure.evaluate(_STATE) == before:
             stuck.append(index)
+        if had_title and not figure.evaluate(_TITLE):
+            untitled.append(index)
     tab.close()
     assert not stuck, f"{page}: explorers {stuck} did not change when their control was used"
+    assert not untitled, f"{page}: explorers {untitled} lost their title when their control was used"
 
 
 def test_every_page_has_the_build_footer_and_chapters_offer_their_py_source(site, browser):
@@ -196,3 +204,122 @@ def test_every_page_has_the_build_footer_and_chapters_offer_their_py_source(site
     source = tab.request.get(urljoin(tab.url, href))
     assert source.ok and source.text() == chapter.source.read_text(encoding="utf-8")
     tab.close()
+
+
+# --------------------------------------------------------------------------- rendering defects
+# The text a reader sees in the page's article, code, math, figures and raw outputs left out.
+_READER_TEXT = """() => {
+    const root = document.querySelector('article') || document.body;
+    const skip = 'pre, code, script, style, textarea, mjx-container, .MathJax, .plotly-graph-div, .highlight';
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const parts = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const el = node.parentElement;
+        if (el && !el.closest(skip)) parts.push(node.textContent);
+    }
+    return parts.join('');
+}"""
+_MATH_DONE = """() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
+    ? MathJax.startup.promise.then(() => true) : true"""
+_DEFECTS = {
+    "literal **": re.compile(r"\*\*"),
+    "literal backtick": re.compile(r"`"),
+    "\\cite": re.compile(r"\\cite"),
+    "raw TeX delimiter": re.compile(r"\\[(\[]|\$\$"),
+}
+
+
+def defects_in(text: str) -> list[str]:
+    """Each rendering defect in a page's reader text, with a few words around it."""
+    found = []
+    for kind, pattern in _DEFECTS.items():
+        for match in pattern.finditer(text):
+            around = text[max(0, match.start() - 40) : match.end() + 40].replace("\n", " ")
+            found.append(f"{kind}: ...{around}...")
+    return found
+
+
+def test_defects_in_catches_each_kind():
+    assert defects_in("plain prose, p < 0.05 * 2, $5") == []
+    kinds = [d.split(":")[0] for d in defects_in("took **22 s** in `book/x`; Released with \\cite s23; \\(T\\)")]
+    assert kinds == ["literal **", "literal **", "literal backtick", "literal backtick", "\\cite", "raw TeX delimiter"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_rendered_text_has_no_markdown_markers_cite_or_raw_math(site, browser, page):
+    """Markdown that did not render (``**``, backticks), BibTeX that did not (``\\cite``) and math that
+    MathJax did not typeset (``\\(``) show as literal characters in the reader's text."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    tab.goto(f"{site}/{page}.html", wait_until="load")
+    tab.evaluate(_MATH_DONE)
+    text = tab.evaluate(_READER_TEXT)
+    tab.close()
+    found = defects_in(text)
+    assert not found, f"{page}: " + " | ".join(found[:8])
+
+
+_WIDE_TABLES = """() => {
+    const article = document.querySelector('article') || document.body;
+    const right = article.getBoundingClientRect().right;
+    return [...article.querySelectorAll('table')]
+        .filter(t => !t.closest('.plotly-graph-div'))
+        .map((t, i) => [i, Math.round(t.getBoundingClientRect().right - right), t.innerText.slice(0, 60)])
+        .filter(([, over]) => over > 1);
+}"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_tables_fit_the_text_column(site, browser, page):
+    """At 1,400 px every table ends inside the article: none runs off the right or needs a scroll bar."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    tab.goto(f"{site}/{page}.html", wait_until="load")
+    wide = tab.evaluate(_WIDE_TABLES)
+    tab.close()
+    assert not wide, f"{page}: tables wider than the text column by (index, px, start): {wide}"
+
+
+# --------------------------------------------------------------------------- weight
+#: Targets of issue 27: a page's own bytes (its HTML and everything it loads outside ``_static``,
+#: the theme, plotly.js and MathJax that a browser fetches once for the whole site).
+PAGE_LIMIT = 1_500_000
+LIGHT_PAGES = {"book/intro": 100_000, "book/bibliography": 100_000}
+SITE_LIMIT = 20_000_000
+
+
+def page_weight(root: Path, urls: list[str]) -> tuple[int, int]:
+    """Bytes of the files behind a page's local requests: (outside ``_static``, in all)."""
+    own = total = 0
+    for url in dict.fromkeys(urls):
+        path = root / unquote(urlparse(url).path).lstrip("/")
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        total += size
+        if not path.relative_to(root).as_posix().startswith("_static/"):
+            own += size
+    return own, total
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_weight_and_plotly_only_where_drawn(site, browser, page):
+    tab = browser.new_page()
+    urls: list[str] = []
+    tab.on("request", lambda req: urls.append(req.url) if req.url.startswith(site) else None)
+    tab.goto(f"{site}/{page}.html", wait_until="load")
+    tab.wait_for_timeout(200)
+    figures = tab.locator("div.plotly-graph-div").count()
+    tab.close()
+    own, total = page_weight(Path(os.environ["BOOK_HTML"]), urls)
+    limit = LIGHT_PAGES.get(page, PAGE_LIMIT)
+    print(f"page weight {page}: {own:,} bytes own, {total:,} with shared assets")
+    assert own <= limit, f"{page}: {own:,} bytes of its own (limit {limit:,})"
+    loads_plotly = any(u.endswith("/plotly.min.js") for u in urls)
+    assert loads_plotly == bool(figures), f"{page}: {figures} plotly figures, plotly.min.js loaded: {loads_plotly}"
+
+
+def test_site_weight(site):
+    root = Path(os.environ["BOOK_HTML"])
+    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    sources = sum(p.stat().st_size for p in (root / "_sources").rglob("*") if p.is_file())
+    print(f"site weight: {total:,} bytes, {sources:,} of them _sources")
+    assert total <= SITE_LIMIT, f"the site is {total:,} bytes (limit {SITE_LIMIT:,}; _sources {sources:,})"
