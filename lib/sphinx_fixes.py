@@ -6,7 +6,8 @@
 - ``plotly.min.js`` (4.8 MB, one static file in ``_static``) is loaded only by pages that hold a
   plotly figure.
 - The notebooks offered for download (``_sources/**/*.ipynb``) are the executed chapters without
-  their outputs: the code and prose a reader reruns, not megabytes of figure data.
+  their outputs: the code and prose a reader reruns, not megabytes of figure data; the theme's
+  source maps are left out.
 - myst-nb marks every glued value (``{glue:text}`` and friends) with the class ``pasted-text``,
   which its stylesheet prints in bold: a sentence glued whole becomes a bold paragraph. Glued
   values are the book's prose, so :class:`PlainGlue` drops that class.
@@ -42,11 +43,15 @@ def strip_outputs(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def strip_source_outputs(app, exception) -> None:
-    """``build-finished`` handler: the downloadable notebooks lose their outputs."""
+def lighten_site(app, exception) -> None:
+    """``build-finished`` handler: the downloadable notebooks lose their outputs, and the theme's
+    source maps (``*.map``, 3.5 MB read only by a browser's developer tools) are not published."""
     if exception is None and app.builder.format == "html":
-        for path in (Path(app.outdir) / "_sources").rglob("*.ipynb"):
+        out = Path(app.outdir)
+        for path in (out / "_sources").rglob("*.ipynb"):
             strip_outputs(path)
+        for path in (out / "_static").rglob("*.map"):
+            path.unlink()
 
 
 def _script_key(script: Any) -> tuple:
@@ -85,5 +90,5 @@ def setup(app) -> dict[str, Any]:
     app.connect("html-page-context", add_plotly_where_drawn)
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     app.add_post_transform(PlainGlue)
-    app.connect("build-finished", strip_source_outputs)
+    app.connect("build-finished", lighten_site)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
