@@ -32,7 +32,7 @@ PRESET_DIR = REPO / "book" / "presets"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 HIDE = "remove-cell"
 #: Chapters that read the other chapters' executed notebooks: they run after all the others.
-RUN_LAST = ("glance",)
+RUN_LAST = ("glance", "intro")
 
 
 class BookError(Exception):
