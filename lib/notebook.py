@@ -19,8 +19,8 @@ import numpy as np
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
-#: Points a line trace keeps on a book page: about twice a wide screen's pixel columns.
-MAX_POINTS = 2000
+#: Points a line trace keeps on a book page: more than a figure's width in pixels.
+MAX_POINTS = 1000
 _PER_POINT = ("x", "y", "text", "hovertext", "customdata", "ids")
 
 
@@ -28,7 +28,8 @@ def _decode(value: Any) -> np.ndarray | None:
     """A plotly data array (a list, a NumPy array or plotly's ``{"dtype", "bdata"}``) as NumPy."""
     if isinstance(value, dict) and "bdata" in value and "dtype" in value:
         array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return array.reshape(value["shape"]) if "shape" in value else array
+        shape = [int(n) for n in str(value.get("shape", "")).split(",") if n.strip()]
+        return array.reshape(shape) if shape else array
     if isinstance(value, list | tuple | np.ndarray):
         return np.asarray(value)
     return None
@@ -63,7 +64,21 @@ def decimate_indices(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
     return np.unique(np.minimum(picks, n - 1))
 
 
-def _thin_trace(trace: dict[str, Any], max_points: int) -> dict[str, Any]:
+def _single(trace: dict[str, Any]) -> dict[str, Any]:
+    """The trace with its 64-bit float arrays (``x``, ``y``, ``z``) stored as 32-bit floats."""
+    out = dict(trace)
+    for key in ("x", "y", "z"):
+        value = trace.get(key)
+        if isinstance(value, dict | np.ndarray):
+            array = _decode(value)
+            if array is not None and array.dtype == np.float64:
+                out[key] = _encode(array.ravel()) | (
+                    {"shape": ", ".join(map(str, array.shape))} if array.ndim > 1 else {}
+                )
+    return out
+
+
+def _decimated(trace: dict[str, Any], max_points: int) -> dict[str, Any]:
     if trace.get("type", "scatter") not in ("scatter", "scattergl"):
         return trace
     y = _decode(trace.get("y"))
@@ -76,10 +91,9 @@ def _thin_trace(trace: dict[str, Any], max_points: int) -> dict[str, Any]:
     styles = [v for sub in ("marker", "line") for v in (trace.get(sub) or {}).values()]
     if any(isinstance(v, list | tuple | np.ndarray) or (isinstance(v, dict) and "bdata" in v) for v in styles):
         return trace  # per-point colours or sizes
-    try:
-        keep = decimate_indices(y.astype(float), max_points)
-    except (TypeError, ValueError):
-        return trace
+    if y.dtype.kind not in "fiu" or not np.isfinite(y).all():
+        return trace  # text values, or several lines in one trace split by gaps: each point is kept
+    keep = decimate_indices(y, max_points)
     out = dict(trace)
     for key, values in per_point.items():
         part = values[keep]
@@ -88,12 +102,13 @@ def _thin_trace(trace: dict[str, Any], max_points: int) -> dict[str, Any]:
 
 
 def thin_figure(fig_dict: dict[str, Any], max_points: int = MAX_POINTS) -> dict[str, Any]:
-    """A plotly figure dict with every long line trace decimated to about ``max_points`` points
-    (:func:`decimate_indices`) and its values stored as 32-bit floats; other traces unchanged.
+    """A plotly figure dict as a page should carry it: every long line trace decimated to about
+    ``max_points`` points (:func:`decimate_indices`) and every 64-bit float array stored in 32 bits.
 
-    Marker-only traces, histograms, heat maps and bars keep every point: each point is a mark.
+    Marker-only traces, bars and heat maps keep every point (each point is a mark), and so does a
+    trace that draws several lines split by gaps (NaN).
     """
-    return {**fig_dict, "data": [_thin_trace(t, max_points) for t in fig_dict.get("data", [])]}
+    return {**fig_dict, "data": [_single(_decimated(t, max_points)) for t in fig_dict.get("data", [])]}
 
 
 def _register_plotly() -> None:

@@ -112,7 +112,7 @@ def region_figure(
     grid: np.ndarray,
     names: Sequence[str],
     region: tuple[float, float],
-    max_lines: int = 300,
+    max_lines: int = 100,
 ) -> go.Figure:
     """R23 Fig. 7: per group (rows) the spectra inside ``region`` without and with it (columns; at most
     ``max_lines`` each) and their medians (dotted)."""
