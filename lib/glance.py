@@ -261,7 +261,7 @@ def glued(
         trials = as_number(values.get(trials_key)) if trials_key else None
         number = as_number(value)
         count = round(number * trials) if trials and number is not None else None
-        where = source or "this build"
+        where = source or "the chapter's run"
         return Measure(
             value,
             count=count,
@@ -780,7 +780,7 @@ def _vs_r23(chapters: Mapping[str, tuple[dict, dict]]) -> Measure | None:
         return None
     gap, lo, hi = (float(g) for g in match.groups())
     n = values.get("n_real_all")
-    return Measure(gap, ci=(lo, hi), source=f"this build, {n} measured spectra" if n else "this build",
+    return Measure(gap, ci=(lo, hi), source=f"the chapter's run, {n} measured spectra" if n else "the chapter's run",
                    note="bootstrap 95 % interval over skeletons; the sim ensemble was chosen while looking at "
                    "these spectra")  # fmt: skip
 
@@ -791,4 +791,4 @@ def _faithful(chapters: Mapping[str, tuple[dict, dict]]) -> Measure | None:
     if wins is None or not groups:
         return None
     return Measure(int(wins) / int(groups), count=int(wins), trials=int(groups),
-                   source=f"this build, {groups} groups", note=f"{wins} of {groups} groups")  # fmt: skip
+                   source=f"the chapter's run, {groups} groups", note=f"{wins} of {groups} groups")  # fmt: skip
