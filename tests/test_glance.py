@@ -207,7 +207,7 @@ def test_the_shipped_records_give_every_claim_a_verdict():
 @pytest.mark.parametrize("name", book.RUN_LAST)
 def test_glance_runs_after_every_other_chapter(name):
     order = [c.name for c, _ in book.plan("ci")]
-    assert order[-1] == name
+    assert name in order[-len(book.RUN_LAST) :] and set(order[-len(book.RUN_LAST) :]) == set(book.RUN_LAST)
 
 
 def test_a_chapters_bootstrap_interval_decides_an_own_claim():
