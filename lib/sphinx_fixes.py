@@ -26,9 +26,13 @@ PLOTLY_MARK = 'class="plotly-graph-div'
 
 
 def add_plotly_where_drawn(app, pagename, templatename, context, doctree) -> None:
-    """``html-page-context`` handler: a page with a plotly figure loads ``plotly.min.js``."""
+    """``html-page-context`` handler: a page with a plotly figure loads ``plotly.min.js``.
+
+    ``app.builder.add_js_file`` adds it to this page only (``app.add_js_file`` would also register
+    it for every page written after).
+    """
     if PLOTLY_MARK in (context.get("body") or ""):
-        app.add_js_file(PLOTLY_JS)
+        app.builder.add_js_file(PLOTLY_JS)
 
 
 def strip_outputs(path: Path) -> None:
@@ -60,16 +64,29 @@ def _script_key(script: Any) -> tuple:
     return (str(filename), tuple(sorted(attributes.items())))
 
 
+def _filename(script: Any) -> str:
+    return str(getattr(script, "filename", script) or "")
+
+
 def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None:
-    """``html-page-context`` handler: keep each script once, in order."""
+    """``html-page-context`` handler: keep each script once, in order; a script file once whatever
+    its attributes (the first, e.g. MathJax with ``defer``). ``plotly.min.js`` stays only on a page
+    with a plotly figure and MathJax only on a page with math, whatever else registered them."""
     scripts = context.get("script_files")
     if not scripts:
         return
+    drop = set()
+    if PLOTLY_MARK not in (context.get("body") or ""):
+        drop.add(PLOTLY_JS)
+    math = app.env.get_domain("math") if app.env is not None else None
+    if app.config.mathjax_path and not (math is not None and math.has_equations(pagename)):
+        drop.add(str(app.config.mathjax_path))
     seen: set[tuple] = set()
     unique = []
     for script in scripts:
-        key = _script_key(script)
-        if key not in seen:
+        name = _filename(script)
+        key = (name, ()) if name else _script_key(script)
+        if key not in seen and name not in drop:
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
