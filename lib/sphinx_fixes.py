@@ -65,13 +65,15 @@ def _script_key(script: Any) -> tuple:
 
 
 def _filename(script: Any) -> str:
-    return str(getattr(script, "filename", script) or "")
+    """A script's file relative to ``_static`` (Jupyter Book lists ``_static``'s files with the prefix)."""
+    return str(getattr(script, "filename", script) or "").removeprefix("_static/")
 
 
 def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None:
     """``html-page-context`` handler: keep each script once, in order; a script file once whatever
-    its attributes (the first, e.g. MathJax with ``defer``). ``plotly.min.js`` stays only on a page
-    with a plotly figure and MathJax only on a page with math, whatever else registered them."""
+    its attributes (the deferred entry where there is one: MathJax after its configuration).
+    ``plotly.min.js`` stays only on a page with a plotly figure and MathJax only on a page with
+    math, whatever else registered them (Jupyter Book lists every ``.js`` in ``_static``)."""
     scripts = context.get("script_files")
     if not scripts:
         return
@@ -81,12 +83,16 @@ def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None
     math = app.env.get_domain("math") if app.env is not None else None
     if app.config.mathjax_path and not (math is not None and math.has_equations(pagename)):
         drop.add(str(app.config.mathjax_path))
+    # of several entries for one file, the one that waits (defer/async: MathJax after its config)
+    waits = {_filename(x) for x in scripts if {"defer", "async"} & set(getattr(x, "attributes", {}) or {})}
     seen: set[tuple] = set()
     unique = []
     for script in scripts:
         name = _filename(script)
+        if name in drop or (name in waits and not {"defer", "async"} & set(getattr(script, "attributes", {}) or {})):
+            continue
         key = (name, ()) if name else _script_key(script)
-        if key not in seen and name not in drop:
+        if key not in seen:
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique

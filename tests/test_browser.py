@@ -113,8 +113,9 @@ def test_page_loads_without_errors_and_every_figure_draws(site, browser, page):
     assert not undrawn, f"{page}: plotly figures {undrawn} of {count} did not draw"
 
 
-#: Chapters whose one figure is a static image (the introduction stays light: no plotly.js).
-STATIC_FIGURES = ("book/intro",)
+#: Chapters without plotly figures: the introduction's one figure is a static image (the page stays
+#: light), the scoreboard is tables.
+STATIC_FIGURES = ("book/intro", "book/glance")
 
 
 @pytest.mark.parametrize(
@@ -251,6 +252,27 @@ def test_defects_in_catches_each_kind():
     assert kinds == ["literal **", "literal **", "literal backtick", "literal backtick", "\\cite", "raw TeX delimiter"]
 
 
+#: Defects these checks found in the ci build of 2026-12-05 that the chapters' owners mend under
+#: issue 27 (chapter items); a listed page that fails is reported as xfail, one that passes passes.
+#: Remove a page's entry once it is mended.
+KNOWN_TEXT_DEFECTS = {
+    "book/synthetic/synthetic_benchmark": "backticks in a glued note (parameter `models`)",
+    "book/synthetic/challenge_set": "backticks around the shipped results folder",
+    "book/synthetic/metric_learning": "backticks around `fresh` and `paper`",
+}
+KNOWN_WIDE_TABLES = {
+    "book/ir/simulated_spectra": "the per-group table has 17 columns",
+    "book/ir/explainability": "raw DataFrames (snake_case headers)",
+    "book/synthetic/synthetic_benchmark": "speed and full-scale tables",
+    "book/synthetic/metric_learning": "the full-scale runs table",
+}
+
+
+def _known(failures: list, page: str, known: dict[str, str]) -> None:
+    if failures and page in known:
+        pytest.xfail(f"{page}: known under issue 27, {known[page]}")
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_rendered_text_has_no_markdown_markers_cite_or_raw_math(site, browser, page):
     """Markdown that did not render (``**``, backticks), BibTeX that did not (``\\cite``) and math that
@@ -261,15 +283,20 @@ def test_rendered_text_has_no_markdown_markers_cite_or_raw_math(site, browser, p
     text = tab.evaluate(_READER_TEXT)
     tab.close()
     found = defects_in(text)
+    _known(found, page, KNOWN_TEXT_DEFECTS)
     assert not found, f"{page}: " + " | ".join(found[:8])
 
 
 _WIDE_TABLES = """() => {
     const article = document.querySelector('article') || document.body;
-    const right = article.getBoundingClientRect().right;
+    const wide = document.querySelector('.bd-content') || article;  // where full-width cells may reach
     return [...article.querySelectorAll('table')]
         .filter(t => !t.closest('.plotly-graph-div'))
-        .map((t, i) => [i, Math.round(t.getBoundingClientRect().right - right), t.innerText.slice(0, 60)])
+        .map((t, i) => {
+            const box = t.closest('.tag_full-width, .full-width') ? wide : article;
+            return [i, Math.round(t.getBoundingClientRect().right - box.getBoundingClientRect().right),
+                    t.innerText.slice(0, 60)];
+        })
         .filter(([, over]) => over > 1);
 }"""
 
@@ -281,19 +308,22 @@ def test_tables_fit_the_text_column(site, browser, page):
     tab.goto(f"{site}/{page}.html", wait_until="load")
     wide = tab.evaluate(_WIDE_TABLES)
     tab.close()
+    _known(wide, page, KNOWN_WIDE_TABLES)
     assert not wide, f"{page}: tables wider than the text column by (index, px, start): {wide}"
 
 
 # --------------------------------------------------------------------------- weight
-#: Targets of issue 27: a page's own bytes (its HTML and everything it loads outside ``_static``,
-#: the theme, plotly.js and MathJax that a browser fetches once for the whole site).
+#: Targets of issue 27: a page's own bytes (its HTML and everything it loads but the files a browser
+#: fetches once for the whole site: ``_static`` with the theme, plotly.js and MathJax, and the
+#: search index).
 PAGE_LIMIT = 1_500_000
 LIGHT_PAGES = {"book/intro": 100_000, "book/bibliography": 100_000}
 SITE_LIMIT = 20_000_000
+SHARED = ("_static/", "searchindex.js")
 
 
 def page_weight(root: Path, urls: list[str]) -> tuple[int, int]:
-    """Bytes of the files behind a page's local requests: (outside ``_static``, in all)."""
+    """Bytes of the files behind a page's local requests: (not :data:`SHARED`, in all)."""
     own = total = 0
     for url in dict.fromkeys(urls):
         path = root / unquote(urlparse(url).path).lstrip("/")
@@ -301,7 +331,7 @@ def page_weight(root: Path, urls: list[str]) -> tuple[int, int]:
             continue
         size = path.stat().st_size
         total += size
-        if not path.relative_to(root).as_posix().startswith("_static/"):
+        if not path.relative_to(root).as_posix().startswith(SHARED):
             own += size
     return own, total
 
@@ -319,7 +349,7 @@ def test_page_weight_and_plotly_only_where_drawn(site, browser, page):
     limit = LIGHT_PAGES.get(page, PAGE_LIMIT)
     print(f"page weight {page}: {own:,} bytes own, {total:,} with shared assets")
     assert own <= limit, f"{page}: {own:,} bytes of its own (limit {limit:,})"
-    loads_plotly = any(u.endswith("/plotly.min.js") for u in urls)
+    loads_plotly = any(urlparse(u).path.endswith("/plotly.min.js") for u in urls)
     assert loads_plotly == bool(figures), f"{page}: {figures} plotly figures, plotly.min.js loaded: {loads_plotly}"
 
 
