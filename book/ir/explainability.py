@@ -222,12 +222,19 @@ figures.weights_figure(explain.weight_map(model, clip_negative=True), centres, G
 # %%
 fig, zoom_ch, zoom_patterns = explain.zoom_figure(model, spectra, zoom_group, tuple(zoom_region), zoom_channels,
                                                   top_k, grid, latent)  # fmt: skip
-fig.update_layout(title=f"{zoom_group}: strongest channels in {zoom_region[0]:.0f}–{zoom_region[1]:.0f} cm⁻¹")
-display(fig)
 zoom = explain.zoom_summary(model, zoom_patterns, zoom_ch, zoom_group, zoom_target, grid)
 display(tables.table(zoom, index=None, digits=3))
 orientation = rules.orientation_rule(zoom["towards_target"], zoom_target)
 glue("orientation_md", Markdown(orientation.sentence), display=False)
+notebook.glue_figure("fig_zoom", fig)
+glue("zoom_caption", f"{zoom_group}: the strongest channels in {zoom_region[0]:.0f}–{zoom_region[1]:.0f} cm⁻¹",
+     display=False)  # fmt: skip
+
+# %% [markdown]
+# ```{glue:figure} fig_zoom
+# :name: fig-explain-zoom
+# {glue:text}`zoom_caption` and their strongest windows inside that region.
+# ```
 
 # %% [markdown]
 # {glue:md}`orientation_md` A share near 0.5 means no preferred orientation.
@@ -347,12 +354,19 @@ glue("n_explore", len(picks), display=False)
 glue("n_covered", int((real.y[picks] > 0.5).any(axis=0).sum()), display=False)
 glue("n_carried", int((real.y > 0.5).any(axis=0).sum()), display=False)
 glue("explorer_kb", len(fig.to_json()) / 1e3, display=False)
-display(fig)
+notebook.glue_figure("fig_explorer", fig)
 if live_widgets and notebook.live_kernel():
     display(view.widget())
 
 # %% [markdown]
-# {glue:text}`explorer_note` The explorer weighs {glue:text}`explorer_kb:.0f` kB in the page.
+# ```{glue:figure} fig_explorer
+# :name: fig-explain-explorer
+# The explorer: a spectrum chosen in the menu, its probability for every group (dark: groups the
+# molecule carries) and activation × weight per latent column for its predicted groups.
+# ```
+#
+# {glue:text}`explorer_note` The explorer ({numref}`fig-explain-explorer`) weighs
+# {glue:text}`explorer_kb:.0f` kB in the page.
 #
 # ### Faithfulness: deletion and insertion
 #
