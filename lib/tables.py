@@ -81,7 +81,8 @@ class Table:
         align = ["---:" if c in self.numeric else ":---" for c in self.frame.columns]
 
         def row(cells: list[str]) -> str:
-            return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+            # a pipe ends a cell and a line break ends the table: escape the one, flatten the other
+            return "| " + " | ".join(" ".join(str(c).split()).replace("|", "\\|") for c in cells) + " |"
 
         lines = [row(cols), "|" + "|".join(align) + "|"]
         lines += [row(list(values)) for values in self.frame.itertuples(index=False)]

@@ -48,6 +48,7 @@ def test_table_headers_digits_and_no_index():
     assert 'style="text-align:right">1,200<' in html
     assert t.numeric == {"Time (s)", "Molecules", "Δ acc"}
     md = t.to_markdown().splitlines()
+    assert table(pd.DataFrame({"why": ["a | b\nc"]})).to_markdown().splitlines()[-1] == "| a \\| b c |"
     assert md[0] == "| Model | Time (s) | Molecules | Δ acc |" and md[1] == "|:---|---:|---:|---:|"
 
 
