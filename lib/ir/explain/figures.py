@@ -112,10 +112,10 @@ def region_figure(
     grid: np.ndarray,
     names: Sequence[str],
     region: tuple[float, float],
-    max_lines: int = 100,
+    max_lines: int = 40,
 ) -> go.Figure:
     """R23 Fig. 7: per group (rows) the spectra inside ``region`` without and with it (columns; at most
-    ``max_lines`` each) and their medians (dotted)."""
+    ``max_lines`` each, enough to show the spread while keeping the page light) and their medians (dotted)."""
     fig = make_subplots(rows=len(names), cols=2, shared_yaxes=True, vertical_spacing=0.12,
                         subplot_titles=[f"{g} {s}" for g in names for s in ("absent", "present")])  # fmt: skip
     for r, name in enumerate(names):
