@@ -78,9 +78,9 @@ chapter_start = time.perf_counter()
 
 # %%
 config = replace(train.S23, max_epochs=max_epochs, lr_factor=lr_factor)
-follows = {train.S23.lr_factor: "S23's paper text", br.RELEASED_CODE_LR_FACTOR: "S23's released code"}
 
 # %% tags=["remove-input"]
+follows = {train.S23.lr_factor: "S23's paper text", br.RELEASED_CODE_LR_FACTOR: "S23's released code"}
 glue("lr_factor", config.lr_factor, display=False)
 glue("lr_paper", train.S23.lr_factor, display=False)
 glue("lr_code", br.RELEASED_CODE_LR_FACTOR, display=False)
@@ -99,16 +99,16 @@ hard = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair]
 must = hard + [c for c in br.exception_classes(synthetic.BENCHMARK_RULES) if c not in hard]
 labels = br.choose_classes(len(classes), n_classes, must=must, seed=0)
 study = br.Study(labels=tuple(labels), data_seed=seed, downsample=downsample)
+data = study.dataset(classes)
+
+# %% tags=["remove-input"]
 tag = f"c{len(labels)}_d{downsample}_e{max_epochs}_s{seed}" + ("" if lr_factor == 0.5 else f"_lr{lr_factor}")
 folder = cache_dir(f"synthetic_benchmark/{tag}") if results_dir is None else results_dir
-data = study.dataset(classes)
 input_len = data["x_train"].shape[-1]
 full = len(labels) == len(classes) and downsample == 1 and max_epochs >= train.S23.max_epochs
 paper = yaml.safe_load((book.PRESET_DIR / "paper.yml").read_text())["synthetic_benchmark"]
 confusable = br.confusable_pairs(classes)
 enrich = br.pair_enrichment(labels, confusable, len(classes))
-
-# %% tags=["remove-input"]
 glue("n_labels", len(labels), display=False)
 glue("n_all_classes", len(classes), display=False)
 glue("n_train", f"{len(data['x_train']):,}", display=False)
@@ -153,14 +153,18 @@ glue(
 
 # %%
 summary = br.run_study(
-    folder, study, classes, models + ours, seeds, config=config, max_epochs=max_epochs, device=device
-)
+    folder, study, classes, models + ours, seeds,
+    config=config, max_epochs=max_epochs, device=device,
+)  # fmt: skip
 aug_specs = [br.ModelSpec(f"{m}-aug", m) for m in ours_augmented]
 if aug_specs:
     br.run_study(
-        folder, study, classes, aug_specs, seeds, config=config, max_epochs=max_epochs, device=device, data=data,
+        folder, study, classes, aug_specs, seeds,
+        config=config, max_epochs=max_epochs, device=device, data=data,
         train_data=br.fresh_variations(study, classes),
     )  # fmt: skip
+
+# %% tags=["remove-input"]
 labels_run = models + ours + [s.label for s in aug_specs]
 runs = [r for r in br.load_runs(folder) if r["model"] in labels_run and r["seed"] in seeds]
 summary = br.summary(runs)
@@ -211,7 +215,7 @@ notebook.glue_figure("fig_errors", fig)
 # Misclassified test and training spectra per network (mean over seeds; whiskers: the range).
 # ```
 
-# %%
+# %% tags=["remove-input"]
 table = per_model[["test_mean", "test_min", "test_max", "train_mean", "accuracy", "epochs"]].copy()
 table["S23 test errors (of 4,500)"] = [reference.S23_TEST_ERRORS.get(m, np.nan) for m in table.index]
 display(tables.table(table, index=True, digits=3))
@@ -235,8 +239,6 @@ glue("worst_accuracy", float(summary["test_accuracy"].min()), display=False)
 glue("s23_min_accuracy", reference.S23_MIN_TEST_ACCURACY, display=False)
 glue("our_order", ", ".join(ranked.index), display=False)
 s23_order = sorted(agreement["models"], key=reference.S23_TEST_ERRORS.get)
-
-# %% tags=["remove-input"]
 glue("s23_order", ", ".join(s23_order) or "none of them", display=False)
 glue(
     "tau",
@@ -313,15 +315,13 @@ glue("capped", capped, display=False)
 # well as on the example pairs. Applied to every pair of the {glue:text}`n_all_classes` classes it
 # finds:
 
-# %%
+# %% tags=["remove-input"]
 by_cause = confusable["cause"].value_counts().reindex(br.CAUSES[:3], fill_value=0)
 display(tables.table(by_cause.rename("class pairs of the 500").to_frame(), index=True))
 glue("rule_minor", int(by_cause["minor peak"]), display=False)
 glue("s23_minor", reference.S23_MINOR_PEAK_PAIRS, display=False)
 found = {(a, b): c for a, b, c in zip(confusable["a"], confusable["b"], confusable["cause"], strict=True)}
 agree = [found.get(tuple(sorted(p))) == br.S23_CAUSE_NAMES[k] for k, p in reference.S23_HARD_PAIRS.items()]
-
-# %% tags=["remove-input"]
 glue("examples_found", sum(agree), display=False)
 glue("n_examples", len(agree), display=False)
 glue("var_shift", synthetic.Variation().shift, display=False)
@@ -336,11 +336,11 @@ glue("minor", br.MINOR, display=False)
 
 # %%
 pairs = br.attribute(br.confusions(runs, labels, data["y_test"]), classes)
+
+# %% tags=["remove-input"]
 wrong = br.wrong_predictions(runs, labels, data["y_test"])
 counts = pairs.groupby("cause")["errors"].agg(["size", "sum"]) if len(pairs) else pd.DataFrame()
 display(tables.table(pairs))
-
-# %% tags=["remove-input"]
 glue("n_confused", len(pairs), display=False)
 glue("n_confused_errors", int(pairs["errors"].sum()) if len(pairs) else 0, display=False)
 glue(
@@ -421,7 +421,7 @@ notebook.glue_figure("fig_cost", fig)
 # on *fresh* random variations of the class definitions every epoch
 # (`lib.synthetic.benchmark_runs.fresh_variations`) instead of one fixed training set.
 
-# %%
+# %% tags=["remove-input"]
 full_macs = {r["model"]: r["macs"] for r in benchmark.model_table(["CNN6", *ours])}
 ours_rows = [m for m in per_model.index if m.split("-aug")[0] in ours or m == "CNN6"]
 beyond = per_model.loc[ours_rows, ["test_mean", "test_min", "test_max", "train_mean"]].copy()
@@ -437,8 +437,6 @@ verdicts = [
     for m in ours_rows
     if m != "CNN6"
 ]
-
-# %% tags=["remove-input"]
 glue(
     "lite_sentence",
     f"Mean wrong test spectra of {len(data['x_test']):,}, each compared with CNN6's "
@@ -461,8 +459,11 @@ glue("ours_first", ours[0] if ours else "none", display=False)
 
 # %%
 tp = br.throughput_table(
-    benchmark.MODELS + ours, throughput_len, len(classes), throughput_batch, throughput_batches, device=device
-)
+    benchmark.MODELS + ours, throughput_len, len(classes),
+    throughput_batch, throughput_batches, device=device,
+)  # fmt: skip
+
+# %% tags=["remove-input"]
 tp["epoch_s_full"] = reference.S23_TRAIN_SIZE / tp["train_spectra_per_s"]
 tp_cols = ["model", "parameters", "macs", "train_spectra_per_s", "infer_spectra_per_s", "epoch_s_full"]
 display(tables.table(tp[tp_cols], digits=1))
@@ -474,8 +475,6 @@ hours = {
     e: br.study_hours(paper_epoch_s, len(paper["seeds"]), e)
     for e in (least_epochs, epochs_assumed, paper["max_epochs"])
 }
-
-# %% tags=["remove-input"]
 glue("tp_device", tp["device_name"].iloc[0], display=False)
 glue("torch_version", torch.__version__, display=False)
 glue("throughput_batch", throughput_batch, display=False)
@@ -532,6 +531,8 @@ glue("hours_most", f"{hours[paper['max_epochs']]:,.0f}", display=False)
 # %%
 speed_table = speed.read_table(speed.STORED if speed_file is None else speed_file)
 effects = speed.option_effects(speed_table, train.S23.batch_size)
+
+# %% tags=["remove-input"]
 estimates = speed.estimate_frame(speed_table)
 speed_rows = speed.rows_frame(speed_table)
 eager_1 = speed_rows.query(f"option == 'eager' and threads == 1 and batch_size == {train.S23.batch_size}")
@@ -561,8 +562,6 @@ glue("sp_share_hi_model", share.idxmax(), display=False)
 for option in ("threads", "bf16", "no-mkldnn", "compile", "background"):
     glue(f"sp_{option.replace('-', '_')}", by_option.get(option, "not measured"), display=False)
 compile_s = speed_rows.loc[speed_rows["option"] == "compile", "compile_s"].dropna() if "compile_s" in speed_rows else []
-
-# %% tags=["remove-input"]
 glue("sp_compile_text", f"{by_option['compile']} (after {float(compile_s.max()):.0f} s of compiling)"
      if "compile" in by_option and len(compile_s) else "not measured in this table", display=False)  # fmt: skip
 glue("sp_fast_model", est_100.index[0], display=False)
@@ -571,7 +570,7 @@ glue("sp_slow_model", est_100.index[-1], display=False)
 glue("sp_slow_hours", f"{est_100.iloc[-1]:.0f}", display=False)
 glue("sp_hours_list", ", ".join(f"{m} {h:.0f} h" for m, h in est_100.items()), display=False)
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 labels_sp = [f"{m}<br>{o}" for m, o in zip(effects["model"], effects["option"], strict=True)]
 fig = go.Figure()
 fig.add_trace(go.Bar(x=labels_sp, y=effects["before_gflops"], name="before (eager float32)", marker_color="#aaaaaa"))
@@ -587,9 +586,16 @@ fig.update_layout(
     title=f"Achieved training GFLOP/s at batch {train.S23.batch_size} on {speed.machine_words(speed_table)}",
     yaxis={"title": "GFLOP/s"}, legend={"orientation": "h", "y": -0.25},
 )  # fmt: skip
-fig.show()
+notebook.glue_figure("fig_speed", fig)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_speed
+# :name: fig-benchmark-speed
+# Achieved training GFLOP/s per network before (eager float32, one thread) and with each
+# speed-up option, against the machine's peak for the same arithmetic (S23's batch size).
+# ```
+
+# %% tags=["remove-input"]
 display(
     effects.rename(
         columns={"before_spectra_per_s": "spectra/s before", "after_spectra_per_s": "spectra/s after",
@@ -610,7 +616,8 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # so bfloat16 training against the bfloat16 peak. Eager float32 training on one thread reached between
 # {glue:text}`sp_share_lo:.0%` ({glue:text}`sp_share_lo_model`) and
 # {glue:text}`sp_share_hi:.0%` ({glue:text}`sp_share_hi_model`) of it. Speed-ups against that
-# baseline: two threads {glue:text}`sp_threads`; bfloat16 {glue:text}`sp_bf16`; PyTorch's own
+# baseline ({numref}`fig-benchmark-speed`): two threads {glue:text}`sp_threads`; bfloat16
+# {glue:text}`sp_bf16`; PyTorch's own
 # convolutions {glue:text}`sp_no_mkldnn`; `torch.compile`
 # {glue:text}`sp_compile_text`; fresh spectra drawn in a background thread
 # {glue:text}`sp_background`. What was kept is in the last column of the table: one thread and
@@ -638,17 +645,19 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # The shipped runs were trained side by side on one {glue:text}`fs_hardware` GPU
 # (`python -m lib synthetic gpu-batch`, one process per run, all ended by one deadline), in
 # float32 as S23 did, except that cuDNN computes the convolutions in TF32 there by default. Below
-# the table and figure (S23 Fig. 2: wrong test spectra per network and seed, S23's means beside
-# them) come the most confused class pairs, pooled over
+# the table and {numref}`fig-benchmark-full` (S23 Fig. 2: wrong test spectra per network and
+# seed, S23's means beside them) come the most confused class pairs, pooled over
 # all shipped runs, each with the cause the rule of the section on confused pairs gives and, for
 # S23's three example pairs, the cause S23 name.
 
 # %%
 full_folder = full_scale.default_out("benchmark") if full_dir is None else Path(full_dir)
-full_shown = full_folder.relative_to(REPO) if full_folder.is_relative_to(REPO) else full_folder
 full_runs = full_scale.shipped_runs(full_folder)
 full_runs = full_runs[full_runs["rules"] == "benchmark"]
 full_table = full_scale.network_table(full_runs, reference.S23_TEST_ERRORS)
+
+# %% tags=["remove-input"]
+full_shown = full_folder.relative_to(REPO) if full_folder.is_relative_to(REPO) else full_folder
 full_text = [full_scale.network_sentence(full_table, reference.S23_TEST_ERRORS, str(full_shown))]
 glue("fs_points", f"{classes.datapoints:,}", display=False)
 glue("fs_val", f"{full_scale.Run('Lite').n_val * len(classes):,}", display=False)
@@ -670,7 +679,7 @@ if len(full_table):
         .pipe(tables.table, index=True, digits={"test errors (mean)": 1, "accuracy": 4, "hours per run": 2})
     )  # fmt: skip
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 if len(full_table):
     seeds_x = [full_scale.network_label(r.model, r.fresh, r.bf16) for r in full_runs.itertuples()]
     s23_y = full_table["s23_test_errors"]
@@ -704,9 +713,16 @@ if len(full_table):
         xaxis={"categoryorder": "array", "categoryarray": full_table["network"].tolist()},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
-    fig.show()
+    notebook.glue_figure("fig_full", fig)
 
-# %%
+# %% [markdown]
+# ```{glue:figure} fig_full
+# :name: fig-benchmark-full
+# Misclassified test spectra at full scale (shipped runs): one dot per seed, the bar the mean,
+# against S23's published mean (and CNN6's published range) from their Fig. 2.
+# ```
+
+# %% tags=["remove-input"]
 if len(full_table):
     full_records = full_scale.load_records(full_folder, "benchmark")
     full_confused = full_scale.confused_pairs(full_records, classes, reference.S23_HARD_PAIRS)
@@ -720,7 +736,7 @@ glue("full_sentence", Markdown(" ".join(full_text)), display=False)
 #
 # ## Discussion
 
-# %%
+# %% tags=["remove-input"]
 notes = []
 if len(labels) < len(classes):
     notes.append(
@@ -733,8 +749,6 @@ if max_epochs < paper["max_epochs"]:
     notes.append(f"at most {max_epochs} epochs ({capped} of {len(runs)} runs reached the cap)")
 if len(seeds) < len(paper["seeds"]):
     notes.append(f"{len(seeds)} seed(s) per network instead of {len(paper['seeds'])}")
-
-# %% tags=["remove-input"]
 glue("differences", "; ".join(notes) or "none: these are S23's settings", display=False)
 glue(
     "full_discussion",
