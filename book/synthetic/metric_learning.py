@@ -135,33 +135,39 @@ ms.glue_all(ms.published_facts())
 # {glue:text}`enrichment`
 
 # %%
-bench_classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
+bench_file = data_file("synthetic_benchmark_classes.json", data_dir)
+bench_classes = synthetic.load_classes(bench_file)
 challenge_classes = synthetic.load_classes(data_file("synthetic_challenge_classes.json", data_dir))
 hard = ms.hard_classes()
 labels = br.choose_classes(len(bench_classes), n_classes, must=hard, seed=seed)
 study = br.Study(labels=tuple(labels), data_seed=seed, downsample=downsample)
 data = study.dataset(bench_classes)
+
+# %% tags=["remove-input"]
 input_len = data["x_train"].shape[-1]
 settings = dict(
     seed=seed, n_classes=n_classes, downsample=downsample, dim=dim, margin=margin, mining=mining,
     per_class=per_class, batch_size=batch_size, lr=lr, lr_patience=lr_patience, max_epochs=max_epochs,
     patience=patience, bn_momentum=bn_momentum, seen_share=seen_share, challenge_epochs=challenge_epochs,
 )  # fmt: skip
-config = train.TrainConfig(
-    lr=lr, batch_size=batch_size, max_epochs=max_epochs, lr_factor=0.5, lr_patience=lr_patience, patience=patience
-)
 folder = results_dir or cache_dir(f"metric_learning/{ms.settings_tag(settings)}")
+
+# %%
+config = train.TrainConfig(
+    lr=lr, batch_size=batch_size, max_epochs=max_epochs,
+    lr_factor=0.5, lr_patience=lr_patience, patience=patience,
+)  # fmt: skip
 trainer = ms.Trainer(
-    config, folder, dim=dim, margin=margin, mining=mining, per_class=per_class, seed=seed, device=device,
-    bn_momentum=bn_momentum, ks=tuple(ks),
-)
+    config, folder, dim=dim, margin=margin, mining=mining, per_class=per_class,
+    seed=seed, device=device, bn_momentum=bn_momentum, ks=tuple(ks),
+)  # fmt: skip
+
+# %% tags=["remove-input"]
 full = len(labels) == len(bench_classes) and downsample == 1 and max_epochs >= 100
 # S23's hard classes last in the mixtures' pool, so that a small pool is not dominated by them
 pool = np.array(sorted(range(len(labels)), key=lambda i: labels[i] in hard)[:mix_classes])
 enrichment = ms.hard_enrichment(labels, len(bench_classes), hard)
 n_spectra = "/".join(f"{len(data[f'y_{p}']):,}" for p in ("train", "val", "test"))
-
-# %% tags=["remove-input"]
 ms.glue_all(
     {"n_used": len(labels), "n_bench": len(bench_classes), "n_spectra": n_spectra, "input_len": f"{input_len:,}",
      "dim": dim, "max_epochs": max_epochs, "device": train.device_name(device),
@@ -190,7 +196,7 @@ ms.glue_all(
 #
 # {glue:text}`fs_sentence`
 
-# %%
+# %% tags=["remove-input"]
 fs = mf.load_records(full_dir or mf.RESULTS)
 shipped = mf.view(fs, bench_classes, mf.load_speed())
 display(tables.table(mf.runs_table(fs), index=None, digits={"accuracy": 4, "hours": 2}))
@@ -204,41 +210,70 @@ ms.glue_all(
 )  # fmt: skip
 
 # %% [markdown]
-# The training curves of the shipped runs (validation triplet loss and leave-one-out 1-NN
-# accuracy of the validation spectra):
+# {numref}`fig-metric-full-curves` shows the training curves of the shipped runs (validation
+# triplet loss and leave-one-out 1-NN accuracy of the validation spectra).
 
-# %% tags=["hide-input"]
-figures.training_curves({name: r["history"] for name, r in fs.items()}).show()
+# %% tags=["remove-input"]
+notebook.glue_figure("ml_fs_curves", figures.training_curves({name: r["history"] for name, r in fs.items()}))
+
+# %% [markdown]
+# ```{glue:figure} ml_fs_curves
+# :name: fig-metric-full-curves
+# Training curves of the shipped full-scale runs: validation triplet loss and leave-one-out
+# 1-NN accuracy of the validation spectra per epoch.
+# ```
 
 # %% [markdown]
 # Beside V24, one row per measurement (the mixtures: V24's exact nearest combination where the
 # table of combinations fits, else the beam search; "beyond the paper": the encoder trained on
 # fresh random spectra every epoch, where that run is shipped):
 
-# %%
+# %% tags=["remove-input"]
 display(tables.table(shipped.summary.dropna(axis=1, how="all"), index=None, digits=4))
 display(tables.table(shipped.targets))
 
-# %% tags=["hide-input"]
-figures.summary_bars(shipped.summary).show()
+# %% tags=["remove-input"]
+notebook.glue_figure("ml_fs_summary", figures.summary_bars(shipped.summary))
+
+# %% [markdown]
+# ```{glue:figure} ml_fs_summary
+# :name: fig-metric-full-summary
+# Full-scale accuracies of the shipped runs beside V24's, one bar per measurement of the table
+# above.
+# ```
 
 # %% [markdown]
 # {glue:text}`fs_n_met` of {glue:text}`fs_n_targets` beyond-the-paper targets are met at full
 # scale. {glue:text}`fs_distances` The wrong test spectra of the whole benchmark, by class pair and
 # S23's cause:
 
-# %%
+# %% tags=["remove-input"]
 display(tables.table(shipped.pairs, index=None))
 
 # %% [markdown]
 # {glue:text}`fs_confusions`
 #
 # **Unseen classes and the challenge set at full scale.** Accuracy on the unseen classes against
-# the number of references, and the challenge set by kind of triplet:
+# the number of references ({numref}`fig-metric-full-unseen`), and the challenge set by kind of
+# triplet ({numref}`fig-metric-full-challenge`).
 
-# %% tags=["hide-input"]
-figures.unseen_curve(mf.unseen_table(shipped.unseen), len(shipped.unseen["unseen_classes"])).show()
-figures.challenge_bars(shipped.challenge_by_kind).show()
+# %% tags=["remove-input"]
+n_unseen_full = len(shipped.unseen["unseen_classes"])
+notebook.glue_figure("ml_fs_unseen", figures.unseen_curve(mf.unseen_table(shipped.unseen), n_unseen_full))
+notebook.glue_figure("ml_fs_challenge", figures.challenge_bars(shipped.challenge_by_kind))
+
+# %% [markdown]
+# ```{glue:figure} ml_fs_unseen
+# :name: fig-metric-full-unseen
+# Full scale: accuracy on the classes never seen in training against the number of reference
+# spectra per unseen class.
+# ```
+
+# %% [markdown]
+# ```{glue:figure} ml_fs_challenge
+# :name: fig-metric-full-challenge
+# Full scale: challenge-set accuracy by kind of triplet (minor peak, peak position, peak height).
+# ```
 
 # %% [markdown]
 # **Mixtures at full scale** (V24 Table 1; methods: {glue:text}`fs_methods`).
@@ -251,8 +286,17 @@ figures.challenge_bars(shipped.challenge_by_kind).show()
 # below, with its zero-anchored encoder, shows how much an encoder built to be additive changes
 # this.
 
-# %% tags=["hide-input"]
-figures.table1_bars(shipped.table1, [mf.encoder_label(shipped.main)], sorted(mf.mixture_methods(shipped.main))).show()
+# %% tags=["remove-input"]
+fs_encoders = [mf.encoder_label(shipped.main)]
+fs_methods = sorted(mf.mixture_methods(shipped.main))
+notebook.glue_figure("ml_fs_table1", figures.table1_bars(shipped.table1, fs_encoders, fs_methods))
+
+# %% [markdown]
+# ```{glue:figure} ml_fs_table1
+# :name: fig-metric-full-table1
+# Mixtures at full scale (V24 Table 1): share of mixtures with at least 1, 2, … members
+# predicted right, per number of components.
+# ```
 
 # %% [markdown]
 # **Mixtures on V24's own protocol.** `python -m lib.synthetic.mixture_v24` repeats the authors'
@@ -302,16 +346,24 @@ ms.glue_all(
 # With all training spectra the encoder and a {glue:text}`main_k`-NN vote over
 # {glue:text}`refs` references per class get **{glue:text}`main_wrong` of {glue:text}`main_n`**
 # test spectra of this run wrong (**{glue:text}`main_acc`**; V24 on all classes:
-# {glue:text}`v24_acc`). {glue:text}`fraction_sentence` The training curves:
+# {glue:text}`v24_acc`). {glue:text}`fraction_sentence` The training curves are in
+# {numref}`fig-metric-curves`.
 
-# %% tags=["hide-input"]
-figures.training_curves(fr.fits).show()
+# %% tags=["remove-input"]
+notebook.glue_figure("ml_curves", figures.training_curves(fr.fits))
+
+# %% [markdown]
+# ```{glue:figure} ml_curves
+# :name: fig-metric-curves
+# Training curves of the reduced rerun, one per share of the training set: validation triplet
+# loss and leave-one-out 1-NN accuracy of the validation spectra.
+# ```
 
 # %% [markdown]
 # Which classes the main run confuses, in the benchmark's class numbers, with the cause that
 # `lib.synthetic.benchmark_runs.pair_cause` reads from the class definitions (S23's three causes):
 
-# %%
+# %% tags=["remove-input"]
 pairs = ms.confusion_pairs(bench_classes, labels, data["y_test"], main_eval["pred"])
 display(tables.table(pairs, index=None))
 ms.glue_all({"confusions": ms.confusion_sentence(pairs)})
@@ -328,9 +380,9 @@ ms.glue_all({"confusions": ms.confusion_sentence(pairs)})
 # %%
 pos, neg = metric.pair_distances(main_eval["test_emb"], data["y_test"], max_pairs, seed)
 dist = ms.distance_stats(pos, neg)
-figures.distance_histogram(pos, neg, margin).show()
 
 # %% tags=["remove-input"]
+notebook.glue_figure("ml_distances", figures.distance_histogram(pos, neg, margin))
 ms.glue_all(
     {"n_pos": f"{dist['n_pos']:,}", "pos_median": f"{dist['pos_median']:.3f}", "pos_p95": f"{dist['pos_p95']:.3f}",
      "n_neg": f"{dist['n_neg']:,}", "neg_median": f"{dist['neg_median']:.3f}", "neg_p5": f"{dist['neg_p5']:.3f}",
@@ -338,6 +390,12 @@ ms.glue_all(
 )  # fmt: skip
 
 # %% [markdown]
+# ```{glue:figure} ml_distances
+# :name: fig-metric-distances
+# Distances between the embeddings of same-class (positive) and different-class (negative)
+# pairs of test spectra (V24 Fig. 1).
+# ```
+#
 # {glue:text}`n_pos` positive pairs have a median distance of **{glue:text}`pos_median`** (95th
 # percentile {glue:text}`pos_p95`), {glue:text}`n_neg` negative pairs **{glue:text}`neg_median`**
 # (5th percentile {glue:text}`neg_p5`). AUC **{glue:text}`auc`**; {glue:text}`overlap` of the
@@ -352,9 +410,9 @@ ms.glue_all(
 # %%
 un = ms.unseen_study(trainer, data, seen_share, unseen_refs, refs_per_class)
 display(tables.table(un.table, index=None, digits={"accuracy": 4}))
-figures.unseen_curve(un.table, len(un.unseen)).show()
 
 # %% tags=["remove-input"]
+notebook.glue_figure("ml_unseen", figures.unseen_curve(un.table, len(un.unseen)))
 ms.glue_all(
     {"n_seen": len(un.seen), "n_unseen": len(un.unseen), "unseen_refs": int(un.table.index.max()),
      "unseen_acc": pct(un.unseen_eval["accuracy"]), "unseen_wrong": un.unseen_eval["n_wrong"],
@@ -363,6 +421,12 @@ ms.glue_all(
 )  # fmt: skip
 
 # %% [markdown]
+# ```{glue:figure} ml_unseen
+# :name: fig-metric-unseen
+# Accuracy on the classes never seen in training against the number of reference spectra per
+# unseen class (reduced rerun).
+# ```
+#
 # Trained on **{glue:text}`n_seen`** classes, the encoder classifies the test spectra of the
 # **{glue:text}`n_unseen`** unseen classes with {glue:text}`unseen_refs` references each at
 # **{glue:text}`unseen_acc`** ({glue:text}`unseen_wrong` of {glue:text}`unseen_n` wrong; V24,
@@ -378,21 +442,30 @@ ms.glue_all(
 # by a peak height (V24 Fig. S6 splits the result the same way).
 
 # %%
-ch_study = br.Study(tuple(range(len(challenge_classes))), data_seed=seed, downsample=downsample, rules="challenge")
+ch_study = br.Study(
+    tuple(range(len(challenge_classes))), data_seed=seed, downsample=downsample, rules="challenge"
+)  # fmt: skip
 ch_data = ch_study.dataset(challenge_classes)
 ch_res, _ = trainer.fit("challenge", ch_data, challenge_epochs)
 ch_eval = trainer.knn(ch_res.model, ch_data, refs_per_class)
 by_kind = ms.challenge_by_kind(ch_data["y_test"], ch_eval["pred"])
-figures.challenge_bars(by_kind).show()
 
 # %% tags=["remove-input"]
+notebook.glue_figure("ml_challenge", figures.challenge_bars(by_kind))
 ms.glue_all(
     {"ch_acc": pct(ch_eval["accuracy"]), "ch_wrong": ch_eval["n_wrong"], "ch_n": ch_eval["n"], "ch_k": ch_eval["k"],
      "ch_kinds": ms.challenge_sentence(by_kind)}
 )  # fmt: skip
 
 # %% [markdown]
-# Challenge set: **{glue:text}`ch_acc`** ({glue:text}`ch_wrong` of {glue:text}`ch_n` wrong,
+# ```{glue:figure} ml_challenge
+# :name: fig-metric-challenge
+# Challenge-set accuracy by kind of triplet: minor peak (classes 0–8), peak position (9–17),
+# peak height (18–26).
+# ```
+#
+# Challenge set ({numref}`fig-metric-challenge`): **{glue:text}`ch_acc`**
+# ({glue:text}`ch_wrong` of {glue:text}`ch_n` wrong,
 # k = {glue:text}`ch_k`; V24 {glue:text}`v24_challenge`). {glue:text}`ch_kinds`
 #
 # ### Beyond the paper: fresh variations every epoch
@@ -405,7 +478,8 @@ ms.glue_all(
 # %%
 fresh_eval = None
 if fresh:
-    fresh_res, _ = trainer.fit("fresh", data, train_data=br.fresh_variations(study, bench_classes))
+    fresh_data = br.fresh_variations(study, bench_classes)
+    fresh_res, _ = trainer.fit("fresh", data, train_data=fresh_data)
     fresh_eval = trainer.knn(fresh_res.model, data, refs_per_class)
 
 # %% tags=["remove-input"]
@@ -444,11 +518,13 @@ if anchored:
     anchored_eval = trainer.knn(anchored_res.model, data, refs_per_class)
     encoders["zero-anchored encoder"] = anchored_res.model
 sub_classes = br.subset_classes(bench_classes, labels)
-mixtures = {k: metric.make_mixtures(sub_classes, k, mix_n, seed, downsample, pool=pool) for k in mix_components}
+mixtures = {
+    k: metric.make_mixtures(sub_classes, k, mix_n, seed, downsample, pool=pool) for k in mix_components
+}  # fmt: skip
 ref_idx = metric.select_references(data["y_train"], refs_per_class, seed)
 mix = ms.mixture_study(
-    encoders, (data["x_train"][ref_idx], data["y_train"][ref_idx]), len(labels), mixtures, pool, beam,
-    max_combinations, seed,
+    encoders, (data["x_train"][ref_idx], data["y_train"][ref_idx]), len(labels), mixtures,
+    pool, beam, max_combinations, seed,
 )  # fmt: skip
 display(tables.table(mix.check, index=None, digits=3))
 
@@ -465,15 +541,22 @@ ms.glue_all(
 # its members' embeddings, its 5th percentile, and the mean with the closest single member and with
 # another mixture's members. {glue:text}`additivity`
 
-# %% tags=["hide-input"]
-figures.sum_histograms(mix.sums, list(encoders), mix_components).show()
+# %% tags=["remove-input"]
+notebook.glue_figure("ml_sums", figures.sum_histograms(mix.sums, list(encoders), mix_components))
+
+# %% [markdown]
+# ```{glue:figure} ml_sums
+# :name: fig-metric-sums
+# Cosine similarity of each test mixture's embedding with the normalised sum of its members'
+# embeddings, per encoder and number of components.
+# ```
 
 # %% [markdown]
 # **Which classes are in a mixture?** V24 Table 1 gives, for mixtures of 2, 3 and 4 classes, the
 # share of mixtures with at least 1, 2, … members predicted right. Ours use V24's exact classifier
 # where the table fits under `max_combinations`, else the beam search.
 
-# %%
+# %% tags=["remove-input"]
 methods = ms.search_methods(len(pool), mix_components, beam, max_combinations)
 t1 = ms.table1(mix.accuracy, list(encoders), methods)
 display(tables.table(t1, index=None, digits=3))
@@ -492,8 +575,15 @@ ms.glue_all(
 # Mixtures drawn from {glue:text}`mix_pool` classes, {glue:text}`mix_n` per number of components.
 # {glue:text}`mix_last`
 
-# %% tags=["hide-input"]
-figures.table1_bars(t1, list(encoders), mix_components).show()
+# %% tags=["remove-input"]
+notebook.glue_figure("ml_table1", figures.table1_bars(t1, list(encoders), mix_components))
+
+# %% [markdown]
+# ```{glue:figure} ml_table1
+# :name: fig-metric-table1
+# Mixtures of the reduced rerun (V24 Table 1): share of mixtures with at least 1, 2, … members
+# predicted right, per encoder and number of components.
+# ```
 
 # %% [markdown]
 # **What does the search cost?** The table of V24's classifier has $\binom{n}{k}$ rows of `dim`
@@ -505,22 +595,29 @@ figures.table1_bars(t1, list(encoders), mix_components).show()
 # encoder ("same answer as exact": the share of mixtures on which a search returns exactly the
 # combination that enumeration finds):
 
-# %%
+# %% tags=["remove-input"]
 last_search = mix.search[mix.search["encoder"] == list(encoders)[-1]].drop(columns="encoder")
 display(tables.table(last_search, index=None, digits=3))
 
 # %% [markdown]
 # ### The embedding seen in two dimensions
 #
-# t-SNE of the test and validation embeddings of the first `tsne_classes` classes of the run.
+# {numref}`fig-metric-tsne`: t-SNE of the test and validation embeddings of the first
+# `tsne_classes` classes of the run.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 show_t, show_v = data["y_test"] < tsne_classes, data["y_val"] < tsne_classes
 groups = {
     "test": (main_eval["test_emb"][show_t], data["y_test"][show_t]),
     "validation": (metric.embed(main_model, data["x_val"][show_v]), data["y_val"][show_v]),
 }
-figures.tsne_view(groups, labels, seed).show()
+notebook.glue_figure("ml_tsne", figures.tsne_view(groups, labels, seed))
+
+# %% [markdown]
+# ```{glue:figure} ml_tsne
+# :name: fig-metric-tsne
+# t-SNE of the test and validation embeddings of the first classes of the run.
+# ```
 
 # %% [markdown]
 # ## Discussion
@@ -529,7 +626,7 @@ figures.tsne_view(groups, labels, seed).show()
 # encoder, exact nearest combination where it fits), then with the changes beyond the paper
 # (fresh variations for the benchmark, the zero-anchored encoder for mixtures).
 
-# %%
+# %% tags=["remove-input"]
 unseen_at = ms.unseen_compared_at(list(un.table.index))
 unseen_pair = (unseen_at, float(un.table.loc[unseen_at, "accuracy"]))
 plain = t1.xs("V24 encoder", axis=1, level=1)
@@ -540,10 +637,16 @@ summary = ms.summary_table(
 )  # fmt: skip
 display(tables.table(summary, index=None, digits=4))
 
-# %% tags=["hide-input"]
-figures.summary_bars(summary).show()
+# %% tags=["remove-input"]
+notebook.glue_figure("ml_summary", figures.summary_bars(summary))
 
-# %%
+# %% [markdown]
+# ```{glue:figure} ml_summary
+# :name: fig-metric-summary
+# Accuracies of the reduced rerun beside V24's, one bar per row of the table above.
+# ```
+
+# %% tags=["remove-input"]
 main_values = {"V24's method": main_eval["accuracy"]}
 main_values.update({"fresh variations": fresh_eval["accuracy"]} if fresh_eval else {})
 main_values.update({"zero-anchored": anchored_eval["accuracy"]} if anchored else {})
