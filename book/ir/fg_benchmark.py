@@ -119,15 +119,19 @@ glue("r23_split_seed", reference.R23_SPLIT_SEED, display=False)
 # %%
 train_args = dict(augment=augment, max_epochs=max_epochs, split_seed=split_seed)
 if data in fg.DATA_KINDS:
-    d = [fg.chapter_data(data, data_dir, scales, fwhms, fit_half=0, shards=shards, fraction=fraction,
-                         molecules_file=molecules_file, lines_file=lines_file)]  # fmt: skip
+    d = [fg.chapter_data(
+        data, data_dir, scales, fwhms, fit_half=0, shards=shards, fraction=fraction,
+        molecules_file=molecules_file, lines_file=lines_file,
+    )]  # fmt: skip
     d.append(fg.refit(d[0], 1))
     dataset, real = d[0]["simulated"], d[0]["real"]
     folders = [fg.ensure_ensemble(x["simulated"], seeds, models_dir, **train_args) for x in d]
     crossed = [fg.load_trained(f, seeds) for f in folders]
     ours = crossed[0]
-    about = sentences.simulated_training_data(len(dataset), d[0]["scale"], d[0]["fwhm"], d[0]["excluded"],
-                                              "NIST gas-phase index" if data == "nist" else "curated set")
+    about = sentences.simulated_training_data(
+        len(dataset), d[0]["scale"], d[0]["fwhm"], d[0]["excluded"],
+        "NIST gas-phase index" if data == "nist" else "curated set",
+    )  # fmt: skip
 else:
     from lib.ir import datasets
 
@@ -165,7 +169,7 @@ glue("n_published", len(published), display=False)
 # ({glue:text}`n_boot:,d` resamples, `lib.ir.protocol`); every difference is paired against R23
 # on the same resamples, and marked * where its CI excludes zero.
 
-# %%
+# %% tags=["remove-input"]
 shipped_models = fga.load_ensemble(predict.SHIPPED_MODELS)
 prob_sim, prob_r23 = fga.predict_proba(shipped_models, real.x), fga.predict_proba(published, real.x)
 answers = {"sim": prob_sim, "R23": prob_r23, "both": (prob_sim + prob_r23) / 2}
@@ -248,7 +252,7 @@ display(tables.table(polar_table.rename_axis("polar group (F1 at 0.5)"), index=N
 # (`lib.ir.protocol.measured_like`). The shipped ensemble's score there is the bar a new recipe must
 # clear; R23's nets, trained on measured spectra, read them as a check of how measured-like they are.
 
-# %%
+# %% tags=["remove-input"]
 val_lines = linesets.nist_lines(shards, data_file("nist_gas_ir_index.csv", data_dir), real.inchikeys)["val"]
 x_like = protocol.measured_like(val_lines, real.grid)
 like = {name: metrics.binarize(fga.predict_proba(e, x_like))
@@ -273,7 +277,7 @@ glue("like_r23", float(like_table.loc["R23", "micro-F1"]), display=False)
 # %% [markdown]
 # ### Table 1: per group
 
-# %%
+# %% tags=["remove-input"]
 scores = fg.evaluate_seeds(ours, dataset)
 summary = {rule: metrics.mean_std(scores[f"groups@{rule}"]) for rule in ("best", "0.5")}
 paper = reference.r23_table1()
@@ -330,7 +334,7 @@ notebook.glue_figure("fig_f1_groups", fig)
 # (whisker: the interval a printed value stands for).
 # ```
 
-# %%
+# %% tags=["remove-input"]
 ours_f1 = summary["best"][("f1", "mean")].loc[paper.index]
 dist = pd.Series(metrics.interval_distance(ours_f1, bounds["lo"], bounds["hi"]), index=paper.index)
 macro_lo, macro_hi = reference.r23_macro("f1")
@@ -359,7 +363,7 @@ glue("most_below", f"{dist.idxmin()}, {dist.min():+.3f}" if (dist < 0).any() els
 #
 # ### Table 2: per molecule
 
-# %%
+# %% tags=["remove-input"]
 mol = {rule: metrics.mean_std(scores[f"molecular@{rule}"]) for rule in ("best", "0.5")}
 names = {"molecular_perfection": "perfection", "molecular_f1": "molecular F1"}
 r23_mol = {k: reference.R23_MOLECULAR[v] for k, v in names.items()}
@@ -411,7 +415,7 @@ glue("threshold_note", sentences.threshold_note(len(train_parts[0]), float(train
 # and scored on the other; the set of settings tried was itself chosen while looking at these
 # spectra, so every number in this section is a development one.
 
-# %%
+# %% tags=["remove-input"]
 if data in fg.DATA_KINDS:
     held = [x["held_out"] for x in d]
     scored = {
@@ -493,7 +497,7 @@ notebook.glue_figure("fig_real_f1", fig)
 # %% [markdown]
 # ### From simulations to measurements: what each step adds
 
-# %%
+# %% tags=["remove-input"]
 ablation = transfer_ablation.read_table(ablation_file)
 steps = transfer_ablation.summary_frame(ablation)
 display(tables.table(steps.drop(columns="change").astype(float), index=None, digits=3))
@@ -587,7 +591,7 @@ notebook.glue_figure("fig_steps_f1", fig)
 # Lorentzian bands at a few frequency scales and widths, and keep the labels of the measured
 # spectra. Nothing of ours is chosen on this table.
 
-# %%
+# %% tags=["remove-input"]
 view = pd.DataFrame([
     {"scale": sc, **row}
     for sc in view_scales
@@ -616,6 +620,8 @@ glue("view_share", 100 * float(best_view["ensemble_micro_f1"]) / float(r23_real[
 # %%
 big = fg.resample(dataset, bench_spectra, seed=seed)
 early = fg.time_early_stop(big, seed=seed, max_epochs=bench_max_epochs)
+
+# %% tags=["remove-input"]
 display(tables.table(pd.Series(early).rename_axis("measurement").to_frame("value"), index=True))
 early_text = sentences.early_stop_timing(
     early, bench_max_epochs, fg.TARGET_EARLY_STOP_S, notebook.cpu_load_note(early["threads"])
