@@ -148,11 +148,15 @@ for key, value in {"zoom_lo": R23_EXPLAIN["zoom_region"][0], "zoom_hi": R23_EXPL
 
 # %%
 start = time.perf_counter()
-d = fg.chapter_data(data, data_dir, scales, fwhms, shards=shards, fraction=fraction, molecules_file=molecules_file,
-                    lines_file=lines_file)  # fmt: skip
+d = fg.chapter_data(
+    data, data_dir, scales, fwhms, shards=shards, fraction=fraction,
+    molecules_file=molecules_file, lines_file=lines_file,
+)  # fmt: skip
 sim, real, grid = d["simulated"], d["real"], d["real"].grid
 seeds = [seed + i for i in range(n_seeds)]
-folder = fg.ensure_ensemble(sim, seeds, models_dir, reweight=True, augment=augment, max_epochs=max_epochs)
+folder = fg.ensure_ensemble(
+    sim, seeds, models_dir, reweight=True, augment=augment, max_epochs=max_epochs
+)  # fmt: skip
 ours = fg.load_trained(folder, seeds)
 r23 = fga.load_ensemble(fga.published_weights_dir(data_dir)) if published else None
 model = ours[0]
@@ -160,6 +164,8 @@ rf = fga.receptive_field(model, model.input_len)
 step = float(grid[1] - grid[0])
 centres = explain.column_wavenumbers(model, grid)
 test0 = fg.run_split(sim, ours.runs[0])["test"]
+
+# %% tags=["remove-input"]
 numbers = {"n_sim": len(sim), "scale": d["scale"], "fwhm": d["fwhm"], "n_real": len(real), "n_ours": len(ours),
            "trained_s": sum(r.get("seconds", 0.0) for r in ours.runs), "rf_points": rf.size, "rf_cm": rf.size * step,
            "stride_points": rf.stride, "stride_cm": rf.stride * step, "n_test0": len(test0),
@@ -196,6 +202,8 @@ figures.patterns_figure(patterns, model.latent_shape[0], n_examples, seed)
 
 # %%
 spread, dead = explain.pattern_spread(patterns, latent)
+
+# %% tags=["remove-input"]
 display(tables.table(spread, index=None, digits=2))
 glue("spread_md", Markdown(rules.spread_rule(spread["iqr"], dead=dead).sentence), display=False)
 
@@ -220,9 +228,12 @@ figures.weights_figure(explain.weight_map(model, clip_negative=True), centres, G
 # the C=C band.
 
 # %%
-fig, zoom_ch, zoom_patterns = explain.zoom_figure(model, spectra, zoom_group, tuple(zoom_region), zoom_channels,
-                                                  top_k, grid, latent)  # fmt: skip
+fig, zoom_ch, zoom_patterns = explain.zoom_figure(
+    model, spectra, zoom_group, tuple(zoom_region), zoom_channels, top_k, grid, latent
+)  # fmt: skip
 zoom = explain.zoom_summary(model, zoom_patterns, zoom_ch, zoom_group, zoom_target, grid)
+
+# %% tags=["remove-input"]
 display(tables.table(zoom, index=None, digits=3))
 orientation = rules.orientation_rule(zoom["towards_target"], zoom_target)
 glue("orientation_md", Markdown(orientation.sentence), display=False)
@@ -248,7 +259,7 @@ clipped = {k: np.clip(p, 0, None) for k, p in profiles.items()}
 display(figures.profiles_figure(clipped, centres, ["methyl", "alkene"], GROUPS))
 figures.all_profiles_figure(clipped, centres, GROUPS)
 
-# %%
+# %% tags=["remove-input"]
 agreement = pd.DataFrame({f"{kind} {k}": (explain.seed_agreement if kind == "agreement" else
                                           explain.cross_group_agreement)(p)
                           for k, p in profiles.items() for kind in ("agreement", "reference")})  # fmt: skip
@@ -265,7 +276,7 @@ glue("agree_md", Markdown(agree.sentence), display=False)
 # The textbook ranges, then per group the share of weight mass inside them, chance, their ratio and
 # the strongest column of the mean profile.
 
-# %%
+# %% tags=["remove-input"]
 display(explain.ranges_text())
 shares = {label: explain.share_table(prof, centres) for label, prof in clipped.items()}
 display(tables.table(pd.concat(shares, axis=1), index=None, digits=2))
@@ -286,7 +297,7 @@ glue("band_md", Markdown(band.sentence), display=False)
 # %% tags=["hide-input"]
 figures.region_figure(sim.x, sim.y, grid, region_groups, tuple(region))
 
-# %%
+# %% tags=["remove-input"]
 region_table = pd.DataFrame([{"group": g, "spectra": name, **explain.region_study(v.x, v.y, g, grid, tuple(region))
                               .summary()} for g in region_groups for name, v in (("simulated", sim), ("real", real))])
 display(tables.table(region_table.set_index(["group", "spectra"]), index=None, digits=4))
@@ -348,6 +359,8 @@ opening, _ = explain.explorer_cases(proba_picks, real.y[picks])
 picks = np.concatenate([[picks[opening]], np.delete(picks, opening)])
 names_picks = [real.names[i] for i in picks]
 fig = explain.static_explorer(model, real.x[picks], names_picks, real.y[picks], grid)
+
+# %% tags=["remove-input"]
 glue("explorer_note", explain.explorer_note(names_picks, fga.predict_proba(model, real.x[picks]), real.y[picks]),
      display=False)  # fmt: skip
 glue("n_explore", len(picks), display=False)
@@ -379,12 +392,17 @@ faith_methods = explain.METHODS + explain.BASELINES
 entries = []
 for name, m, run in list(zip(ours.names, ours, ours.runs, strict=True))[:n_faith_models]:
     part = fg.run_split(sim, run)["test"]
-    entries.append(("ours", name, m, np.concatenate([part.x, real.x]), np.concatenate([part.y, real.y])))
+    x_all, y_all = np.concatenate([part.x, real.x]), np.concatenate([part.y, real.y])
+    entries.append(("ours", name, m, x_all, y_all))
 if faith_published and r23 is not None:
     entries.append(("R23", r23.names[0], r23[0], real.x, real.y))
-faith = faithfulness.compare_models(entries, faith_methods, n_steps=faith_steps, max_spectra=max_faith_spectra,
-                                    ig_steps=ig_steps, seed=seed)  # fmt: skip
+faith = faithfulness.compare_models(
+    entries, faith_methods, n_steps=faith_steps, max_spectra=max_faith_spectra,
+    ig_steps=ig_steps, seed=seed,
+)  # fmt: skip
 summary = faithfulness.summarise(faith)
+
+# %% tags=["remove-input"]
 display(tables.table(summary, index=None, digits=3))
 mine = faith[faith["models"] == "ours"]
 per_group = mine.groupby(["group", "method"])["difference"].mean().unstack()[list(faith_methods)]
@@ -429,17 +447,23 @@ figures.curves_figure(mine, faith_methods)
 start = time.perf_counter()
 classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
 labels = br.choose_classes(len(classes), syn_classes, seed=seed)
-study = br.Study(labels=tuple(labels), data_seed=seed, downsample=syn_downsample, n_train=syn_n_train,
-                 n_val=syn_n_val)  # fmt: skip
+study = br.Study(
+    labels=tuple(labels), data_seed=seed, downsample=syn_downsample,
+    n_train=syn_n_train, n_val=syn_n_val,
+)  # fmt: skip
 syn_data, syn_peaks = es.study_data(study, classes)
 sub = br.subset_classes(classes, labels)
 distinct = es.distinctive_peaks(sub, syn_reach)
 n_in = syn_data["x_test"].shape[1]
-windows = {tol: {"distinctive": es.peak_windows(syn_peaks["test"], distinct, tol, syn_downsample, n_in),
-                 "own": es.peak_windows(syn_peaks["test"], None, tol, syn_downsample, n_in)}
-           for tol in syn_tolerances}  # fmt: skip
-runs = es.pointing_runs(study, classes, syn_data, windows, range(seed, seed + syn_seeds), syn_max_epochs,
-                        syn_top_k, ig_steps, seed)  # fmt: skip
+windows = {
+    tol: {"distinctive": es.peak_windows(syn_peaks["test"], distinct, tol, syn_downsample, n_in),
+          "own": es.peak_windows(syn_peaks["test"], None, tol, syn_downsample, n_in)}
+    for tol in syn_tolerances
+}  # fmt: skip
+runs = es.pointing_runs(
+    study, classes, syn_data, windows, range(seed, seed + syn_seeds), syn_max_epochs,
+    syn_top_k, ig_steps, seed,
+)  # fmt: skip
 tol_main = max(syn_tolerances)
 prec = runs.precision(tol_main)
 display(tables.table(prec, index=None, digits=3))
@@ -467,7 +491,7 @@ es.relevance_figure(runs.models[0], syn_data["x_test"][example], 0, syn_peaks["t
                     syn_peaks["test"].heights[example], distinct[0], syn_downsample, syn_top_k, ig_steps,
                     seed)  # fmt: skip
 
-# %%
+# %% tags=["remove-input"]
 tight = runs.precision(min(syn_tolerances)).loc[("trained", "distinctive")]
 pointing = rules.pointing_rule(*(prec.loc[(m, p)] for p in ("own", "distinctive") for m in ("trained", "untrained")))
 glue("tight_md", Markdown(rules.join(f"{m} {v:.2f}" for m, v in tight.sort_values(ascending=False).items())),
@@ -491,6 +515,8 @@ shipped_models = predict.load_model("sim").parts[0]
 on_real = {"shipped": explain.measured_band_share(shipped_models, real.x, real.y, grid)}
 if r23 is not None:
     on_real["R23 published"] = explain.measured_band_share(r23, real.x, real.y, grid)
+
+# %% tags=["remove-input"]
 display(tables.table(pd.concat(on_real, axis=1), index=None, digits=2))
 glue("measured_share_text", explain.band_share_sentence(on_real), display=False)
 
@@ -504,7 +530,7 @@ glue("measured_share_text", explain.band_share_sentence(on_real), display=False)
 # Each point below is a rule of `lib.ir.explain.rules` applied to the numbers above; the
 # sentences state which way each came out.
 
-# %%
+# %% tags=["remove-input"]
 glue("run_s", time.perf_counter() - chapter_start, display=False)
 findings = [agree, textbook, band, orientation, region_finding, faith_finding, pointing]
 glue("discussion_md", Markdown(rules.discussion(findings)), display=False)
