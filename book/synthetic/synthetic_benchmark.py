@@ -96,7 +96,8 @@ glue("lr_follows", follows.get(config.lr_factor, "neither S23's paper text nor t
 # %%
 classes = synthetic.load_classes(data_file("synthetic_benchmark_classes.json", data_dir))
 hard = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair]
-must = hard + [c for c in br.exception_classes(synthetic.BENCHMARK_RULES) if c not in hard]
+shrunk = br.exception_classes(synthetic.BENCHMARK_RULES)
+must = hard + [c for c in shrunk if c not in hard]
 labels = br.choose_classes(len(classes), n_classes, must=must, seed=0)
 study = br.Study(labels=tuple(labels), data_seed=seed, downsample=downsample)
 data = study.dataset(classes)
