@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 MISSING = "—"
+#: Tables estimated wider than this many characters (:meth:`Table.width_chars`) are shown full width.
+WIDE_CHARS = 90
 
 
 def human(name: object) -> str:
@@ -67,10 +69,24 @@ class Table:
                 for c, v in zip(self.frame.columns, values, strict=True)
             )
             rows.append(f"<tr>{cells}</tr>")
-        return (
-            '<div class="book-table" style="overflow-x:auto;max-width:100%">'
-            f'<table class="table"><thead><tr>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        # A wide table takes the theme's full width (into the right margin) in a smaller font, so it
+        # fits beside the text instead of needing a scroll bar; the scroll container stays as a last resort.
+        box = (
+            '<div class="book-table full-width" style="overflow-x:auto;font-size:0.85em">'
+            if self.width_chars() > WIDE_CHARS
+            else '<div class="book-table" style="overflow-x:auto;max-width:100%">'
         )
+        return f'{box}<table class="table"><thead><tr>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+
+    def width_chars(self) -> int:
+        """Estimated width in characters: per column its longest header word or cell, plus padding
+        (headers wrap at spaces, cells do not)."""
+        total = 0
+        for c in self.frame.columns:
+            words = [len(w) for w in str(c).split()] or [0]
+            cells = [len(str(v)) for v in self.frame[c]] or [0]
+            total += max(max(words), max(cells)) + 3
+        return total
 
     def __repr__(self) -> str:
         return self.frame.to_string(index=False)

@@ -255,17 +255,8 @@ def test_defects_in_catches_each_kind():
 #: Defects these checks found in the ci build of 2026-12-05 that the chapters' owners mend under
 #: issue 27 (chapter items); a listed page that fails is reported as xfail, one that passes passes.
 #: Remove a page's entry once it is mended.
-KNOWN_TEXT_DEFECTS = {
-    "book/synthetic/synthetic_benchmark": "backticks in a glued note (parameter `models`)",
-    "book/synthetic/challenge_set": "backticks around the shipped results folder",
-    "book/synthetic/metric_learning": "backticks around `fresh` and `paper`",
-}
-KNOWN_WIDE_TABLES = {
-    "book/ir/simulated_spectra": "the per-group table has 17 columns",
-    "book/ir/explainability": "raw DataFrames (snake_case headers)",
-    "book/synthetic/synthetic_benchmark": "speed and full-scale tables",
-    "book/synthetic/metric_learning": "the full-scale runs table",
-}
+KNOWN_TEXT_DEFECTS: dict[str, str] = {}  # none left: every page reads clean
+KNOWN_WIDE_TABLES: dict[str, str] = {}  # none left: wide tables take the full width (lib.tables)
 
 
 def _known(failures: list, page: str, known: dict[str, str]) -> None:

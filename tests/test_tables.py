@@ -76,3 +76,11 @@ def test_index_kept_only_when_it_means_something_and_levels_joined():
         [[0.5, 0.25]], columns=pd.MultiIndex.from_tuples([("2 components", "V24"), ("2 components", "ours")])
     )
     assert list(table(wide).frame.columns) == ["2 components V24", "2 components ours"]
+
+
+def test_wide_tables_take_the_full_width_narrow_ones_stay_in_the_column():
+    narrow = table(pd.DataFrame({"model": ["Lite"], "errors": [7]}))
+    wide = table(pd.DataFrame({f"a long column header {k}": ["a cell of some length"] for k in range(6)}))
+    assert narrow.width_chars() < 90 < wide.width_chars()
+    assert "full-width" not in narrow._repr_html_() and "max-width:100%" in narrow._repr_html_()
+    assert 'class="book-table full-width"' in wide._repr_html_()
