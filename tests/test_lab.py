@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import launch_chromium
 
 from lib import book
 from lib.paths import REPO
@@ -27,8 +27,6 @@ from lib.paths import REPO
 pytestmark = pytest.mark.browser
 
 CHAPTER = "synthetic_spectra"  # the cheapest chapter with a live widget (about 10 s with the ci preset)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 START_S, RUN_S, STEP_S = 90, 240, 60  # generous: the test machines are small and often busy
 
 
@@ -124,14 +122,7 @@ def _stop(server: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def chromium():
-    playwright = pytest.importorskip("playwright.sync_api")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("Debian's chromium is missing (apt-get install chromium): cannot drive JupyterLab")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
+    yield from launch_chromium(pytest.skip)
 
 
 _RUN_STATE = """() => ({
