@@ -218,3 +218,54 @@ def test_a_chapters_bootstrap_interval_decides_an_own_claim():
     values["d_sim_micro_f1"] = "+0.01 [-0.02, +0.04], not resolved"
     row = glance.table({"fg_benchmark": (values, {})}, (claim,), own=True).iloc[0]
     assert row["verdict"] == glance.UNDECIDED and "300 measured spectra" in row["source"]
+
+
+def test_seeds_show_mean_sd_and_each_seed_beside_the_pooled_number(shipped_folder):
+    from lib.synthetic import full_scale
+
+    y = full_scale.test_labels(500, "benchmark")
+    for seed, errors in ((1, 9), (2, 7)):
+        pred = y.copy()
+        pred[:errors] = (y[:errors] + 1) % 500  # the record's errors are recounted from its predictions
+        _copy_record(full_scale.RESULTS / "CNN2-s0.json", shipped_folder / f"CNN2-s{seed}.json", seed=seed,
+                     test_errors=errors, test_pred=pred.tolist())  # fmt: skip
+    cnn2 = next(c for c in glance.CLAIMS if c.claim.startswith("CNN2"))
+    row = glance.table({}, (cnn2,)).iloc[0]
+    assert row["coverage"] == "3 of 5 seeds" and "seeds 0, 1, 2" in row["source"]
+    assert "mean ± sd over 3 seeds 14.3 ± 11.0 wrong (per seed 27, 9, 7)" in row["note"]
+    assert row["ours"] == "14.3 wrong"  # pooled: 43 of 13,500, per 4,500
+
+
+def test_metric_claims_pool_converged_seeds(monkeypatch):
+    base = {"part": "main", "model": "Lite", "n_test": 4500, "stopped_early": True, "device": "cpu",
+            "machine": "Intel Xeon (1 thread)", "threads": 1, "bf16": True, "epochs": 16}  # fmt: skip
+    records = {f"s{i}": {**base, "seed": i, "test_errors": e} for i, e in enumerate((29, 20, 25))}
+    records["capped"] = {**base, "seed": 3, "test_errors": 99, "stopped_early": False, "time_capped": True}
+    monkeypatch.setattr(glance, "_metric_records", lambda: records)
+    measure = glance.metric("main", "Lite")({})
+    assert measure.coverage == "3 seeds" and measure.trials == 13500 and measure.count == 13500 - 74
+    assert "per seed 99.36, 99.56, 99.44 %" in measure.note and "1 time-capped" in measure.note
+
+
+def test_all_class_mixtures_come_from_the_full_scale_record_and_name_the_beams_exactness(monkeypatch):
+    rows = [{"components": 3, "method": "exact", "at least j right": 3, "accuracy": 0.8, "n": 900},
+            {"components": 4, "method": "beam 16", "at least j right": 4, "accuracy": 0.5, "n": 900}]  # fmt: skip
+    search = [{"components": 3, "pool": 500, "method": "beam 16", "same answer as exact": 0.9, "n": 900},
+              {"components": 4, "pool": 100, "method": "beam 16", "same answer as exact": 0.95, "n": 900}]  # fmt: skip
+    full = {
+        "points": 5000,
+        "reduced": False,
+        "epochs": 16,
+        "machine": "Intel Xeon (1 threads)",
+        "protocol": {"seed": 0, "bf16": True},
+        "all_classes": {"pool": 500, "accuracy": rows, "search": search},
+    }
+    small = {**full, "points": 500, "reduced": True}
+    monkeypatch.setattr(glance, "_v24_records", lambda: [small])
+    three = glance.all_class_mixtures(3, "exact")({})
+    assert three.reduced and glance.judge("at_least", 0.788, three, own=True) == glance.NOT_AT_SCALE
+    monkeypatch.setattr(glance, "_v24_records", lambda: [small, full])
+    three, four = glance.all_class_mixtures(3, "exact")({}), glance.all_class_mixtures(4, "beam 16")({})
+    assert not three.reduced and three.count == 720 and three.trials == 900 and "500 classes" in three.source
+    assert "90.0% at 3 components of 500 classes" in four.note and "95.0% at 4 components of 100" in four.note
+    assert glance.judge("at_least", 0.594, four, own=True) == glance.FAILS

@@ -79,3 +79,40 @@ def test_sentence_sets_ours_beside_table_1_and_names_a_reduced_run():
     assert mv.pick([small, full]) is full
     assert "reduced" not in mv.sentence([small, full])
     assert mv.sentence([]) == "No run on V24's protocol is shipped yet."
+
+
+def test_test_mixtures_with_anchors_draw_partners_from_the_whole_pool():
+    rng = np.random.default_rng(2)
+    y = np.repeat(np.arange(6), 4)
+    x = rng.random((24, 40)).astype(np.float32)
+    mix, members = mv.test_mixtures(x, y, 3, noise=0.0, rng=rng, anchors=np.array([0, 5]))
+    assert mix.shape == (2, 40) and members[:, 0].tolist() == [0, 1]
+    assert (members[:, 1:] != members[:, :1]).all() and members.max() < 6
+    # without anchors the draws are the notebook's, row by row
+    a = mv.test_mixtures(x, y, 2, 0.0, np.random.default_rng(3))
+    b = mv.test_mixtures(x, y, 2, 0.0, np.random.default_rng(3), anchors=np.arange(24))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_all_classes_scores_exact_and_beam_and_measures_the_beams_exactness():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    length, n_per = 80, 3
+    centres = np.linspace(5, 75, 12)
+    grid = np.arange(length)
+
+    def spectra(n):  # one Gaussian peak per class, a little jitter
+        return np.stack([np.exp(-0.5 * ((grid - c - rng.normal(0, 0.3, (n, 1))) / 2.0) ** 2) for c in centres])
+
+    train, test = spectra(n_per), spectra(2)
+    data = {"refs": train[:5], "train": train[5:], "x_test": test[:5].reshape(-1, length),
+            "y_test": np.repeat(np.arange(5), 2), "x_test_all": test.reshape(-1, length),
+            "y_test_all": np.repeat(np.arange(12), 2)}  # fmt: skip
+    model = mv.V24Net(input_len=length, dim=16).eval()
+    out = mv.all_classes(model, mv.Protocol(points=length, noise=0.0), data, n_mix=10, beam=4, log=lambda *_: None)
+    assert out["pool"] == 12 and out["n"] == 10 and out["beam"] == 4
+    methods = {(r["components"], r["method"]) for r in out["accuracy"]}
+    assert methods == {(2, "exact"), (3, "exact"), (3, "beam 4"), (4, "beam 4")}
+    assert all(0 <= r["accuracy"] <= 1 and r["n"] == 10 for r in out["accuracy"])
+    pools = {(s["components"], s["pool"]) for s in out["search"]}
+    assert pools == {(3, 12), (4, 5)} and all(0 <= s["same answer as exact"] <= 1 for s in out["search"])
