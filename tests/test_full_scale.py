@@ -351,13 +351,16 @@ def test_load_runs_reads_how_runs_ended(shipped_folder):
 
 def test_network_table_beside_s23(shipped_folder, tmp_path_factory):
     shipped = full_scale.shipped_runs(shipped_folder)
-    table = full_scale.network_table(shipped, {"CNN2": 38.0, "VGG": 21.6})
+    table = full_scale.network_table(shipped, {"CNN2": 38.0, "VGG": 21.6}, published_seeds={"VGG": (19, 31)})
     # S23's order first; CNN2 is a challenge run; VGG's only run was time-capped: labelled, never averaged in
     assert table["network"].tolist() == ["VGG (time-capped)", "Lite", "Lite-fresh"]
     assert table["runs"].tolist() == [1, 2, 1]
     assert table["seeds"].tolist() == ["0", "0, 1", "0"]
     assert table["test_errors"].tolist() == [3.0, 1.5, 0.0]
     assert table["per_seed"].tolist() == ["3", "2, 1", "0"]
+    assert table["test_errors_sd"].iloc[1] == pytest.approx(0.7071, abs=1e-4)
+    assert table["test_errors_sd"].iloc[[0, 2]].isna().all()
+    assert table["s23_per_seed"].tolist() == ["19, 31", "", ""]
     assert table["n_test"].tolist() == [36, 36, 36]
     assert table["test_accuracy"].tolist() == pytest.approx([1 - 3 / 36, 1 - 1.5 / 36, 1.0])
     assert table["s23_test_errors"].iloc[0] == 21.6 and table["s23_test_errors"].iloc[1:].isna().all()
@@ -369,8 +372,8 @@ def test_network_table_beside_s23(shipped_folder, tmp_path_factory):
 
     sentence = full_scale.network_sentence(table, {"CNN2": 38.0, "VGG": 21.6}, "results/full")
     assert sentence == (
-        "Wrong test spectra of 36, full scale (shipped): VGG (time-capped) 3.0 (seed 0; S23 21.6); Lite 1.5 (mean of "
-        "2 seeds: 2, 1); Lite-fresh 0.0 (seed 0). S23's fewest: VGG with 21.6 on average."
+        "Wrong test spectra of 36, full scale (shipped): VGG (time-capped) 3.0 (seed 0; S23 21.6); Lite 1.5 (mean ± sd "
+        "of 2 seeds, 1.5 ± 0.7: 2, 1); Lite-fresh 0.0 (seed 0). S23's fewest: VGG with 21.6 on average."
     )
     note = full_scale.ending_note(shipped, 25, 500)
     assert note == (
@@ -421,17 +424,17 @@ def test_confused_pairs_pooled_over_runs(shipped_folder, tiny):
 
 def test_target_sentence_per_network():
     shipped = pd.DataFrame({
-        "model": ["Lite", "Lite", "Lite", "VGG"], "fresh": [True, True, False, False], "bf16": [False] * 4,
+        "model": ["Lite", "Lite", "Lite", "VGG"], "fresh": [True, True, False, False], "bf16": [True] + [False] * 3,
         "seed": [1, 0, 0, 0], "test_accuracy": [0.99, 0.95, 0.6, 0.5], "test_errors": [7, 14, 30, 25],
     })  # fmt: skip
     over = "over the seeds that early stopping ended"
     text = full_scale.target_sentence(shipped, 0.95, 0.9, "CNN6")
     assert text == (f"Lite-fresh reaches our goal of 95 % (mean test accuracy {over}; S23's CNN6: 90.0 %): "
-                    "Lite-fresh 97.0 % (seeds: 95.0 %, 99.0 %); Lite 60.0 %; VGG 50.0 %.")  # fmt: skip
+                    "Lite-fresh 97.0 % ± 2.8 (seeds: 95.0 %, 99.0 % bf16); Lite 60.0 %; VGG 50.0 %.")  # fmt: skip
     text = full_scale.target_sentence(shipped, 8, 8.4, "CNN6", errors=True)
     assert text == (
         "No shipped network reaches our goal of at most 8 wrong test spectra on the mean (mean wrong test spectra "
-        f"{over}; S23's CNN6: 8.4): Lite-fresh 10.5 (seeds: 14, 7); Lite 30; VGG 25."
+        f"{over}; S23's CNN6: 8.4): Lite-fresh 10.5 ± 4.9 (seeds: 14, 7 bf16); Lite 30; VGG 25."
     )
     # a time-capped seed is named apart and not counted: Lite-fresh then reaches the goal on seed 1 alone
     capped = shipped.assign(time_capped=[False, True, False, False])

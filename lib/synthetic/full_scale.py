@@ -543,7 +543,8 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
 def target_sentence(
     shipped: pd.DataFrame, target: float, published: float, published_name: str, errors: bool = False
 ) -> str:
-    """Which shipped networks reach ``target``, per network (mean over converged seeds, every seed listed).
+    """Which shipped networks reach ``target``, per network (mean ± sd over converged seeds, every seed listed,
+    those computed in bfloat16 marked).
 
     By default ``target`` and ``published`` are test accuracies (higher is better); with
     ``errors=True`` they are wrong test spectra (at most ``target``). ``published``: the paper's
@@ -558,13 +559,19 @@ def target_sentence(
     def show(value: float) -> str:
         return f"{value:.1f}".removesuffix(".0") if errors else f"{100 * value:.1f} %"
 
+    def sd(value: float) -> str:
+        return f"{value:.1f}" if errors else f"{100 * value:.1f}"
+
     column = "test_errors" if errors else "test_accuracy"
     parts, reached = [], []
-    labels = [network_label(r.model, r.fresh, r.bf16) for r in shipped.itertuples()]
+    # one network whatever the precision: each seed computed in bfloat16 is marked
+    labels = [network_label(r.model, r.fresh, False) for r in shipped.itertuples()]
     for label, runs in shipped.groupby(labels, sort=False):
-        values = runs.sort_values("seed")[column].astype(float)
-        seeds = ", ".join(show(v) for v in values)
-        parts.append(f"{label} {show(values.mean())}" + (f" (seeds: {seeds})" if len(values) > 1 else ""))
+        runs = runs.sort_values("seed")
+        values = runs[column].astype(float)
+        seeds = ", ".join(show(v) + (" bf16" if b else "") for v, b in zip(values, runs["bf16"], strict=True))
+        spread = f" ± {sd(values.std(ddof=1))}" if len(values) > 1 else ""
+        parts.append(f"{label} {show(values.mean())}{spread}" + (f" (seeds: {seeds})" if len(values) > 1 else ""))
         if (values.mean() <= target) if errors else (values.mean() >= target):
             reached.append(label)
     goal = f"at most {target:g} wrong test spectra" if errors else f"{100 * target:.0f} %"
@@ -581,8 +588,8 @@ def target_sentence(
 
 
 # --------------------------------------------------------------------------- the benchmark per network
-NETWORK_COLUMNS = ["network", "runs", "seeds", "test_errors", "per_seed", "n_test", "test_accuracy",
-                   "s23_test_errors", "epochs", "best_epoch", "ended", "hours", "machine"]  # fmt: skip
+NETWORK_COLUMNS = ["network", "runs", "seeds", "test_errors", "test_errors_sd", "per_seed", "n_test", "test_accuracy",
+                   "s23_test_errors", "s23_per_seed", "epochs", "best_epoch", "ended", "hours", "machine"]  # fmt: skip
 ENDINGS = ("early stopping", "epoch limit", "time limit")
 CAPPED = " (time-capped)"  # the row label of a network's runs that the time limit ended
 
@@ -597,7 +604,12 @@ def ending(stopped_early: bool, time_capped: bool) -> str:
     return ENDINGS[2] if time_capped else ENDINGS[0] if stopped_early else ENDINGS[1]
 
 
-def network_table(shipped: pd.DataFrame, published: dict[str, float], rules: str = "benchmark") -> pd.DataFrame:
+def network_table(
+    shipped: pd.DataFrame,
+    published: dict[str, float],
+    rules: str = "benchmark",
+    published_seeds: dict[str, tuple[int, ...]] | None = None,
+) -> pd.DataFrame:
     """Per network, the shipped full-scale runs on ``rules``'s data set beside the published mean errors.
 
     ``shipped``: :func:`shipped_runs`; ``published``: architecture → mean wrong test spectra
@@ -605,11 +617,14 @@ def network_table(shipped: pd.DataFrame, published: dict[str, float], rules: str
     (``-fresh`` and ``-bf16`` included; NaN for one S23 did not train). Rows: S23's networks in
     ``published`` order, then the others by name. Columns: ``network``; ``runs``; ``seeds``,
     ``per_seed`` (wrong test spectra), ``epochs`` and ``best_epoch`` as text, one entry per run
-    in seed order; ``test_errors`` and ``test_accuracy`` (means over runs); ``n_test``; runs ended by
+    in seed order; ``test_errors`` and ``test_accuracy`` (means over runs), ``test_errors_sd`` (the
+    sample sd over runs, NaN for one run); ``n_test``; ``s23_per_seed`` (``published_seeds``, S23's
+    errors per seed, as text; empty without them); runs ended by
     the time limit are never averaged with the others: they form their own row, ``NAME (time-capped)``;
     ``s23_test_errors``; ``ended`` (:func:`ending`, with counts when the runs ended differently);
     ``hours`` (mean per run); ``machine`` (those used, by name).
     """
+    published_seeds = published_seeds or {}
     runs = shipped[shipped["rules"] == rules] if len(shipped) else shipped
     if not len(runs):
         return pd.DataFrame(columns=NETWORK_COLUMNS)
@@ -638,10 +653,12 @@ def network_table(shipped: pd.DataFrame, published: dict[str, float], rules: str
                 "runs": len(g),
                 "seeds": join(g["seed"]),
                 "test_errors": float(g["test_errors"].mean()),
+                "test_errors_sd": float(g["test_errors"].std(ddof=1)) if len(g) > 1 else np.nan,
                 "per_seed": join(g["test_errors"]),
                 "n_test": int(g["n_test"].iloc[0]),
                 "test_accuracy": float(g["test_accuracy"].mean()),
                 "s23_test_errors": float(published.get(g["model"].iloc[0], np.nan)),
+                "s23_per_seed": join(published_seeds.get(g["model"].iloc[0], ())),
                 "epochs": join(g["epochs"]),
                 "best_epoch": join(g["best_epoch"]),
                 "ended": ends[0] if len(counts) == 1 else ", ".join(f"{n} {e}" for e, n in counts.items()),
@@ -661,7 +678,8 @@ def network_sentence(table: pd.DataFrame, published: dict[str, float], folder: s
         return f"No full-scale benchmark run is shipped with the book yet (folder {folder})."
     parts = []
     for r in table.itertuples():
-        spread = f"seed {r.seeds}" if r.runs == 1 else f"mean of {r.runs} seeds: {r.per_seed}"
+        sd = f"{r.test_errors:.1f} ± {r.test_errors_sd:.1f}"
+        spread = f"seed {r.seeds}" if r.runs == 1 else f"mean ± sd of {r.runs} seeds, {sd}: {r.per_seed}"
         s23 = "" if np.isnan(r.s23_test_errors) else f"; S23 {r.s23_test_errors:.1f}"
         parts.append(f"{r.network} {r.test_errors:.1f} ({spread}{s23})")
     sizes = sorted(set(table["n_test"]))
