@@ -178,3 +178,22 @@ def test_encoder_speed_record(tmp_path, one_thread):
     )
     fastest = max(record["rows"], key=lambda r: r["spectra per s"])["encoder"]
     assert mf.speed_sentence(record).endswith(f"{fastest} is the fastest.")
+
+
+def test_seeds_sentence_gives_mean_sd_and_judges_the_target_only_with_enough_seeds():
+    base = {"model": "Lite", "n_test": 4500, "stopped_early": True, "time_capped": False}
+    main = [dict(base, part="main", seed=s, test_errors=e) for s, e in ((0, 29), (1, 20))]
+    unseen = [dict(base, part="unseen", seed=0, n_test=900, test_errors=0)]
+    records = {f"r{i}": r for i, r in enumerate(main + unseen)}
+    text = mf.seeds_sentence(records)
+    assert "on the whole benchmark 99.46 % ± 0.14 % (seeds 0, 1: 99.36, 99.56 %" in text
+    assert "on the unseen classes 100.00 % (seed 0: 100.00 %" in text
+    assert text.endswith("is not yet testable (2 converged seeds).")
+    records["r3"] = dict(base, part="main", seed=2, test_errors=10)
+    assert mf.seeds_sentence(records).endswith("over 3 seeds, is met.")
+    records["r3"] = dict(base, part="main", seed=2, test_errors=40)
+    assert mf.seeds_sentence(records).endswith("over 3 seeds, is missed.")
+    # a time-capped seed does not count
+    records["r3"] = dict(records["r3"], stopped_early=False, time_capped=True, test_errors=0)
+    assert "(2 converged seeds)" in mf.seeds_sentence(records)
+    assert mf.seeds_sentence({}) == ""

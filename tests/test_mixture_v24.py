@@ -116,3 +116,24 @@ def test_all_classes_scores_exact_and_beam_and_measures_the_beams_exactness():
     assert all(0 <= r["accuracy"] <= 1 and r["n"] == 10 for r in out["accuracy"])
     pools = {(s["components"], s["pool"]) for s in out["search"]}
     assert pools == {(3, 12), (4, 5)} and all(0 <= s["same answer as exact"] <= 1 for s in out["search"])
+
+
+def test_all_classes_table_and_sentence_name_the_search_and_its_exactness():
+    acc = [{"components": k, "method": m, "pool": 500, "at least j right": j, "accuracy": a, "n": 900}
+           for k, m, j, a in ((2, "exact", 2, 0.9), (3, "exact", 3, 0.7), (3, "beam 16", 3, 0.6),
+                              (4, "beam 16", 4, 0.3), (4, "beam 16", 3, 0.8))]  # fmt: skip
+    search = [{"components": 3, "pool": 500, "method": "beam 16", "same answer as exact": 0.85, "n": 900},
+              {"components": 4, "pool": 100, "method": "beam 16", "same answer as exact": 0.9, "n": 900}]  # fmt: skip
+    record = {"points": 5000, "reduced": False, "trained_classes": 400,
+              "all_classes": {"pool": 500, "n": 900, "beam": 16, "accuracy": acc, "search": search}}  # fmt: skip
+    table = mv.all_classes_table(record)
+    assert table[["components", "search"]].values.tolist() == [[2, "exact"], [3, "exact"], [3, "beam 16"],
+                                                               [4, "beam 16"]]  # fmt: skip
+    assert table["combinations"].iloc[1] == 20_708_500 and np.isnan(table["combinations"].iloc[2])
+    assert table["same answer as exact"].iloc[2] == 0.85 and np.isnan(table["same answer as exact"].iloc[3])
+    text = mv.all_classes_sentence([record])
+    assert "mixtures in 90.0 and 70.0 % of 900 mixtures by the exact search" in text
+    assert "4-component mixtures in 30.0 % by a beam search keeping 16 sets per step" in text
+    assert "85 % of the 3-component mixtures over 500 classes and 90 % of the 4-component mixtures over 100" in text
+    assert mv.all_classes_sentence([{"points": 5000}]) == "The mixtures over all 500 classes are not run yet."
+    assert mv.all_classes_table({}).empty

@@ -194,7 +194,7 @@ ms.glue_all(
 # challenge set is small enough to train V24's own CNN-BN stack (in float32) as well; both runs
 # stand in the table below.
 #
-# {glue:text}`fs_sentence`
+# {glue:text}`fs_sentence` {glue:text}`fs_seeds`
 
 # %% tags=["remove-input"]
 fs = mf.load_records(full_dir or mf.RESULTS)
@@ -315,6 +315,15 @@ if v24p:
         columns={"at least j right": "at least j right", "accuracy": "ours", "n": "mixtures"}
     )
     display(tables.table(v24p_table, digits=3))
+
+# %% [markdown]
+# {glue:text}`v24p_all_sentence`
+
+# %% tags=["remove-input"]
+ms.glue_all({"v24p_all_sentence": mixture_v24.all_classes_sentence(v24p)})
+v24p_all = mixture_v24.all_classes_table(mixture_v24.pick([r for r in v24p if r.get("all_classes")]) or {})
+if len(v24p_all):
+    display(tables.table(v24p_all, digits={"combinations": 0, "all members right": 3, "same answer as exact": 3}))
 
 # %% [markdown]
 # ## Results of the reduced rerun

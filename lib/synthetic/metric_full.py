@@ -458,6 +458,48 @@ def _run_words(r: dict[str, Any]) -> str:
             f"{full_scale.duration(r['seconds'])} on {r['machine'].split(' (')[0]} with {threads}")  # fmt: skip
 
 
+def seed_runs(records: dict[str, dict[str, Any]], part: str, encoder: str) -> list[dict[str, Any]]:
+    """The runs of ``part`` and ``encoder`` on V24's fixed training set that early stopping ended, by seed."""
+    runs = [
+        r for r in records.values()
+        if r["part"] == part and r["model"] == encoder and not r.get("fresh")
+        and r.get("stopped_early") and not r.get("time_capped")
+    ]  # fmt: skip
+    return sorted(runs, key=lambda r: r["seed"])
+
+
+def seeds_sentence(records: dict[str, dict[str, Any]]) -> str:
+    """V24's main and unseen-class results of the main encoder as mean ± sd over converged seeds, with the
+    target of a mean of at least ``reference.TARGET_MAIN_MEAN_ACCURACY`` over ``TARGET_SEEDS`` seeds."""
+    main = pick(records, "main")
+    if main is None:
+        return ""
+    parts = []
+    for part, words, published in (
+        ("main", "on the whole benchmark", f"V24 {pct(reference.V24_ACCURACY[0])} ± {pct(reference.V24_ACCURACY[1])}"),
+        ("unseen", "on the unseen classes", f"V24 {pct(reference.V24_UNSEEN_ACCURACY, 3)}"),
+    ):
+        runs = seed_runs(records, part, main["model"])
+        if not runs:
+            continue
+        acc = np.array([1 - r["test_errors"] / r["n_test"] for r in runs])
+        seeds = ", ".join(str(r["seed"]) for r in runs)
+        each = ", ".join(f"{100 * a:.2f}" for a in acc)
+        spread = f"{pct(acc.mean())} ± {pct(acc.std(ddof=1))}" if len(acc) > 1 else pct(acc[0])
+        parts.append(f"{words} {spread} (seed{'s' if len(runs) > 1 else ''} {seeds}: {each} %; {published})")
+    if not parts:
+        return ""
+    n_main = len(seed_runs(records, "main", main["model"]))
+    mean = np.mean([1 - r["test_errors"] / r["n_test"] for r in seed_runs(records, "main", main["model"])] or [0.0])
+    goal = f"a mean of at least {pct(reference.TARGET_MAIN_MEAN_ACCURACY)} over {reference.TARGET_SEEDS} seeds"
+    if n_main < reference.TARGET_SEEDS:
+        verdict = f"Our target, {goal}, is not yet testable ({n_main} converged seed{'s' if n_main != 1 else ''})."
+    else:
+        verdict = f"Our target, {goal}, is {'met' if mean >= reference.TARGET_MAIN_MEAN_ACCURACY else 'missed'}."
+    return (f"Over the converged seeds, the {main['model']} encoder's accuracy (mean ± sd) is "
+            + "; ".join(parts) + f". {verdict}")  # fmt: skip
+
+
 def full_sentence(records: dict[str, dict[str, Any]]) -> str:
     """What the shipped runs score, each beside V24's number, with how each run was trained."""
     if not records:
@@ -540,6 +582,7 @@ def view(records: dict[str, dict[str, Any]], classes: synthetic.ClassSet, speed:
     cfg, settings = main["config"], main["settings"]
     glue = {
         "fs_speed": speed_sentence(speed), "fs_sentence": full_sentence(records), "fs_lr": f"{cfg['lr']:g}",
+        "fs_seeds": seeds_sentence(records),
         "fs_batch": cfg["batch_size"], "fs_per_class": settings["per_class"], "fs_margin": settings["margin"],
         "fs_lr_patience": cfg["lr_patience"], "fs_patience": cfg["patience"], "fs_refs": main["refs_per_class"],
         "fs_confusions": ms.confusion_sentence(pairs),
