@@ -454,9 +454,10 @@ def all_class_mixtures(components: int, method: str):
         trials = sum(int(row(r)["n"]) for r in full)
         seeds = ", ".join(str(r["protocol"]["seed"]) for r in full)
         pool = full[0]["all_classes"]["pool"]
-        src = f"{len(full)} shipped run(s), {_v24_words(full[0])}, seed(s) {seeds}, {pool} classes, {trials:,} mixtures"
+        which = f"{_runs_words(len(full))}, {_v24_words(full[0])}, seed{'s' if len(full) > 1 else ''} {seeds}"
+        src = f"{which}, {pool} classes, {trials:,} mixtures"
         note = "" if method == "exact" else v24_exactness(full[0], method)
-        return Measure(right / trials, count=right, trials=trials, source=src, coverage=f"{len(full)} seed(s)",
+        return Measure(right / trials, count=right, trials=trials, source=src, coverage=_seeds(len(full)),
                        note=note)  # fmt: skip
 
     return read
@@ -499,10 +500,19 @@ def v24_mixtures(components: int):
         right = sum(round(share(r)[0] * share(r)[1]) for r in full)
         trials = sum(share(r)[1] for r in full)
         seeds = ", ".join(str(r["protocol"]["seed"]) for r in full)
-        src = f"{len(full)} shipped run(s), {_v24_words(full[0])}, seed(s) {seeds}, {trials:,} mixtures"
-        return Measure(right / trials, count=right, trials=trials, source=src, coverage=f"{len(full)} seed(s)")
+        which = f"{_runs_words(len(full))}, {_v24_words(full[0])}, seed{'s' if len(full) > 1 else ''} {seeds}"
+        src = f"{which}, {trials:,} mixtures"
+        return Measure(right / trials, count=right, trials=trials, source=src, coverage=_seeds(len(full)))
 
     return read
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed{'s' if n != 1 else ''}"
+
+
+def _runs_words(n: int) -> str:
+    return "shipped run" if n == 1 else f"{n} shipped runs"
 
 
 def _v24_words(r: Mapping[str, Any]) -> str:
