@@ -430,7 +430,7 @@ def test_target_sentence_per_network():
     over = "over the seeds that early stopping ended"
     text = full_scale.target_sentence(shipped, 0.95, 0.9, "CNN6")
     assert text == (f"Lite-fresh reaches our goal of 95 % (mean test accuracy {over}; S23's CNN6: 90.0 %): "
-                    "Lite-fresh 97.0 % ± 2.8 (seeds: 95.0 %, 99.0 % bf16); Lite 60.0 %; VGG 50.0 %.")  # fmt: skip
+                    "Lite-fresh 97.0 ± 2.8 % (seeds: 95.0 %, 99.0 % bf16); Lite 60.0 %; VGG 50.0 %.")  # fmt: skip
     text = full_scale.target_sentence(shipped, 8, 8.4, "CNN6", errors=True)
     assert text == (
         "No shipped network reaches our goal of at most 8 wrong test spectra on the mean (mean wrong test spectra "

@@ -559,8 +559,11 @@ def target_sentence(
     def show(value: float) -> str:
         return f"{value:.1f}".removesuffix(".0") if errors else f"{100 * value:.1f} %"
 
-    def sd(value: float) -> str:
-        return f"{value:.1f}" if errors else f"{100 * value:.1f}"
+    def mean_sd(values: pd.Series) -> str:
+        if len(values) == 1:
+            return show(values.iloc[0])
+        mean, sd = values.mean(), values.std(ddof=1)
+        return f"{mean:.1f} ± {sd:.1f}" if errors else f"{100 * mean:.1f} ± {100 * sd:.1f} %"
 
     column = "test_errors" if errors else "test_accuracy"
     parts, reached = [], []
@@ -570,8 +573,7 @@ def target_sentence(
         runs = runs.sort_values("seed")
         values = runs[column].astype(float)
         seeds = ", ".join(show(v) + (" bf16" if b else "") for v, b in zip(values, runs["bf16"], strict=True))
-        spread = f" ± {sd(values.std(ddof=1))}" if len(values) > 1 else ""
-        parts.append(f"{label} {show(values.mean())}{spread}" + (f" (seeds: {seeds})" if len(values) > 1 else ""))
+        parts.append(f"{label} {mean_sd(values)}" + (f" (seeds: {seeds})" if len(values) > 1 else ""))
         if (values.mean() <= target) if errors else (values.mean() >= target):
             reached.append(label)
     goal = f"at most {target:g} wrong test spectra" if errors else f"{100 * target:.0f} %"
