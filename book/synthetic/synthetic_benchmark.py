@@ -674,13 +674,12 @@ if len(full_table):
         full_runs, reference.TARGET_BENCHMARK_ERRORS, reference.S23_TEST_ERRORS["CNN6"], "CNN6", errors=True
     ))  # fmt: skip
     display(
-        full_table.rename(
-            columns={"runs": "runs (seeds)", "test_errors": "test errors (mean)", "test_errors_sd": "sd",
-                     "per_seed": "test errors per seed", "s23_per_seed": "S23 per seed",
-                     "n_test": "test spectra", "test_accuracy": "accuracy", "s23_test_errors": "S23 test errors (mean)",
-                     "best_epoch": "best epoch", "hours": "hours per run"}
+        full_table.drop(columns=["runs"]).rename(
+            columns={"test_errors": "errors (mean)", "test_errors_sd": "sd", "per_seed": "errors per seed",
+                     "s23_per_seed": "S23 per seed", "n_test": "test spectra", "test_accuracy": "accuracy",
+                     "s23_test_errors": "S23 (mean)", "best_epoch": "best epoch", "hours": "hours per run"}
         ).assign(setting=full_scale.SHIPPED).set_index(["setting", "network"])
-        .pipe(tables.table, index=True, digits={"test errors (mean)": 1, "sd": 1, "accuracy": 4, "hours per run": 2})
+        .pipe(tables.table, index=True, digits={"errors (mean)": 1, "sd": 1, "accuracy": 4, "hours per run": 2})
     )  # fmt: skip
 
 # %% tags=["remove-input"]
