@@ -354,7 +354,8 @@ def spread(records: list[Mapping[str, Any]], unit: str, per: int | None = None) 
 
 def _runs(folder: Path, model: str, fresh: bool = False) -> tuple[list[dict], list[dict]]:
     """Converged and time-capped shipped runs of one network in ``folder``."""
-    found = [r for r in _records(folder) if r["model"] == model and bool(r.get("fresh")) == fresh]
+    found = sorted((r for r in _records(folder) if r["model"] == model and bool(r.get("fresh")) == fresh),
+                   key=lambda r: r["seed"])  # fmt: skip
     return [r for r in found if converged(r)], [r for r in found if not converged(r)]
 
 
@@ -423,7 +424,7 @@ def metric(part: str, model: str | None = None, fresh: bool = False):
         ]  # fmt: skip
         if not found:
             return None
-        done = [r for r in found if converged(r)]
+        done = sorted((r for r in found if converged(r)), key=lambda r: r["seed"])
         if not done:
             return Measure(None, note="a time-capped run, listed apart", unconverged=True)
         capped = len(found) - len(done)
@@ -467,7 +468,7 @@ def v24_exactness(record: Mapping[str, Any], method: str) -> str:
     """How often the beam found the exact answer, where that was measured (per pool and components)."""
     rows = [s for s in record.get("all_classes", {}).get("search", []) if s["method"] == method]
     return "; ".join(
-        f"the {method} search finds the exact answer in {s['same answer as exact']:.1%} at {s['components']} "
+        f"the {method} search finds the exact answer in {100 * s['same answer as exact']:.1f} % at {s['components']} "
         f"components of {s['pool']} classes"
         for s in rows
     )

@@ -267,5 +267,5 @@ def test_all_class_mixtures_come_from_the_full_scale_record_and_name_the_beams_e
     monkeypatch.setattr(glance, "_v24_records", lambda: [small, full])
     three, four = glance.all_class_mixtures(3, "exact")({}), glance.all_class_mixtures(4, "beam 16")({})
     assert not three.reduced and three.count == 720 and three.trials == 900 and "500 classes" in three.source
-    assert "90.0% at 3 components of 500 classes" in four.note and "95.0% at 4 components of 100" in four.note
+    assert "90.0 % at 3 components of 500 classes" in four.note and "95.0 % at 4 components of 100" in four.note
     assert glance.judge("at_least", 0.594, four, own=True) == glance.FAILS
