@@ -29,7 +29,7 @@ import html
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -429,7 +429,7 @@ def metric(part: str, model: str | None = None, fresh: bool = False):
             return Measure(None, note="a time-capped run, listed apart", unconverged=True)
         capped = len(found) - len(done)
         note = f"{capped} time-capped run(s) listed apart" if capped else ""
-        return pooled(done, "%", coverage=f"{len(done)} seed{'s' if len(done) > 1 else ''}", note=note)
+        return pooled(done, "%", coverage=_seeds(len(done)), note=note)
 
     return read
 
@@ -438,28 +438,17 @@ def all_class_mixtures(components: int, method: str):
     """Beyond V24: share of mixtures over all 500 classes with every member named by V24's mixture-aware
     encoder (:func:`lib.synthetic.mixture_v24.all_classes`); a reduced record only in the note."""
 
-    def read(chapters: Mapping[str, tuple[dict, dict]]) -> Measure | None:
-        def row(r: Mapping[str, Any]) -> dict | None:
-            rows = [a for a in r.get("all_classes", {}).get("accuracy", [])
-                    if a["components"] == components == a["at least j right"] and a["method"] == method]  # fmt: skip
-            return rows[0] if rows else None
+    def row(r: Mapping[str, Any]) -> dict | None:
+        rows = [a for a in r.get("all_classes", {}).get("accuracy", [])
+                if a["components"] == components == a["at least j right"] and a["method"] == method]  # fmt: skip
+        return rows[0] if rows else None
 
-        records = [r for r in _v24_records() if row(r) is not None]
-        full = [r for r in records if not r.get("reduced")]
-        if not full:
-            if not records:
-                return None
-            r = records[0]
-            return Measure(row(r)["accuracy"], source=f"{r['points']:,} points, {_v24_words(r)}", reduced=True)
-        right = sum(round(row(r)["accuracy"] * row(r)["n"]) for r in full)
-        trials = sum(int(row(r)["n"]) for r in full)
-        seeds = ", ".join(str(r["protocol"]["seed"]) for r in full)
-        pool = full[0]["all_classes"]["pool"]
-        which = f"{_runs_words(len(full))}, {_v24_words(full[0])}, seed{'s' if len(full) > 1 else ''} {seeds}"
-        src = f"{which}, {pool} classes, {trials:,} mixtures"
-        note = "" if method == "exact" else v24_exactness(full[0], method)
-        return Measure(right / trials, count=right, trials=trials, source=src, coverage=_seeds(len(full)),
-                       note=note)  # fmt: skip
+    def read(chapters: Mapping[str, tuple[dict, dict]]) -> Measure | None:
+        measure = _v24_pooled(row, all_classes=True)
+        if measure is None or measure.reduced or method == "exact":
+            return measure
+        full = [r for r in _v24_records() if row(r) is not None and not r.get("reduced")]
+        return replace(measure, note=v24_exactness(full[0], method))
 
     return read
 
@@ -484,28 +473,31 @@ def v24_mixtures(components: int):
     """Share of mixtures with every member named on V24's protocol (:mod:`lib.synthetic.mixture_v24`), pooled
     over the full-scale records; reduced records (fewer points) only in the note."""
 
-    def read(chapters: Mapping[str, tuple[dict, dict]]) -> Measure | None:
-        def share(r: dict) -> tuple[float, int] | None:
-            row = [a for a in r["accuracy"] if a["components"] == components and a["at least j right"] == components]
-            return (float(row[0]["accuracy"]), int(row[0]["n"])) if row else None
+    def row(r: Mapping[str, Any]) -> dict | None:
+        rows = [a for a in r["accuracy"] if a["components"] == components == a["at least j right"]]
+        return rows[0] if rows else None
 
-        records = [r for r in _v24_records() if share(r) is not None]
-        full = [r for r in records if not r.get("reduced")]
-        if not full:
-            small = [r for r in records if r.get("reduced")]
-            if not small:
-                return None
-            r = small[0]
-            value, n = share(r)
-            return Measure(value, source=f"{r['points']:,} points, {_v24_words(r)}", reduced=True)
-        right = sum(round(share(r)[0] * share(r)[1]) for r in full)
-        trials = sum(share(r)[1] for r in full)
-        seeds = ", ".join(str(r["protocol"]["seed"]) for r in full)
-        which = f"{_runs_words(len(full))}, {_v24_words(full[0])}, seed{'s' if len(full) > 1 else ''} {seeds}"
-        src = f"{which}, {trials:,} mixtures"
-        return Measure(right / trials, count=right, trials=trials, source=src, coverage=_seeds(len(full)))
+    return lambda chapters: _v24_pooled(row)
 
-    return read
+
+def _v24_pooled(row: Callable[[Mapping[str, Any]], dict | None], all_classes: bool = False) -> Measure | None:
+    """The share in ``row(record)`` pooled over the full-scale V24-protocol records (``n`` mixtures each; with
+    ``all_classes`` the source names the pool of the mixtures over all classes);
+    without one, the first reduced record's share, marked reduced; None where no record has the row."""
+    records = [r for r in _v24_records() if row(r) is not None]
+    full = [r for r in records if not r.get("reduced")]
+    if not full:
+        if not records:
+            return None
+        r = records[0]
+        return Measure(row(r)["accuracy"], source=f"{r['points']:,} points, {_v24_words(r)}", reduced=True)
+    right = sum(round(row(r)["accuracy"] * row(r)["n"]) for r in full)
+    trials = sum(int(row(r)["n"]) for r in full)
+    seeds = ", ".join(str(r["protocol"]["seed"]) for r in full)
+    which = f"{_runs_words(len(full))}, {_v24_words(full[0])}, seed{'s' if len(full) > 1 else ''} {seeds}"
+    where = f"{full[0]['all_classes']['pool']} classes, " if all_classes else ""
+    return Measure(right / trials, count=right, trials=trials, source=f"{which}, {where}{trials:,} mixtures",
+                   coverage=_seeds(len(full)))  # fmt: skip
 
 
 def _seeds(n: int) -> str:
