@@ -259,9 +259,7 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """Table 1 on V24's protocol: per ``k``, the share of the 900 mixtures with at least ``j`` members right."""
     rng = np.random.default_rng([protocol.seed, 99])
-    refs = spectra["refs"]
-    ref_emb = _embed(model, (refs / refs.max(axis=-1, keepdims=True)).reshape(-1, refs.shape[-1]), protocol.bf16)
-    cents = metric.centroids(ref_emb, np.repeat(np.arange(HELD_OUT), refs.shape[1]), HELD_OUT)
+    cents = _centroids(model, spectra["refs"], protocol.bf16)
     rows = []
     for k in components:
         start = time.perf_counter()
@@ -281,6 +279,11 @@ def _centroids(model: nn.Module, spectra: np.ndarray, bf16: bool) -> np.ndarray:
     """Unit mean embeddings of each class's reference spectra ``(n_classes, n_per, L)``, max-normalised."""
     flat = (spectra / spectra.max(axis=-1, keepdims=True)).reshape(-1, spectra.shape[-1])
     return metric.centroids(_embed(model, flat, bf16), np.repeat(np.arange(len(spectra)), spectra.shape[1]))
+
+
+def _same_share(pred: np.ndarray, exact: np.ndarray) -> float:
+    """Share of rows on which two searches name the same set of classes."""
+    return float((np.sort(pred, axis=1) == np.sort(exact, axis=1)).all(axis=1).mean())
 
 
 def all_classes(
@@ -326,7 +329,7 @@ def all_classes(
             seconds = time.perf_counter() - start
             score(k, f"beam {beam}", pred, members, len(cents), seconds)
             if exact is not None:
-                same = float((np.sort(pred, axis=1) == np.sort(exact, axis=1)).all(axis=1).mean())
+                same = _same_share(pred, exact)
                 search.append({"components": k, "pool": len(cents), "method": f"beam {beam}",
                                "same answer as exact": same, "n": len(members)})  # fmt: skip
         log(f"all classes, {k} components: done")
@@ -336,7 +339,7 @@ def all_classes(
     emb = _embed(model, mix, protocol.bf16)
     exact, _ = metric.nearest_combination(emb, held, 4)
     pred, _ = metric.beam_search(emb, held, 4, beam=beam)
-    same = float((np.sort(pred, axis=1) == np.sort(exact, axis=1)).all(axis=1).mean())
+    same = _same_share(pred, exact)
     search.append({"components": 4, "pool": len(held), "method": f"beam {beam}", "same answer as exact": same,
                    "n": len(members)})  # fmt: skip
     return {"pool": len(cents), "n": len(anchors), "beam": beam, "accuracy": rows, "search": search}
