@@ -321,7 +321,7 @@ if v24p:
 
 # %% tags=["remove-input"]
 ms.glue_all({"v24p_all_sentence": mixture_v24.all_classes_sentence(v24p)})
-v24p_all = mixture_v24.all_classes_table(mixture_v24.pick([r for r in v24p if r.get("all_classes")]) or {})
+v24p_all = mixture_v24.all_classes_table(mixture_v24.pick_all_classes(v24p) or {})
 if len(v24p_all):
     display(tables.table(v24p_all, digits={"combinations": 0, "all members right": 3, "same answer as exact": 3}))
 

@@ -446,6 +446,11 @@ def sentence(records: list[dict[str, Any]], within: float = 0.02) -> str:
     )
 
 
+def pick_all_classes(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The record whose mixtures over all classes to show (:func:`pick` among those that have them)."""
+    return pick([r for r in records if r.get("all_classes")])
+
+
 def all_classes_table(record: dict[str, Any]):
     """The mixtures over all classes (:func:`all_classes`): one row per number of components and search, the
     share with every member named, and how often the beam found the exact answer where that was measured."""
@@ -468,7 +473,7 @@ def all_classes_table(record: dict[str, Any]):
 
 def all_classes_sentence(records: list[dict[str, Any]]) -> str:
     """What the shipped encoder does on mixtures over all classes, with the beam's measured exactness."""
-    r = pick([x for x in records if x.get("all_classes")])
+    r = pick_all_classes(records)
     if r is None:
         return "The mixtures over all 500 classes are not run yet."
     beyond = r["all_classes"]
