@@ -256,7 +256,7 @@ def test_all_class_mixtures_come_from_the_full_scale_record_and_name_the_beams_e
         "points": 5000,
         "reduced": False,
         "epochs": 16,
-        "machine": "Intel Xeon (1 threads)",
+        "machine": "Intel Xeon (1 thread)",
         "protocol": {"seed": 0, "bf16": True},
         "all_classes": {"pool": 500, "accuracy": rows, "search": search},
     }

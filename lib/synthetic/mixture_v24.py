@@ -376,7 +376,7 @@ def run(
         "trained_classes": len(classes) - HELD_OUT,
         "epochs": len(history),
         "history": history,
-        "machine": tr.device_name("cpu") + f" ({torch.get_num_threads()} threads)",
+        "machine": tr.device_name("cpu"),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "seconds": time.perf_counter() - start,
