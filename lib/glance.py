@@ -338,18 +338,17 @@ def pooled(records: list[Mapping[str, Any]], unit: str, per: int | None = None, 
 
 
 def spread(records: list[Mapping[str, Any]], unit: str, per: int | None = None) -> str:
-    """Mean ± sd over seeds and each seed's number: ``mean ± sd over 3 seeds 7.7 ± 1.5 (per seed 7, 9, 7)``."""
-    import numpy as np
+    """Mean ± sd over seeds and each seed's number: ``mean ± sd over 3 seeds 7.7 ± 1.2 wrong (per seed 7, 9, 7)``."""
+    from lib.tables import mean_sd
 
+    n = f"{len(records)} seed{'s' if len(records) != 1 else ''}"
     if unit == "errors":
         values = [int(r["test_errors"]) * (per or int(r["n_test"])) / int(r["n_test"]) for r in records]
         each = ", ".join(f"{v:g}" for v in values)
-        mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
-        return f"mean ± sd over {len(values)} seeds {mean:.1f} ± {sd:.1f} wrong (per seed {each})"
+        return f"mean ± sd over {n} {mean_sd(values, 1)} wrong (per seed {each})"
     values = [100 * (1 - int(r["test_errors"]) / int(r["n_test"])) for r in records]
     each = ", ".join(f"{v:.2f}" for v in values)
-    mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
-    return f"mean ± sd over {len(values)} seeds {mean:.2f} ± {sd:.2f} % (per seed {each} %)"
+    return f"mean ± sd over {n} {mean_sd(values, 2, ' %')} (per seed {each} %)"
 
 
 def _runs(folder: Path, model: str, fresh: bool = False) -> tuple[list[dict], list[dict]]:

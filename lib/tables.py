@@ -105,6 +105,16 @@ class Table:
         return "\n".join(lines)
 
 
+def mean_sd(values, digits: int = 1, unit: str = "") -> str:
+    """Seeds as text: ``mean_sd([7, 9, 7]) == "7.7 ± 1.2"`` (sample sd, ddof 1); one value alone has no
+    ``± sd``: ``mean_sd([92.6], 1, " %") == "92.6 %"``."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if not v.size:
+        raise ValueError("mean_sd needs at least one value")
+    text = f"{v[0]:.{digits}f}" if v.size == 1 else f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
+    return text + unit
+
+
 def table(
     df: pd.DataFrame,
     headers: Mapping[str, str] | None = None,

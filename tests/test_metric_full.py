@@ -186,7 +186,7 @@ def test_seeds_sentence_gives_mean_sd_and_judges_the_target_only_with_enough_see
     unseen = [dict(base, part="unseen", seed=0, n_test=900, test_errors=0)]
     records = {f"r{i}": r for i, r in enumerate(main + unseen)}
     text = mf.seeds_sentence(records)
-    assert "on the whole benchmark 99.46 % ± 0.14 % (seeds 0, 1: 99.36, 99.56 %" in text
+    assert "on the whole benchmark 99.46 ± 0.14 % (seeds 0, 1: 99.36, 99.56 %" in text
     assert "on the unseen classes 100.00 % (seed 0: 100.00 %" in text
     assert text.endswith("is not yet testable (2 converged seeds).")
     records["r3"] = dict(base, part="main", seed=2, test_errors=10)

@@ -84,3 +84,13 @@ def test_wide_tables_take_the_full_width_narrow_ones_stay_in_the_column():
     assert narrow.width_chars() < 90 < wide.width_chars()
     assert "full-width" not in narrow._repr_html_() and "max-width:100%" in narrow._repr_html_()
     assert 'class="book-table full-width"' in wide._repr_html_()
+
+
+def test_mean_sd_gives_sample_sd_and_a_lone_value_without_it():
+    from lib.tables import mean_sd
+
+    assert mean_sd([7, 9, 7]) == "7.7 ± 1.2"
+    assert mean_sd([92.6], 1, " %") == "92.6 %"
+    assert mean_sd(np.array([99.36, 99.2]), 2, " %") == "99.28 ± 0.11 %"
+    with pytest.raises(ValueError, match="at least one"):
+        mean_sd([])

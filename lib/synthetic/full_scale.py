@@ -50,6 +50,7 @@ from lib.notebook import join_and
 from lib.paths import BUILD, REPO, data_file
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
+from lib.tables import mean_sd
 from lib.train import Autocast  # noqa: F401  (re-exported: result files name it)
 
 CLASSES_FILE = "synthetic_benchmark_classes.json"
@@ -559,11 +560,9 @@ def target_sentence(
     def show(value: float) -> str:
         return f"{value:.1f}".removesuffix(".0") if errors else f"{100 * value:.1f} %"
 
-    def mean_sd(values: pd.Series) -> str:
-        if len(values) == 1:
-            return show(values.iloc[0])
-        mean, sd = values.mean(), values.std(ddof=1)
-        return f"{mean:.1f} ± {sd:.1f}" if errors else f"{100 * mean:.1f} ± {100 * sd:.1f} %"
+    def spread(values: pd.Series) -> str:
+        return show(values.iloc[0]) if len(values) == 1 else mean_sd(values if errors else 100 * values, 1,
+                                                                        "" if errors else " %")  # fmt: skip
 
     column = "test_errors" if errors else "test_accuracy"
     parts, reached = [], []
@@ -573,7 +572,7 @@ def target_sentence(
         runs = runs.sort_values("seed")
         values = runs[column].astype(float)
         seeds = ", ".join(show(v) + (" bf16" if b else "") for v, b in zip(values, runs["bf16"], strict=True))
-        parts.append(f"{label} {mean_sd(values)}" + (f" (seeds: {seeds})" if len(values) > 1 else ""))
+        parts.append(f"{label} {spread(values)}" + (f" (seeds: {seeds})" if len(values) > 1 else ""))
         if (values.mean() <= target) if errors else (values.mean() >= target):
             reached.append(label)
     goal = f"at most {target:g} wrong test spectra" if errors else f"{100 * target:.0f} %"

@@ -49,6 +49,7 @@ from lib.synthetic import generator as synthetic
 from lib.synthetic import metric_learning as metric
 from lib.synthetic import metric_study as ms
 from lib.synthetic.metric_study import pct
+from lib.tables import mean_sd
 
 FORMAT = 1
 RESULTS = full_scale.RESULTS / "metric"
@@ -485,8 +486,8 @@ def seeds_sentence(records: dict[str, dict[str, Any]]) -> str:
         acc = np.array([1 - r["test_errors"] / r["n_test"] for r in runs])
         seeds = ", ".join(str(r["seed"]) for r in runs)
         each = ", ".join(f"{100 * a:.2f}" for a in acc)
-        spread = f"{pct(acc.mean())} ± {pct(acc.std(ddof=1))}" if len(acc) > 1 else pct(acc[0])
-        parts.append(f"{words} {spread} (seed{'s' if len(runs) > 1 else ''} {seeds}: {each} %; {published})")
+        plural = "s" if len(runs) > 1 else ""
+        parts.append(f"{words} {mean_sd(100 * acc, 2, ' %')} (seed{plural} {seeds}: {each} %; {published})")
     if not parts:
         return ""
     n_main = len(seed_runs(records, "main", main["model"]))
