@@ -197,3 +197,30 @@ def test_seeds_sentence_gives_mean_sd_and_judges_the_target_only_with_enough_see
     records["r3"] = dict(records["r3"], stopped_early=False, time_capped=True, test_errors=0)
     assert "(2 converged seeds)" in mf.seeds_sentence(records)
     assert mf.seeds_sentence({}) == ""
+    assert "usual limit" not in text
+
+
+def test_a_seed_trained_past_the_usual_epoch_limit_is_named_with_its_limit_and_ending():
+    history = [{"epoch": e, "improved": True} for e in range(1, 61)]
+    config = {"max_epochs": 100}
+    r = {
+        "part": "main",
+        "seed": 2,
+        "epochs": 60,
+        "best_epoch": 54,
+        "stopped_early": True,
+        "config": config,
+        "history": history,
+    }
+    note = mf.limit_note(r)
+    limit = mf.CONFIG.max_epochs
+    assert note == (
+        f"Seed 2 (main) was trained past the usual limit of {limit} epochs (limit 100) because it was "
+        "still improving there; early stopping ended it at epoch 60 (best 54)."
+    )
+    history[limit - 1]["improved"] = False
+    assert "because" not in mf.limit_note(r)
+    assert mf.limit_note(dict(r, config={"max_epochs": limit})) == ""
+    base = {"model": "Lite", "n_test": 4500, "stopped_early": True, "time_capped": False, "test_errors": 20}
+    records = {"a": dict(base, part="main", seed=0), "b": dict(base, **r)}
+    assert mf.seeds_sentence(records).endswith(mf.limit_note(r))

@@ -497,8 +497,25 @@ def seeds_sentence(records: dict[str, dict[str, Any]]) -> str:
         verdict = f"Our target, {goal}, is not yet testable ({n_main} converged seed{'s' if n_main != 1 else ''})."
     else:
         verdict = f"Our target, {goal}, is {'met' if mean >= reference.TARGET_MAIN_MEAN_ACCURACY else 'missed'}."
+    raised = " ".join(limit_note(r) for part in ("main", "unseen") for r in seed_runs(records, part, main["model"]))
     return (f"Over the converged seeds, the {main['model']} encoder's accuracy (mean ± sd) is "
-            + "; ".join(parts) + f". {verdict}")  # fmt: skip
+            + "; ".join(parts) + f". {verdict}" + (f" {raised.strip()}" if raised.strip() else ""))  # fmt: skip
+
+
+def limit_note(r: dict[str, Any]) -> str:
+    """A sentence for a run whose epoch limit differs from :data:`CONFIG`'s (empty otherwise): which limit it
+    had, whether it was still improving at the usual one, and where early stopping ended it."""
+    limit = r.get("config", {}).get("max_epochs", CONFIG.max_epochs)
+    if limit == CONFIG.max_epochs:
+        return ""
+    at_usual = [h for h in r.get("history", []) if h["epoch"] == CONFIG.max_epochs]
+    why = " because it was still improving there" if at_usual and at_usual[0]["improved"] else ""
+    ending = (f"early stopping ended it at epoch {r['epochs']} (best {r['best_epoch']})" if r.get("stopped_early")
+              else f"it ended at epoch {r['epochs']}")  # fmt: skip
+    return (
+        f"Seed {r['seed']} ({r['part']}) was trained past the usual limit of {CONFIG.max_epochs} epochs "
+        f"(limit {limit}){why}; {ending}."
+    )
 
 
 def full_sentence(records: dict[str, dict[str, Any]]) -> str:
