@@ -383,11 +383,10 @@ def shipped(
         done, capped = _runs(folder, model, fresh)
         per = None if challenge else reference.S23_TEST_SIZE
         if done:
-            note = f"{len(capped)} time-capped run(s) listed apart" if capped else ""
-            return pooled(done, unit, per, coverage=f"{len(done)} of {seeds_wanted} seeds", note=note)
+            return pooled(done, unit, per, coverage=f"{len(done)} of {seeds_wanted} seeds", note=_capped(len(capped)))
         small = reduced(chapters) if reduced else None
         if capped:
-            notes = [f"{len(capped)} time-capped run(s) listed apart"]
+            notes = [_capped(len(capped))]
             if small is not None and small.value is not None:
                 notes.append(f"reduced run: {fmt(small.value, unit)} ({small.source})")
             return Measure(None, note="; ".join(notes), unconverged=True)
@@ -426,9 +425,7 @@ def metric(part: str, model: str | None = None, fresh: bool = False):
         done = sorted((r for r in found if converged(r)), key=lambda r: r["seed"])
         if not done:
             return Measure(None, note="a time-capped run, listed apart", unconverged=True)
-        capped = len(found) - len(done)
-        note = f"{capped} time-capped run(s) listed apart" if capped else ""
-        return pooled(done, "%", coverage=_seeds(len(done)), note=note)
+        return pooled(done, "%", coverage=_seeds(len(done)), note=_capped(len(found) - len(done)))
 
     return read
 
@@ -501,6 +498,11 @@ def _v24_pooled(row: Callable[[Mapping[str, Any]], dict | None], all_classes: bo
 
 def _seeds(n: int) -> str:
     return f"{n} seed{'s' if n != 1 else ''}"
+
+
+def _capped(n: int) -> str:
+    """The note on time-capped runs of a claim: ``2 time-capped runs listed apart`` (empty for none)."""
+    return f"{n} time-capped run{'s' if n != 1 else ''} listed apart" if n else ""
 
 
 def _runs_words(n: int) -> str:

@@ -172,7 +172,8 @@ def test_capped_runs_are_listed_apart_never_as_headline(shipped_folder):
     cnn6 = next(c for c in glance.CLAIMS if c.claim.startswith("CNN6"))
     row = glance.table({}, (cnn6,)).iloc[0]
     assert row["verdict"] == glance.NOT_CONVERGED and row["ours"] == "–"
-    assert "time-capped" in row["note"]
+    assert "1 time-capped run listed apart" in row["note"]
+    assert glance._capped(2) == "2 time-capped runs listed apart" and glance._capped(0) == ""
     capped = glance.capped_table()
     assert list(capped["network"]) == ["CNN6"]
     assert capped.iloc[0]["wrong"] == "36 of 4,500" and "capped at epoch" in capped.iloc[0]["ended"]
