@@ -155,3 +155,12 @@ def test_cpu_words_name_model_and_unit():
     assert speed.machine_words(table) == "Intel(R) Xeon(R) Processor, AMX, 2 cores"
     assert speed.machine_words({**table, "amx": False, "avx512_bf16": False}).endswith("no bfloat16 unit, 2 cores")
     assert speed.machine_words({"machine": "AMD EPYC (2 threads)"}) == "AMD EPYC (2 threads)"
+
+
+def test_load_words_say_whether_the_machine_did_anything_else():
+    rows = [{"load_1min": 1.9}, {"load_1min": 2.3}]
+    idle = speed.load_words({"cpu_count": 2, "rows": rows})
+    assert idle.startswith("with a one-minute load average of 1.9–2.3 while it ran") and "did nothing else" in idle
+    busy = speed.load_words({"cpu_count": 2, "rows": rows + [{"load_1min": 9.96}]})
+    assert "1.9–10.0" in busy and "lower bounds" in busy
+    assert "unrecorded" in speed.load_words({"cpu_count": 2, "rows": [{"model": "Lite"}]})

@@ -541,6 +541,9 @@ share = eager_1.set_index("model")["share_of_peak"]
 by_option = speed.option_summary(effects)
 epochs_est = min(e["epochs"] for e in speed_table["estimates"])
 est_100 = estimates[f"hours at {epochs_est} epochs"].sort_values()
+est_threads = sorted({e["threads"] for e in speed_table["estimates"]})
+glue("sp_est_threads", " or ".join(map(str, est_threads)) + (" thread" if est_threads == [1] else " threads"),
+     display=False)  # fmt: skip
 glue("sp_points", f"{speed.INPUT_LEN:,}", display=False)
 glue("sp_classes", speed.N_CLASSES, display=False)
 glue("sp_batch", train.S23.batch_size, display=False)
@@ -548,7 +551,7 @@ glue("sp_epochs", epochs_est, display=False)
 glue("sp_machine", speed.machine_words(speed_table), display=False)
 glue("sp_torch", speed_table["torch"], display=False)
 glue("sp_cores", speed_table["cpu_count"], display=False)
-glue("sp_load", f"{speed_rows['load_1min'].min():.0f}–{speed_rows['load_1min'].max():.0f}", display=False)
+glue("sp_load", speed.load_words(speed_table), display=False)
 kinds = speed_rows["peak_dtype"] if "peak_dtype" in speed_rows else pd.Series("float32", speed_rows.index)
 for kind, name in (("float32", "sp_peak"), ("bfloat16", "sp_peak_bf16")):
     peaks = speed_rows.loc[kinds == kind, "peak_gflops"].dropna()
@@ -608,8 +611,7 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 
 # %% [markdown]
 # Measured on **{glue:text}`sp_machine`** ({glue:text}`sp_cores` cores, torch
-# {glue:text}`sp_torch`), with a one-minute load average of {glue:text}`sp_load` while it ran:
-# the machine was shared, so the speeds are lower bounds and the hours upper bounds. Each row
+# {glue:text}`sp_torch`), {glue:text}`sp_load`. Each row
 # timed the machine's peak and the training alternately, {glue:text}`sp_repeats` times, and
 # reports the medians (between rounds the training rate varied by up to a factor of
 # {glue:text}`sp_spread`). The float32 peak was {glue:text}`sp_peak` GFLOP/s and the bfloat16
@@ -623,8 +625,8 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # {glue:text}`sp_compile_text`; fresh spectra drawn in a background thread
 # {glue:text}`sp_background`. What was kept is in the last column of the table: one thread and
 # eager float32, S23's arithmetic, with bfloat16 as an opt-in (`--bf16`) of the full-scale
-# runner because it changes the arithmetic. At the kept setting one full
-# {glue:text}`sp_classes`-class run of {glue:text}`sp_epochs` epochs takes
+# runner because it changes the arithmetic. In eager float32 with {glue:text}`sp_est_threads`
+# (the faster count measured), one full {glue:text}`sp_classes`-class run of {glue:text}`sp_epochs` epochs takes
 # {glue:text}`sp_hours_list` ({glue:text}`sp_fast_model` {glue:text}`sp_fast_hours` h to
 # {glue:text}`sp_slow_model` {glue:text}`sp_slow_hours` h): S23's full study does not fit a
 # machine of {glue:text}`sp_cores` cores, which is why this chapter runs a reduced setting.

@@ -357,6 +357,26 @@ def machine_words(table: dict[str, Any]) -> str:
     return f"{table['cpu_model']}, {unit}, {table.get('cpu_count', '?')} cores"
 
 
+def load_words(table: dict[str, Any]) -> str:
+    """The load the rows were measured under and what it means for them: an otherwise idle machine (load at
+    most the cores plus half a process: the measuring threads alone) gives the machine's speeds; more,
+    lower bounds."""
+    loads = [float(r["load_1min"]) for r in table["rows"] if r.get("load_1min") is not None]
+    if not loads:
+        return "with an unrecorded load: the speeds may be lower bounds"
+    cores = int(table.get("cpu_count") or 1)
+    span = f"{min(loads):.1f}–{max(loads):.1f}" if round(min(loads), 1) != round(max(loads), 1) else f"{min(loads):.1f}"
+    if max(loads) <= cores + 0.5:
+        return (
+            f"with a one-minute load average of {span} while it ran: the machine did nothing "
+            "else, so these are its speeds"
+        )
+    return (
+        f"with a one-minute load average of {span} while it ran: the machine was shared, "
+        "so the speeds are lower bounds and the hours upper bounds"
+    )
+
+
 def _line(row: dict) -> str:
     if "error" in row:
         return f"{row['model']:7s} b{row['batch_size']:<4d} t{row['threads']} {row['option']:10s} error: {row['error']}"
