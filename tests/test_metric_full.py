@@ -221,6 +221,7 @@ def test_a_seed_trained_past_the_usual_epoch_limit_is_named_with_its_limit_and_e
     history[limit - 1]["improved"] = False
     assert "because" not in mf.limit_note(r)
     assert mf.limit_note(dict(r, config={"max_epochs": limit})) == ""
+    assert mf.limit_note(dict(r, epochs=16, best_epoch=10)) == ""  # a higher limit it never reached
     base = {"model": "Lite", "n_test": 4500, "stopped_early": True, "time_capped": False, "test_errors": 20}
     records = {"a": dict(base, part="main", seed=0), "b": dict(base, **r)}
     assert mf.seeds_sentence(records).endswith(mf.limit_note(r))

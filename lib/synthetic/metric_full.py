@@ -476,8 +476,9 @@ def seeds_sentence(records: dict[str, dict[str, Any]]) -> str:
     if main is None:
         return ""
     parts = []
+    v24_mean, v24_sd = reference.V24_ACCURACY
     for part, words, published in (
-        ("main", "on the whole benchmark", f"V24 {pct(reference.V24_ACCURACY[0])} ± {pct(reference.V24_ACCURACY[1])}"),
+        ("main", "on the whole benchmark", f"V24 {100 * v24_mean:.2f} ± {pct(v24_sd)}"),
         ("unseen", "on the unseen classes", f"V24 {pct(reference.V24_UNSEEN_ACCURACY, 3)}"),
     ):
         runs = seed_runs(records, part, main["model"])
@@ -497,16 +498,17 @@ def seeds_sentence(records: dict[str, dict[str, Any]]) -> str:
         verdict = f"Our target, {goal}, is not yet testable ({n_main} converged seed{'s' if n_main != 1 else ''})."
     else:
         verdict = f"Our target, {goal}, is {'met' if mean >= reference.TARGET_MAIN_MEAN_ACCURACY else 'missed'}."
-    raised = " ".join(limit_note(r) for part in ("main", "unseen") for r in seed_runs(records, part, main["model"]))
+    notes = (limit_note(r) for part in ("main", "unseen") for r in seed_runs(records, part, main["model"]))
+    raised = " ".join(n for n in notes if n)
     return (f"Over the converged seeds, the {main['model']} encoder's accuracy (mean ± sd) is "
             + "; ".join(parts) + f". {verdict}" + (f" {raised.strip()}" if raised.strip() else ""))  # fmt: skip
 
 
 def limit_note(r: dict[str, Any]) -> str:
-    """A sentence for a run whose epoch limit differs from :data:`CONFIG`'s (empty otherwise): which limit it
+    """A sentence for a run that trained past :data:`CONFIG`'s epoch limit (empty otherwise): which limit it
     had, whether it was still improving at the usual one, and where early stopping ended it."""
     limit = r.get("config", {}).get("max_epochs", CONFIG.max_epochs)
-    if limit == CONFIG.max_epochs:
+    if limit <= CONFIG.max_epochs or r["epochs"] <= CONFIG.max_epochs:
         return ""
     at_usual = [h for h in r.get("history", []) if h["epoch"] == CONFIG.max_epochs]
     why = " because it was still improving there" if at_usual and at_usual[0]["improved"] else ""
