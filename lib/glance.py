@@ -288,11 +288,21 @@ def _metric_records() -> dict[str, dict[str, Any]]:
 
 def machine(record: Mapping[str, Any]) -> str:
     """The hardware a record ran on, in words: ``NVIDIA H200`` or ``AMD EPYC, 1 thread``."""
-    name = str(record.get("machine", "?")).split(" (")[0]
-    if record.get("device") == "cpu":
-        threads = int(record.get("threads", 1))
-        return f"{name}, {threads} thread{'' if threads == 1 else 's'}"
-    return name
+    return machines_words([record])
+
+
+def machines_words(records: list[Mapping[str, Any]]) -> str:
+    """The hardware of a group of runs, each machine once: ``AMD EPYC, 1 thread / Intel Xeon, 1 or 2 threads``."""
+    threads: dict[str, list[int]] = {}
+    for r in records:
+        name = str(r.get("machine", "?")).split(" (")[0]
+        counts = threads.setdefault(name, [])
+        if r.get("device") == "cpu" and int(r.get("threads", 1)) not in counts:
+            counts.append(int(r.get("threads", 1)))
+    return " / ".join(
+        name + (f", {' or '.join(map(str, sorted(n)))} thread{'' if n == [1] else 's'}" if n else "")
+        for name, n in threads.items()
+    )
 
 
 def ended(record: Mapping[str, Any]) -> str:
@@ -314,7 +324,7 @@ def describe(records: list[Mapping[str, Any]]) -> str:
     if not records:
         return ""
     seeds = ", ".join(str(r["seed"]) for r in records)
-    machines = " / ".join(dict.fromkeys(machine(r) for r in records))
+    machines = machines_words(records)
     precision = " / ".join(dict.fromkeys("bf16" if r.get("bf16") else "fp32" for r in records))
     ends = "; ".join(dict.fromkeys(ended(r) for r in records)) if len(records) == 1 else (
         "all converged" if all(converged(r) for r in records) else "; ".join(ended(r) for r in records))  # fmt: skip

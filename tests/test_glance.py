@@ -270,3 +270,10 @@ def test_all_class_mixtures_come_from_the_full_scale_record_and_name_the_beams_e
     assert not three.reduced and three.count == 720 and three.trials == 900 and "500 classes" in three.source
     assert "90.0 % at 3 components of 500 classes" in four.note and "95.0 % at 4 components of 100" in four.note
     assert glance.judge("at_least", 0.594, four, own=True) == glance.FAILS
+
+
+def test_machines_are_named_once_with_their_thread_counts():
+    cpu = {"device": "cpu", "machine": "Intel Xeon (1 thread)", "threads": 1}
+    runs = [cpu, dict(cpu, threads=2), dict(cpu, machine="AMD EPYC (1 thread)"), {"machine": "NVIDIA H200"}, cpu]
+    assert glance.machines_words(runs) == "Intel Xeon, 1 or 2 threads / AMD EPYC, 1 thread / NVIDIA H200"
+    assert glance.machine(cpu) == "Intel Xeon, 1 thread" and glance.machine({"machine": "NVIDIA H200"}) == "NVIDIA H200"
