@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from lib import __main__ as cli
+from lib import tables
 from lib.paths import REPO
 from lib.synthetic import full_scale
 from lib.synthetic import generator as synthetic
@@ -263,6 +264,8 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     assert table["test_accuracy"].tolist() == pytest.approx([acc, 0.6, 0.8, 0.9])
     assert table["runs"].tolist()[:3] == [1, 2, 1] and table["points"].tolist() == [5000, 200, 200, 5000]
     assert table["epochs"].tolist() == ["1 (best 1)", "≤ 40", "≤ 40", "≤ 500"]
+    shown = tables.table(table, digits=3).frame  # a count reads "1", never "1.000"; the paper's is a dash
+    assert shown["Runs"].tolist() == ["1", "2", "1", tables.MISSING]
     sentence = full_scale.shipped_sentence(shipped, "results/full/challenge")
     right = 162 - record["test_errors"]
     assert sentence.startswith("1 full-scale run is shipped in results/full/challenge: Lite seed 2: ")

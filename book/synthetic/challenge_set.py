@@ -251,9 +251,6 @@ target = full_scale.target_sentence(
     shipped, reference.TARGET_CHALLENGE_ACCURACY, reference.S23_CHALLENGE_CNN6_ACCURACY, "CNN6"
 )
 glue("challenge_target", target, display=False)
-cnn6 = shipped[(shipped["model"] == "CNN6") & ~shipped["fresh"]] if len(shipped) else shipped
-if len(cnn6):
-    glue("fs_challenge_cnn6", float(cnn6["test_accuracy"].mean()), display=False)
 
 # %% tags=["remove-input"]
 fig = px.bar(

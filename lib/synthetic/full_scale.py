@@ -508,7 +508,8 @@ def comparison(
     for network, acc in published.items():
         rows.append({"setting": PUBLISHED, "network": network, "runs": np.nan, "points": published_points,
                      "epochs": f"≤ {published_epochs}", "test_accuracy": float(acc)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["setting", "network", "runs", "points", "epochs", "test_accuracy"])
+    table = pd.DataFrame(rows, columns=["setting", "network", "runs", "points", "epochs", "test_accuracy"])
+    return table.astype({"runs": "Int64"})  # a count: "1", and a dash where the paper does not say
 
 
 def duration(seconds: float) -> str:
