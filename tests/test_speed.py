@@ -164,3 +164,9 @@ def test_load_words_say_whether_the_machine_did_anything_else():
     busy = speed.load_words({"cpu_count": 2, "rows": rows + [{"load_1min": 9.96}]})
     assert "1.9–10.0" in busy and "lower bounds" in busy
     assert "unrecorded" in speed.load_words({"cpu_count": 2, "rows": [{"model": "Lite"}]})
+
+
+def test_estimate_threads_names_the_thread_counts_of_the_estimates():
+    assert speed.estimate_threads({"estimates": [{"threads": 2}, {"threads": 2}]}) == "2 threads"
+    assert speed.estimate_threads({"estimates": [{"threads": 1}]}) == "1 thread"
+    assert speed.estimate_threads({"estimates": [{"threads": 2}, {"threads": 1}]}) == "1 or 2 threads"

@@ -541,9 +541,7 @@ share = eager_1.set_index("model")["share_of_peak"]
 by_option = speed.option_summary(effects)
 epochs_est = min(e["epochs"] for e in speed_table["estimates"])
 est_100 = estimates[f"hours at {epochs_est} epochs"].sort_values()
-est_threads = sorted({e["threads"] for e in speed_table["estimates"]})
-glue("sp_est_threads", " or ".join(map(str, est_threads)) + (" thread" if est_threads == [1] else " threads"),
-     display=False)  # fmt: skip
+glue("sp_est_threads", speed.estimate_threads(speed_table), display=False)
 glue("sp_points", f"{speed.INPUT_LEN:,}", display=False)
 glue("sp_classes", speed.N_CLASSES, display=False)
 glue("sp_batch", train.S23.batch_size, display=False)

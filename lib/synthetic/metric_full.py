@@ -501,7 +501,7 @@ def seeds_sentence(records: dict[str, dict[str, Any]]) -> str:
     notes = (limit_note(r) for part in ("main", "unseen") for r in seed_runs(records, part, main["model"]))
     raised = " ".join(n for n in notes if n)
     return (f"Over the converged seeds, the {main['model']} encoder's accuracy (mean ± sd) is "
-            + "; ".join(parts) + f". {verdict}" + (f" {raised.strip()}" if raised.strip() else ""))  # fmt: skip
+            + "; ".join(parts) + f". {verdict}" + (f" {raised}" if raised else ""))  # fmt: skip
 
 
 def limit_note(r: dict[str, Any]) -> str:

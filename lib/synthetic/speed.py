@@ -357,6 +357,12 @@ def machine_words(table: dict[str, Any]) -> str:
     return f"{table['cpu_model']}, {unit}, {table.get('cpu_count', '?')} cores"
 
 
+def estimate_threads(table: dict[str, Any]) -> str:
+    """The thread counts the stored run estimates assume, in words: ``2 threads`` or ``1 or 2 threads``."""
+    counts = sorted({int(e["threads"]) for e in table["estimates"]})
+    return " or ".join(map(str, counts)) + (" thread" if counts == [1] else " threads")
+
+
 def load_words(table: dict[str, Any]) -> str:
     """The load the rows were measured under and what it means for them: an otherwise idle machine (load at
     most the cores plus half a process: the measuring threads alone) gives the machine's speeds; more,
