@@ -169,10 +169,10 @@ def _molecule_texts(path: Path) -> list[str]:
     return [r.get("smiles") or r.get("inchi") or ("InChI=" + r["Inchi"].removeprefix("InChI=")) for r in rows]
 
 
-def _export_shards(texts: list[str], cache_root: Path, folder: Path, size: int) -> None:
+def _export_shards(texts: list[str], cache_root: Path, folder: Path, size: int, method: str = "GFN2-xTB") -> None:
     from lib.ir import simulate
 
-    report = simulate.export_shards(texts, simulate.Cache(cache_root), folder, size)
+    report = simulate.export_shards(texts, simulate.Cache(cache_root, simulate.Settings(method=method)), folder, size)
     print(
         f"{folder}: wrote {len(report.written)} shards {report.written}, {len(report.existing)} already there, "
         f"{len(report.incomplete)} incomplete ({report.missing} molecules without a record)"
@@ -185,17 +185,18 @@ def _simulate(args: argparse.Namespace) -> int:
     from lib.ir import simulate
 
     texts = _molecule_texts(args.molecules)
+    settings = simulate.Settings(method=args.method)
     if args.by_shard:
         if not args.export_shards:
             return _fail("--by-shard needs --export-shards DIR")
         written = simulate.run_by_shard(
-            texts, args.out, args.export_shards, args.shard_size, workers=args.workers, progress=not args.quiet,
+            texts, args.out, args.export_shards, args.shard_size, settings, args.workers, progress=not args.quiet,
             on_shard=lambda number, path: print(f"shard {number}: {path}", flush=True),
         )  # fmt: skip
         print(f"{args.export_shards}: wrote shards {written}")
         return 0
     records = simulate.run_batch(
-        texts, args.out, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+        texts, args.out, settings, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
     )
     counts = Counter(r["status"] for r in records)
     print(f"{args.out}: {len(records)} molecules; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
@@ -205,34 +206,63 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.export:
         print(f"line spectra: {simulate.export_records(records, args.export)}")
     if args.export_shards:
-        _export_shards(texts, args.out, args.export_shards, args.shard_size)
+        _export_shards(texts, args.out, args.export_shards, args.shard_size, args.method)
     return 0
 
 
 def _simulate_export(args: argparse.Namespace) -> int:
-    _export_shards(_molecule_texts(args.molecules), args.out, args.shards, args.shard_size)
+    _export_shards(_molecule_texts(args.molecules), args.out, args.shards, args.shard_size, args.method)
     return 0
 
 
 def _mode_corrections(args: argparse.Namespace) -> int:
-    import os
-
-    from lib import io
     from lib.ir import mode_physics
 
-    table = mode_physics.corrections_from_shards(args.shards, args.index)
-    with io.atomic_open(args.out, "w") as handle:
-        table.to_csv(handle, index=False)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(args.out, 0o666 & ~mask)  # atomic writes are private; the table is a normal repository file
-    print(f"{args.out}: {int(table['freq_factor'].notna().sum())} types with a frequency factor")
+    reference = args.reference if args.reference and args.reference.is_dir() else None
+    table = mode_physics.corrections_from_shards(args.shards, args.index, reference=reference)
+    _write_public_csv(table, args.out)
+    shifted = int((table["log_intensity_shift"] != 0).sum())
+    print(
+        f"{args.out}: {int(table['freq_factor'].notna().sum())} types with a frequency factor, {shifted} with an "
+        f"intensity shift ({'DFT reference ' + str(reference) if reference else 'no DFT reference'})"
+    )
     return 0
 
 
+def _dft_molecules(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from lib.ir import dft, mode_physics
+
+    chosen = {k: v for k, v in (("per_type", args.per_type), ("max_atoms", args.max_atoms)) if v is not None}
+    inchis = mode_physics.reference_molecules(args.shards, args.index, **chosen)
+    table = pd.DataFrame({"inchi": inchis, "atoms": [dft.atom_count(i) for i in inchis]})
+    _write_public_csv(table, args.out)
+    print(f"{args.out}: {len(table)} training molecules of {table['atoms'].min()}-{table['atoms'].max()} atoms")
+    return 0
+
+
+def _write_public_csv(table, path: Path) -> None:
+    """Write a table atomically as a normal repository file (atomic writes are private)."""
+    import os
+
+    from lib import io
+
+    with io.atomic_open(path, "w") as handle:
+        table.to_csv(handle, index=False)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 # --------------------------------------------------------------------------- parsers
+DFT_SHARDS = "book/ir/data/dft_modes"  # B3LYP/6-31G* line spectra of the reference molecules
+DFT_MOLECULES = "book/ir/data/dft_molecules.csv"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``nist``, ``simulate``, ``simulate-export``, ``ingest`` and ``label`` to ``python -m lib``'s sub-parsers."""
+    """Add the IR data commands (``nist``, ``simulate``, ``simulate-export``, ``mode-corrections``,
+    ``dft-molecules``, ``ingest``, ``label``) to ``python -m lib``'s sub-parsers."""
     p_nist = sub.add_parser("nist", help="NIST WebBook: fetch spectra and InChIs, or serve a local replay")
     nist_sub = p_nist.add_subparsers(dest="action", required=True)
     p_fetch = nist_sub.add_parser("fetch", help="download IR spectra and InChIs into a resumable cache")
@@ -261,6 +291,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_sim.add_argument("--out", type=Path, required=True, help="cache folder (one JSON file per molecule)")
     p_sim.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
     p_sim.add_argument("--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster")
+    p_sim.add_argument(
+        "--method", default="GFN2-xTB", help="GFN2-xTB (default), or XC/BASIS for the DFT reference: 'B3LYP/6-31G*'"
+    )
     p_sim.add_argument("--export", type=Path, help="also write all line spectra as one .json.gz")
     p_sim.add_argument("--export-shards", type=Path, metavar="DIR", help="also write the complete shards (part-NNN)")
     p_sim.add_argument("--shard-size", type=int, default=500, help="molecules per shard (default 500)")
@@ -277,6 +310,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_exp.add_argument("--out", type=Path, required=True, help="the simulate cache folder")
     p_exp.add_argument("--shards", type=Path, required=True, help="folder of part-NNN.json.gz files")
     p_exp.add_argument("--shard-size", type=int, default=500, help="molecules per shard (default 500)")
+    p_exp.add_argument("--method", default="GFN2-xTB", help="the method of the cached records (default GFN2-xTB)")
     p_exp.set_defaults(func=_one_line_errors(_simulate_export))
     p_corr = sub.add_parser(
         "mode-corrections", help="per-type GFN2-xTB corrections from textbook ranges and the typed training shards"
@@ -284,7 +318,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_corr.add_argument("--shards", type=Path, default=Path("book/ir/data/nist_xtb_modes"), help="typed shards")
     p_corr.add_argument("--index", type=Path, default=Path("data/nist_gas_ir_index.csv"), help="the NIST index")
     p_corr.add_argument("--out", type=Path, default=Path("data/xtb_mode_corrections.csv"), help="the table")
+    p_corr.add_argument(
+        "--reference",
+        type=Path,
+        default=Path(DFT_SHARDS),
+        help=f"DFT shards for the intensity shifts, used when the folder exists (default {DFT_SHARDS})",
+    )
     p_corr.set_defaults(func=_one_line_errors(_mode_corrections))
+
+    p_dft = sub.add_parser("dft-molecules", help="the training molecules of the DFT reference (a CSV for simulate)")
+    p_dft.add_argument("--shards", type=Path, default=Path("book/ir/data/nist_xtb_modes"), help="typed shards")
+    p_dft.add_argument("--index", type=Path, default=Path("data/nist_gas_ir_index.csv"), help="the NIST index")
+    p_dft.add_argument("--out", type=Path, default=Path(DFT_MOLECULES), help=f"the CSV (default {DFT_MOLECULES})")
+    p_dft.add_argument("--per-type", type=int, help="molecules per mode type (default lib.ir.dft.PER_TYPE)")
+    p_dft.add_argument(
+        "--max-atoms", type=int, help="largest molecule, hydrogens included (default lib.ir.dft.MAX_ATOMS)"
+    )
+    p_dft.set_defaults(func=_one_line_errors(_dft_molecules))
 
     p_ing = sub.add_parser("ingest", help="JCAMP-DX files -> spectra on a common grid (.npz)")
     p_ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders of .jdx files")

@@ -7,8 +7,10 @@ shift of the natural log of the intensity with its spread, each with its source.
 measured test spectra. Where no published per-type factor for GFN2-xTB exists, :func:`derive_corrections`
 makes one from a textbook group-frequency range (``data/group_frequencies.csv``): the centre of the range
 divided by GFN2-xTB's mean wavenumber of the lines of that type in the *training* molecules of the index,
-with a spread of a quarter of the range (the range taken as ±2 sd). Types without a textbook band (ring,
-skeletal, deformation, unknown) keep the base physics' global scale.
+with a spread of a quarter of the range (the range taken as ±2 sd). Intensities have no published per-type
+comparison: their shifts come from a B3LYP/6-31G* reference computed here on small training molecules
+(:mod:`lib.ir.dft`, :func:`dft_comparison`), which also gives the frequency factors of the types without a
+textbook band (ring, skeletal, deformation, S=O); without it those keep the base physics' global scale.
 
 **Randomised** (:func:`corrected_lines` with a generator): per spectrum and type, the factor is drawn as
 ``f (1 + N(0, freq_sd))`` and the intensity multiplied by ``exp(shift + N(0, log_intensity_sd))``, so that all
@@ -72,12 +74,68 @@ def textbook_ranges(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return table
 
 
+#: A type's DFT comparison enters the corrections only with at least this many molecules.
+MIN_REFERENCE_MOLECULES = 5
+#: km/mol added to both summed intensities of a type before their ratio (a type silent in both stays neutral).
+INTENSITY_FLOOR = 1.0
+
+
+def dft_comparison(dft_records: Sequence[dict], xtb_records: Sequence[dict], scale: float) -> pd.DataFrame:
+    """Per mode type, how GFN2-xTB's lines differ from the DFT reference's on the same molecules.
+
+    Records are shard records (wavenumbers, intensities, types) paired by InChIKey; the types are each method's
+    own. For every molecule with a type in both: ``ln((S_dft + f) / (S_xtb + f))`` of the type's summed
+    intensities (km/mol, ``f`` = :data:`INTENSITY_FLOOR`) and ``scale × mean ν_dft / mean ν_xtb`` of its
+    wavenumbers (``scale``: the functional's published factor). Columns: ``type``, ``n_molecules``,
+    ``log_intensity_shift`` (median), ``log_intensity_sd`` (1.4826 × median absolute deviation),
+    ``freq_factor`` (median), ``freq_sd`` (relative, 1.4826 × MAD)."""
+    xtb = {r["inchikey"]: r for r in xtb_records if r.get("status") == "ok" and r.get("types")}
+    logs: dict[str, list[float]] = {}
+    ratios: dict[str, list[float]] = {}
+    for ref in dft_records:
+        other = xtb.get(ref.get("inchikey"))
+        if ref.get("status") != "ok" or not ref.get("types") or other is None:
+            continue
+        summed = [_by_type(r) for r in (ref, other)]
+        for kind in set(summed[0]) & set(summed[1]):
+            (s_ref, nu_ref), (s_xtb, nu_xtb) = summed[0][kind], summed[1][kind]
+            logs.setdefault(kind, []).append(float(np.log((s_ref + INTENSITY_FLOOR) / (s_xtb + INTENSITY_FLOOR))))
+            ratios.setdefault(kind, []).append(scale * nu_ref / nu_xtb)
+    rows = []
+    for kind in modes.TYPES:
+        values, factors = np.array(logs.get(kind, [])), np.array(ratios.get(kind, []))
+        row = {"type": kind, "n_molecules": len(values)}
+        if len(values):
+            factor = float(np.median(factors))
+            row.update(log_intensity_shift=float(np.median(values)), log_intensity_sd=_robust_sd(values),
+                       freq_factor=factor, freq_sd=_robust_sd(factors) / factor)  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["type", "n_molecules", "log_intensity_shift", "log_intensity_sd",
+                                       "freq_factor", "freq_sd"])  # fmt: skip
+
+
+def _by_type(record: dict) -> dict[str, tuple[float, float]]:
+    """``{type: (summed intensity, mean wavenumber)}`` of a record's real lines."""
+    nu, strength, kinds = (np.asarray(record[k]) for k in ("wavenumbers", "intensities", "types"))
+    real = nu > 0
+    return {kind: (float(strength[real & (kinds == kind)].sum()), float(nu[real & (kinds == kind)].mean()))
+            for kind in set(kinds[real].tolist())}  # fmt: skip
+
+
+def _robust_sd(values: np.ndarray) -> float:
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+
+
 def derive_corrections(
-    wavenumbers: Sequence[np.ndarray], types: Sequence[Sequence[str]], ranges: pd.DataFrame, what: str
-) -> pd.DataFrame:
+    wavenumbers: Sequence[np.ndarray], types: Sequence[Sequence[str]], ranges: pd.DataFrame, what: str,
+    reference: pd.DataFrame | None = None, reference_what: str = "",
+) -> pd.DataFrame:  # fmt: skip
     """The corrections table (:data:`COLUMNS`) from GFN2-xTB lines with types (``what`` names them in the
-    sources, e.g. "412 training molecules of the NIST index") and textbook ``ranges``. Intensity shifts are 0
-    with spread 0: no per-type comparison of GFN2-xTB intensities with experiment was found."""
+    sources, e.g. "412 training molecules of the NIST index") and textbook ``ranges``.
+
+    ``reference`` (:func:`dft_comparison`, ``reference_what`` names it) gives each type with at least
+    :data:`MIN_REFERENCE_MOLECULES` molecules its intensity shift and spread, and a frequency factor where no
+    textbook band exists; without it (or below that count) intensities stay unchanged."""
     pooled: dict[str, list[float]] = {}
     for nu, kinds in zip(wavenumbers, types, strict=True):
         if len(nu) != len(kinds):
@@ -87,21 +145,35 @@ def derive_corrections(
                 pooled.setdefault(kind, []).append(float(value))
     rows = []
     by_type = ranges.set_index("type")
+    dft = {} if reference is None else {r.type: r for r in reference.itertuples(index=False)
+                                       if r.n_molecules >= MIN_REFERENCE_MOLECULES}  # fmt: skip
     for kind in modes.TYPES:
         values = pooled.get(kind, [])
         row = {"type": kind, "freq_factor": np.nan, "freq_sd": np.nan, "log_intensity_shift": 0.0,
                "log_intensity_sd": 0.0, "n_lines": len(values)}  # fmt: skip
+        ref = dft.get(kind)
         if kind in by_type.index and values:
             low, high, source = by_type.loc[kind, ["low", "high", "source"]]
             centre, mean = 0.5 * (low + high), float(np.mean(values))
             row.update(freq_factor=round(centre / mean, 4), freq_sd=round((high - low) / 4 / centre, 4))
-            row["source"] = (f"frequency: centre of {low:.0f}-{high:.0f} cm-1 ({source}) / GFN2-xTB mean {mean:.0f} "
-                             f"cm-1 of {len(values)} lines in {what}; sd: a quarter of the range; intensity: no "
-                             "published per-type comparison found, unchanged")  # fmt: skip
+            frequency = (f"frequency: centre of {low:.0f}-{high:.0f} cm-1 ({source}) / GFN2-xTB mean {mean:.0f} "
+                         f"cm-1 of {len(values)} lines in {what}; sd: a quarter of the range")  # fmt: skip
         elif kind in by_type.index:
-            row["source"] = f"textbook range known but no line of this type in {what}: base physics' global scale"
+            frequency = f"textbook range known but no line of this type in {what}: base physics' global scale"
+        elif ref is not None:
+            row.update(freq_factor=round(ref.freq_factor, 4), freq_sd=round(ref.freq_sd, 4))
+            frequency = (f"frequency: no textbook band; median over {ref.n_molecules} molecules of the scaled "
+                         f"{reference_what} mean over GFN2-xTB's mean, sd 1.4826 MAD")  # fmt: skip
         else:
-            row["source"] = "no textbook band for this type: base physics' global scale, intensity unchanged"
+            frequency = "no textbook band for this type: base physics' global scale"
+        if ref is not None:
+            row.update(log_intensity_shift=round(ref.log_intensity_shift, 4),
+                       log_intensity_sd=round(ref.log_intensity_sd, 4))  # fmt: skip
+            intensity = (f"intensity: median over {ref.n_molecules} molecules of ln({reference_what} / GFN2-xTB) "
+                         "of the type's summed intensity, sd 1.4826 MAD")  # fmt: skip
+        else:
+            intensity = "intensity: no published per-type comparison and no DFT reference, unchanged"
+        row["source"] = f"{frequency}; {intensity}"
         rows.append(row)
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
@@ -230,19 +302,55 @@ def measured_inchikeys() -> list[str]:
 
 
 def corrections_from_shards(
-    shards: str | os.PathLike, index_csv: str | os.PathLike, ranges: pd.DataFrame | None = None
-) -> pd.DataFrame:
+    shards: str | os.PathLike, index_csv: str | os.PathLike, ranges: pd.DataFrame | None = None,
+    reference: str | os.PathLike | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """:func:`derive_corrections` on the training part (R23's split, skeletons of the measured spectra left out)
-    of the typed shards in ``shards``; molecules of records without types are not used."""
+    of the typed shards in ``shards``; molecules of records without types are not used. ``reference``: a folder
+    of DFT shards (:mod:`lib.ir.dft`, made with ``simulate --method``) compared with ``shards``' records of the
+    same molecules (:func:`dft_comparison`)."""
     from lib.ir.linesets import nist_lines
+    from lib.ir.simulate import load_shards
 
     train = nist_lines(shards, index_csv, exclude_inchikeys=measured_inchikeys())["train"]
     typed = [i for i, kinds in enumerate(train.types or []) if kinds and "unknown" not in kinds]
     if not typed:
         raise ValueError(f"{shards}: no training molecule with mode types")
     what = f"{len(typed)} training molecules of the NIST index ({Path(shards).name})"
+    comparison, reference_what = None, ""
+    if reference is not None:
+        comparison, reference_what = reference_comparison(reference, load_shards(shards))
     return derive_corrections([train.wavenumbers[i] for i in typed], [train.types[i] for i in typed],
-                              textbook_ranges() if ranges is None else ranges, what)  # fmt: skip
+                              textbook_ranges() if ranges is None else ranges, what, comparison,
+                              reference_what)  # fmt: skip
+
+
+def reference_molecules(shards: str | os.PathLike, index_csv: str | os.PathLike, **selection) -> list[str]:
+    """InChIs of the DFT reference (:func:`lib.ir.dft.select_molecules`, ``selection`` passed on) among the typed
+    training molecules of ``shards`` (R23's split, skeletons of the measured spectra left out)."""
+    from lib.ir import dft, labels
+    from lib.ir.linesets import nist_lines
+
+    train = nist_lines(shards, index_csv, exclude_inchikeys=measured_inchikeys())["train"]
+    typed = [i for i, kinds in enumerate(train.types or []) if kinds and "unknown" not in kinds]
+    inchi_of = labels.read_index(index_csv).drop_duplicates("ID").set_index("ID")["Inchi"]
+    inchis = ["InChI=" + inchi_of[train.ids[i]].removeprefix("InChI=") for i in typed]
+    return dft.select_molecules(inchis, [train.types[i] for i in typed], **selection)
+
+
+def reference_comparison(reference: str | os.PathLike, xtb_records: Sequence[dict]) -> tuple[pd.DataFrame, str]:
+    """:func:`dft_comparison` of the DFT shards in ``reference`` with ``xtb_records``, and the words that name the
+    method in the table's sources (its published frequency scale is applied)."""
+    from lib.ir import dft
+    from lib.ir.simulate import load_shard, load_shards, shard_path
+
+    first = shard_path(reference, 0)
+    if not first.is_file():
+        raise FileNotFoundError(f"{reference}: no DFT shard (part-000.json.gz)")
+    method = load_shard(first)["settings"]["method"]
+    if method not in dft.SCALE:
+        raise ValueError(f"{reference}: no published frequency scale for {method!r} (known: {sorted(dft.SCALE)})")
+    return dft_comparison(load_shards(reference), xtb_records, dft.SCALE[method]), f"{method} (x{dft.SCALE[method]})"
 
 
 def to_dict(physics: ModePhysics) -> dict:

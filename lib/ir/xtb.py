@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lib.ir import modes
+from lib.ir import dft, modes
 
 BOHR_PER_ANGSTROM = 1 / 0.529177210903
 AMU_IN_ME = 1822.888486209  # electron masses per atomic mass unit
@@ -340,14 +340,23 @@ def simulate(
     same minimum. After optimisation, an imaginary mode beyond :data:`IMAGINARY_TOLERANCE`
     means a saddle point: the geometry is displaced along that mode and re-optimised (from the
     GFN2-xTB Hessian just computed), up to ``retries`` times; if it persists the spectrum is
-    returned with a note (callers may reject it).
+    returned with a note (callers may reject it). ``method`` is a Hamiltonian of tblite, or ``"XC/BASIS"`` for
+    the DFT reference (:mod:`lib.ir.dft`), whose optimisation starts at GFN2-xTB's minimum and Hessian.
     """
     if initial_hessian not in ("force-field", "identity"):
         raise ValueError(f"initial_hessian must be 'force-field' or 'identity', got {initial_hessian!r}")
     molecule = embed(text, seed)
-    xtb = XTB(molecule, method)
     guess = molecule.model_hessian if initial_hessian == "force-field" else None
-    positions = optimise(xtb, molecule.positions, method=optimiser, hessian=guess)
+    positions = molecule.positions
+    if dft.is_dft(method):
+        # a DFT optimisation starts at GFN2-xTB's minimum with GFN2-xTB's Hessian there as its curvature
+        pre = XTB(molecule)
+        positions = optimise(pre, positions, method=optimiser, hessian=guess)
+        guess, _ = hessian_and_dipole_derivatives(pre, positions, step, differences, molecule.numbers)
+        xtb = dft.DFT(molecule, method)
+    else:
+        xtb = XTB(molecule, method)
+    positions = optimise(xtb, positions, method=optimiser, hessian=guess)
     energy, _, _ = xtb(positions)  # the optimiser's last point: from memory
     masses = molecule.masses
     notes: list[str] = []

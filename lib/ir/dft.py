@@ -1,0 +1,132 @@
+"""A small DFT reference for GFN2-xTB's lines: the same harmonic pipeline with a hybrid functional (PySCF).
+
+GFN2-xTB's intensities have no published per-mode-type comparison with experiment, so the per-type intensity
+corrections of :mod:`lib.ir.mode_physics` take their source from a better method computed here on a few hundred
+*training* molecules. :class:`DFT` answers as :class:`lib.ir.xtb.XTB` does (energy, gradient and dipole at given
+positions), so geometry optimisation, the finite-difference Hessian and dipole derivatives, the normal modes and
+their types are the very code that made the GFN2-xTB lines; only the electronic structure differs.
+
+**Method.** B3LYP/6-31G* (Becke, J. Chem. Phys. 98, 5648 (1993); Hariharan & Pople, Theor. Chim. Acta 28, 213
+(1973)), restricted Kohn–Sham, PySCF's default integration grid. Its harmonic wavenumbers are scaled by
+**0.9614** (Scott & Radom, J. Phys. Chem. 100, 16502 (1996), fitted on 1,066 fundamentals of 122 molecules). Its
+IR intensities are the usual reference for judging cheaper methods' (Halls & Schlegel, J. Chem. Phys. 109, 10587
+(1998), assessed them against gas-phase experiment); here they stand in for experiment, which the 64 measured
+test spectra may not be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from lib.ir import modes
+
+#: Published harmonic-frequency scale factor of B3LYP/6-31G* (Scott & Radom 1996).
+SCALE = {"B3LYP/6-31G*": 0.9614}
+
+
+def is_dft(method: str) -> bool:
+    """Whether ``method`` names a functional and basis (``"XC/BASIS"``) rather than an xTB Hamiltonian."""
+    return "/" in method
+
+
+class DFT:
+    """Energy (Hartree), gradient (Hartree/Bohr) and dipole (e·Bohr) of a closed-shell molecule with PySCF.
+
+    ``method`` is ``"XC/BASIS"`` (e.g. ``"B3LYP/6-31G*"``). Each single point starts its SCF from ``restart`` (a
+    :attr:`state`, the density matrix of an earlier point) when given, else from the last point's density. An
+    SCF that does not converge raises :class:`lib.ir.xtb.SimulationError`.
+    """
+
+    def __init__(self, molecule, method: str = "B3LYP/6-31G*", conv_tol: float = 1e-10):
+        from pyscf import gto
+
+        from lib.ir.xtb import SimulationError
+
+        if not is_dft(method):
+            raise ValueError(f"method must be 'XC/BASIS', got {method!r}")
+        if molecule.uhf:
+            raise SimulationError("dft: open-shell molecules are not supported")
+        self.xc, self.basis = method.split("/", 1)
+        self.mol = gto.M(
+            atom=[(int(z), p) for z, p in zip(molecule.numbers, molecule.positions, strict=True)],
+            unit="Bohr", basis=self.basis, charge=int(molecule.charge), verbose=0,
+        )  # fmt: skip
+        self.conv_tol = conv_tol
+        self._density = None
+        self._last: tuple[np.ndarray, tuple] | None = None
+        self.calls = 0
+
+    @property
+    def state(self):
+        """The density matrix of the last single point."""
+        return self._density
+
+    def __call__(self, positions: np.ndarray, restart=None) -> tuple[float, np.ndarray, np.ndarray]:
+        """Energy, gradient (n×3) and dipole at ``positions`` (Bohr); a repeat of the last point from memory."""
+        from pyscf import dft
+
+        from lib.ir.xtb import SimulationError
+
+        positions = np.asarray(positions, dtype=float).reshape(-1, 3)
+        if self._last is not None and np.array_equal(self._last[0], positions):
+            energy, gradient, dipole = self._last[1]
+            return energy, gradient.copy(), dipole.copy()
+        mol = self.mol.set_geom_(positions, unit="Bohr", inplace=False)
+        mf = dft.RKS(mol)
+        mf.xc = self.xc
+        mf.conv_tol = self.conv_tol
+        start = restart if restart is not None else self._density
+        energy = mf.kernel(dm0=start)
+        if not mf.converged:
+            raise SimulationError(f"dft: SCF not converged ({self.xc}/{self.basis})")
+        gradient = mf.nuc_grad_method().kernel()
+        dipole = mf.dip_moment(unit="AU", verbose=0)
+        self._density = mf.make_rdm1()
+        self.calls += 1
+        values = (float(energy), np.asarray(gradient, dtype=float), np.asarray(dipole, dtype=float))
+        self._last = (positions.copy(), values)
+        return values[0], values[1].copy(), values[2].copy()
+
+
+# --------------------------------------------------------------------------- which molecules
+#: The reference set: per mode type up to PER_TYPE training molecules with a line of that type, of at most
+#: MAX_ATOMS atoms (a B3LYP/6-31G* Hessian by finite differences costs ~4 N gradients of ~2 s each here).
+PER_TYPE = 20
+MAX_ATOMS = 14
+
+
+def atom_count(inchi: str) -> int:
+    """Number of atoms, hydrogens included, of a molecule given as InChI."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromInchi(inchi)
+    if mol is None:
+        raise ValueError(f"cannot parse {inchi!r}")
+    return Chem.AddHs(mol).GetNumAtoms()
+
+
+def select_molecules(
+    inchis: Sequence[str], types: Sequence[Sequence[str]], per_type: int = PER_TYPE, max_atoms: int = MAX_ATOMS,
+    seed: int = 0,
+) -> list[str]:  # fmt: skip
+    """The reference molecules among ``inchis`` (training molecules; ``types``: each one's GFN2-xTB line types).
+
+    For every mode type, up to ``per_type`` molecules with a line of that type and at most ``max_atoms`` atoms,
+    fewest atoms first, ties in a random order fixed by ``seed``; the union, fewest atoms first (so that a run cut
+    short still covers every type with its cheapest molecules)."""
+    if len(inchis) != len(types):
+        raise ValueError(f"{len(inchis)} molecules but {len(types)} type lists")
+    order = np.random.default_rng(seed).permutation(len(inchis))
+    rank = {int(i): k for k, i in enumerate(order)}
+    size = {int(i): atom_count(inchis[i]) for i in order}
+    ranked = sorted((i for i in size if size[i] <= max_atoms), key=lambda i: size[i])  # stable: ties keep `order`
+    chosen: dict[int, None] = {}
+    for kind in modes.TYPES:
+        if kind == "unknown":
+            continue
+        having = [i for i in ranked if kind in types[i]]
+        chosen.update(dict.fromkeys(having[:per_type]))
+    return [inchis[i] for i in sorted(chosen, key=lambda i: (size[i], rank[i]))]

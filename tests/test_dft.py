@@ -1,0 +1,129 @@
+"""The DFT reference: a PySCF calculator behind the GFN2-xTB pipeline, its molecules, and its comparison by type."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib.ir import dft, mode_physics, xtb
+from lib.ir.simulate import load_shards
+
+# a minimal basis keeps the tests to seconds; the reference itself is B3LYP/6-31G*
+METHOD = "B3LYP/STO-3G"
+
+
+@pytest.fixture(scope="module")
+def water():
+    molecule = xtb.embed("O")
+    return molecule, dft.DFT(molecule, METHOD)
+
+
+def test_gradient_is_the_derivative_of_the_energy(water):
+    molecule, calc = water
+    energy, gradient, dipole = calc(molecule.positions)
+    step = 1e-3
+    for atom, axis in ((0, 0), (1, 2)):
+        shift = np.zeros_like(molecule.positions)
+        shift[atom, axis] = step
+        e_plus, _, _ = calc(molecule.positions + shift)
+        e_minus, _, _ = calc(molecule.positions - shift)
+        assert gradient[atom, axis] == pytest.approx((e_plus - e_minus) / (2 * step), abs=2e-6)
+    # water's dipole lies along the H–O–H bisector, from the oxygen towards the hydrogens
+    bisector = molecule.positions[1:].mean(axis=0) - molecule.positions[0]
+    cosine = dipole @ bisector / np.linalg.norm(dipole) / np.linalg.norm(bisector)
+    assert cosine == pytest.approx(1.0, abs=1e-3) and 0.3 < np.linalg.norm(dipole) < 1.5
+
+
+def test_a_repeated_point_is_answered_from_memory(water):
+    molecule, calc = water
+    first = calc(molecule.positions + 0.01)
+    calls = calc.calls
+    again = calc(molecule.positions + 0.01)
+    assert calc.calls == calls and again[0] == first[0]
+    np.testing.assert_array_equal(again[1], first[1])
+
+
+def test_method_names_and_open_shells_are_checked():
+    assert dft.is_dft("B3LYP/6-31G*") and not dft.is_dft("GFN2-xTB")
+    assert dft.SCALE["B3LYP/6-31G*"] == pytest.approx(0.9614)
+    with pytest.raises(ValueError, match="XC/BASIS"):
+        dft.DFT(xtb.embed("O"), "GFN2-xTB")
+    with pytest.raises(xtb.SimulationError, match="open-shell"):
+        dft.DFT(xtb.embed("[CH3]"), METHOD)
+
+
+def test_the_pipeline_runs_with_dft_and_types_its_modes():
+    line = xtb.simulate("O", method=METHOD, differences="bond-central")
+    assert line.n_imaginary == 0 and len(line.wavenumbers) == 3
+    assert sorted(line.types) == ["OH", "OH", "def"]
+    bend, stretches = line.wavenumbers[0], line.wavenumbers[1:]
+    assert 1500 < bend < 2300 and (stretches > 3500).all() and (line.intensities > 0).all()
+    # not GFN2-xTB's answer: another Hamiltonian, another spectrum
+    reference = xtb.simulate("O", differences="bond-central")
+    assert np.abs(line.wavenumbers - reference.wavenumbers).max() > 20
+
+
+def test_selection_takes_the_smallest_molecules_of_each_type():
+    inchis = ["InChI=1S/H2O/h1H2", "InChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3", "InChI=1S/CH4O/c1-2/h2H,1H3",
+              "InChI=1S/C2H3N/c1-2-3/h1H3", "InChI=1S/C8H18/c1-3-5-7-8-6-4-2/h3-8H2,1-2H3"]  # fmt: skip
+    types = [["OH", "def"], ["OH", "CHal", "skel"], ["OH", "CHal"], ["C#N", "CHal"], ["CHal", "skel"]]
+    chosen = dft.select_molecules(inchis, types, per_type=1)
+    # OH: water (3 atoms); CHal: methanol (6) and acetonitrile (6) tie, one of them; C#N: acetonitrile;
+    # skel: ethanol (9); octane (26 atoms) is never needed
+    assert chosen[0] == inchis[0] and inchis[3] in chosen and inchis[1] in chosen and inchis[4] not in chosen
+    assert [dft.atom_count(i) for i in chosen] == sorted(dft.atom_count(i) for i in chosen)
+    assert dft.select_molecules(inchis, types, per_type=5, max_atoms=6) == [inchis[0]] + sorted(
+        inchis[2:4], key=chosen.index)  # fmt: skip
+    with pytest.raises(ValueError, match="type lists"):
+        dft.select_molecules(inchis, types[:2])
+
+
+def record(key, nu, strength, kinds, status="ok"):
+    return {"inchikey": key, "status": status, "wavenumbers": nu, "intensities": strength, "types": kinds}
+
+
+def test_comparison_is_the_median_log_ratio_of_summed_intensities_per_type():
+    xtb_records = [record(f"K{k}", [1000.0, 2400.0, 2410.0], [5.0, 100.0, 100.0], ["def", "C#N", "C#N"])
+                   for k in range(5)]  # fmt: skip
+    dft_records = [record(f"K{k}", [1040.0, 2300.0], [5.0 + k, 9.0 + k], ["def", "C#N"]) for k in range(5)]
+    dft_records.append(record("unpaired", [1.0], [1.0], ["def"]))
+    table = mode_physics.dft_comparison(dft_records, xtb_records, scale=0.96).set_index("type")
+    floor = mode_physics.INTENSITY_FLOOR
+    logs = np.log((np.arange(5) + 9.0 + floor) / (200.0 + floor))
+    assert table.loc["C#N", "n_molecules"] == 5 and table.loc["OH", "n_molecules"] == 0
+    assert table.loc["C#N", "log_intensity_shift"] == pytest.approx(np.median(logs))
+    assert table.loc["C#N", "log_intensity_sd"] == pytest.approx(1.4826 * np.median(np.abs(logs - np.median(logs))))
+    assert table.loc["C#N", "freq_factor"] == pytest.approx(0.96 * 2300 / 2405)
+    assert table.loc["def", "freq_factor"] == pytest.approx(0.96 * 1040 / 1000)
+    assert np.isnan(table.loc["OH", "log_intensity_shift"])
+
+
+def test_the_reference_sets_intensities_and_the_frequencies_of_types_without_a_band():
+    ranges = pd.DataFrame({"type": ["C#N"], "low": [2210], "high": [2260], "source": ["t1"]})
+    reference = pd.DataFrame({"type": ["C#N", "ring", "OH"], "n_molecules": [5, 7, 4],
+                              "log_intensity_shift": [-2.5, 0.3, 1.0], "log_intensity_sd": [0.4, 0.1, 0.2],
+                              "freq_factor": [0.93, 0.99, 1.05], "freq_sd": [0.01, 0.02, 0.03]})  # fmt: skip
+    table = mode_physics.derive_corrections([np.array([2400.0, 1600.0, 3500.0])], [["C#N", "ring", "OH"]],
+                                            ranges, "1 molecule", reference, "B3LYP")  # fmt: skip
+    table = table.set_index("type")
+    # C#N: textbook frequency, reference intensity; ring: both from the reference; OH: 4 < 5 molecules, unchanged
+    assert table.loc["C#N", "freq_factor"] == pytest.approx(2235 / 2400, abs=1e-4)
+    assert table.loc["C#N", "log_intensity_shift"] == -2.5 and table.loc["C#N", "log_intensity_sd"] == 0.4
+    assert table.loc["ring", "freq_factor"] == 0.99 and table.loc["ring", "log_intensity_shift"] == 0.3
+    assert table.loc["OH", "log_intensity_shift"] == 0 and np.isnan(table.loc["OH", "freq_factor"])
+    assert "B3LYP" in table.loc["ring", "source"] and "unchanged" in table.loc["OH", "source"]
+
+
+def test_reference_molecules_are_small_training_molecules(tmp_path):
+    from lib.ir.linesets import nist_lines
+    from lib.paths import data_file
+
+    shards, index = "book/ir/data/nist_xtb_modes", data_file("nist_gas_ir_index.csv")
+    chosen = mode_physics.reference_molecules(shards, index, per_type=2, max_atoms=8)
+    assert 5 <= len(chosen) <= 2 * 19 and all(dft.atom_count(i) <= 8 for i in chosen)
+    parts = nist_lines(shards, index)
+    keys = {name: set(part.inchikeys) for name, part in parts.items()}
+    by_input = {r["input"].removeprefix("InChI="): r["inchikey"] for r in load_shards(shards)}
+    chosen_keys = {by_input[i.removeprefix("InChI=")] for i in chosen}
+    assert chosen_keys <= keys["train"] and not chosen_keys & (keys["val"] | keys["test"])
