@@ -59,7 +59,6 @@ from tqdm.auto import tqdm
 
 from lib import io
 from lib.reference import R23_STALE_EPOCHS
-from lib.synthetic.generator import normalise
 
 Array = np.ndarray | torch.Tensor
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -132,7 +131,9 @@ R23 = TrainConfig(lr=1e-3, batch_size=128, max_epochs=500, lr_factor=None, patie
 def max_normalise(x: Array) -> np.ndarray:
     """Every spectrum (last axis) divided by its maximum, as float32: the S23 models' input step."""
     x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    return normalise(x.astype(np.float32, copy=False)).astype(np.float32, copy=False)
+    x = x.astype(np.float32, copy=False)
+    peak = x.max(axis=-1, keepdims=True)
+    return x / np.where(peak > 0, peak, np.float32(1))
 
 
 # --------------------------------------------------------------------------- devices and seeds

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from lib.ir.weights import published_weights_dir
 from lib.models import fga
 
 WEIGHT_KEYS = {
@@ -32,7 +33,7 @@ BN_BUFFERS = {f"features.{i}.{b}" for i in (2, 5, 9, 13) for b in BN_STATS}
 def _published_dir():
     """R23's weights, or a skip where they can be had neither online nor from a local copy or cache."""
     try:
-        return fga.published_weights_dir()
+        return published_weights_dir()
     except FileNotFoundError as err:
         pytest.skip(f"R23's published weights unavailable here: {err}")
 

@@ -115,13 +115,13 @@ def test_real_spectra_without_a_state(model_dir, capsys):
 
 
 def test_default_is_r23_then_sim_offline_and_both_is_the_mean(model_dir, files, tmp_path, monkeypatch, capsys):
-    from lib.models import fga
+    from lib.ir import weights
 
     shipped = tmp_path / "shipped"
     torch.manual_seed(5)
     fg.save_model(shipped, FGANet().eval(), {"seed": 5}, "seed5")
     monkeypatch.setattr(predict, "SHIPPED_MODELS", shipped)
-    monkeypatch.setattr(fga, "published_weights_dir", lambda data_dir=None: model_dir)
+    monkeypatch.setattr(weights, "published_weights_dir", lambda data_dir=None: model_dir)
 
     def answer(*options):
         assert main(["predict", str(files[0]), "--json", *options]) == 0
@@ -140,7 +140,7 @@ def test_default_is_r23_then_sim_offline_and_both_is_the_mean(model_dir, files, 
     def offline(data_dir=None):
         raise FileNotFoundError("R23 weight file 0572484152.pt: download failed and no local copy")
 
-    monkeypatch.setattr(fga, "published_weights_dir", offline)
+    monkeypatch.setattr(weights, "published_weights_dir", offline)
     name, fallback, err = answer()
     assert name == "sim" and err == f"warning: {predict.OFFLINE_WARNING}\n"
     np.testing.assert_array_equal(fallback, sim[1])
@@ -206,7 +206,7 @@ def test_unusable_model_folder_is_one_line_error(tmp_path, files, capsys):
 
 
 def test_published_weights_folder(files, capsys):
-    from lib.models.fga import published_weights_dir
+    from lib.ir.weights import published_weights_dir
 
     try:
         folder = published_weights_dir()
@@ -308,7 +308,7 @@ def test_bn_settling_batches_follows_the_momentum_formula():
 def test_default_model_names_the_ketone_of_measured_2_butanone(capsys):
     """The issue's acceptance check: no options, a real gas-phase spectrum, the ketone is named."""
     from lib.ir import jcamp_source
-    from lib.models.fga import published_weights_dir
+    from lib.ir.weights import published_weights_dir
 
     try:
         folder = jcamp_source.infrared_dir()

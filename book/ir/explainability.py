@@ -60,7 +60,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from lib import notebook, tables
-from lib.ir import explain, fg, predict
+from lib.ir import explain, fg, predict, weights
 from lib.ir.explain import faithfulness, figures, rules
 from lib.models import fga
 from lib.paths import data_file
@@ -158,7 +158,7 @@ folder = fg.ensure_ensemble(
     sim, seeds, models_dir, reweight=True, augment=augment, max_epochs=max_epochs
 )  # fmt: skip
 ours = fg.load_trained(folder, seeds)
-r23 = fga.load_ensemble(fga.published_weights_dir(data_dir)) if published else None
+r23 = fga.load_ensemble(weights.published_weights_dir(data_dir)) if published else None
 model = ours[0]
 rf = fga.receptive_field(model, model.input_len)
 step = float(grid[1] - grid[0])

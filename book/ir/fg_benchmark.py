@@ -49,7 +49,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from lib import metrics, notebook, reference, tables
-from lib.ir import fg, linesets, predict, protocol, sentences, simulate, transfer, transfer_ablation
+from lib.ir import fg, linesets, predict, protocol, sentences, simulate, transfer, transfer_ablation, weights
 from lib.ir.datasets import connectivity
 from lib.models import fga
 from lib.paths import data_file
@@ -139,7 +139,7 @@ else:
     real, _ = datasets.real_jcamp(data_dir=data_dir)
     ours = fg.load_trained(fg.ensure_ensemble(dataset, seeds, models_dir, **train_args), seeds)
     about = sentences.nist_training_data(data, len(dataset))
-published = fga.load_ensemble(fga.published_weights_dir(data_dir))
+published = fga.load_ensemble(weights.published_weights_dir(data_dir))
 
 # %% tags=["remove-input"]
 glue("about", about, display=False)

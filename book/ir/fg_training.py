@@ -35,7 +35,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from lib import metrics, notebook, reference
-from lib.ir import fg, sentences
+from lib.ir import fg, sentences, weights
 from lib.models import fga
 from lib.tables import glue_table, table
 from lib.train import R23
@@ -149,7 +149,7 @@ layer_headers = {"index": "Name", "layer": "Layer", "output": "Output (channels 
 glue_table("tab_layers", pd.DataFrame(rows), headers=layer_headers)
 grid = reference.r23_grid()
 step = grid[1] - grid[0]
-published = fga.load_ensemble(fga.published_weights_dir(data_dir))
+published = fga.load_ensemble(weights.published_weights_dir(data_dir))
 glue("n_params", fga.n_parameters(model), display=False)
 glue("n_params_published", fga.n_parameters(published[0]), display=False)
 glue("latent", f"{model.latent_shape[0]} × {model.latent_shape[1]}", display=False)

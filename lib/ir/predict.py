@@ -107,7 +107,7 @@ def _ensemble(folder: Path):
 def load_model(model: str | os.PathLike | None = None) -> Answerer:
     """Who answers: ``"r23"``, ``"sim"``, ``"both"``, a folder of ``*.pt``, or ``None`` for :data:`DEFAULT_MODEL`
     (R23's weights, falling back to ``sim`` with a warning when they cannot be had)."""
-    from lib.models.fga import published_weights_dir
+    from lib.ir import weights
 
     name = DEFAULT_MODEL if model is None else str(model)
     if name not in MODELS:
@@ -115,7 +115,7 @@ def load_model(model: str | os.PathLike | None = None) -> Answerer:
         return Answerer([ensemble], groups, name, f"the {len(ensemble)} FGA nets in {name}")
     warnings = []
     try:
-        r23 = _ensemble(published_weights_dir()) if name in ("r23", "both") else None
+        r23 = _ensemble(weights.published_weights_dir()) if name in ("r23", "both") else None
     except FileNotFoundError:
         if model is not None:
             raise

@@ -129,6 +129,20 @@ def r23_weights_dir(
     return folder
 
 
+def published_weights_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """Folder of R23's ten released weight files and their ``runs.json``.
+
+    With ``data_dir``: its ``r23_weights`` subfolder, as it is. Without: :func:`r23_weights_dir` (downloaded,
+    checked by SHA-256, cached, a local copy when offline).
+    """
+    if data_dir is None:
+        return r23_weights_dir(progress=False)
+    path = Path(data_dir) / FOLDER
+    if not path.is_dir():
+        raise FileNotFoundError(f"published R23 weight folder not found: {path}")
+    return path
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         folder = r23_weights_dir(args.cache, args.base_url, args.local, progress=not args.quiet)

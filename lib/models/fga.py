@@ -73,7 +73,6 @@ R23_GROUPS: tuple[str, ...] = (
 )
 R23_INPUT_LEN = R23_GRID[2]
 R23_CONV_CHANNELS = 4
-R23_WEIGHTS_DIR = "r23_weights"  # folder name inside a data folder
 RUNS_FILE = "runs.json"
 
 
@@ -256,24 +255,6 @@ class FGANet(nn.Module):
 n_parameters = count_parameters
 
 
-# --------------------------------------------------------------------------- published weights
-def published_weights_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Folder of R23's ten released weight files and their ``runs.json``.
-
-    With ``data_dir``: its ``r23_weights`` subfolder, as it is. Without: the files downloaded from
-    the authors' repository and checked by SHA-256 (:func:`lib.ir.weights.r23_weights_dir`, which
-    caches them and falls back to a local copy when offline).
-    """
-    if data_dir is None:
-        from lib.ir.weights import r23_weights_dir
-
-        return r23_weights_dir(progress=False)
-    path = Path(data_dir) / R23_WEIGHTS_DIR
-    if not path.is_dir():
-        raise FileNotFoundError(f"published R23 weight folder not found: {path}")
-    return path
-
-
 def load_fga(path: str | os.PathLike, input_len: int = R23_INPUT_LEN, device: str | torch.device = "cpu") -> FGANet:
     """One weight file (a PyTorch state dict) as an :class:`FGANet` in eval mode.
 
@@ -356,16 +337,17 @@ class FGAEnsemble(nn.Module):
 
 
 def load_ensemble(
-    folder: str | os.PathLike | None = None,
+    folder: str | os.PathLike,
     input_len: int = R23_INPUT_LEN,
     device: str | torch.device = "cpu",
 ) -> FGAEnsemble:
-    """Every ``*.pt`` in ``folder`` (default: the published R23 folder), sorted by name, in eval mode.
+    """Every ``*.pt`` in ``folder`` (R23's published nets: :func:`lib.ir.weights.published_weights_dir`), sorted by
+    name, in eval mode.
 
     Run info comes from ``runs.json`` in the folder when present (keyed by file stem); when it
     names ``conv_channels``, that is checked against the weights.
     """
-    folder = Path(folder) if folder is not None else published_weights_dir()
+    folder = Path(folder)
     files = sorted(folder.glob("*.pt"))
     if not files:
         raise FileNotFoundError(f"no *.pt weight files in {folder}")
