@@ -37,6 +37,14 @@ LAZY: dict[tuple[str, ...], tuple[str, str]] = {
         "train the shipped FGA ensemble on simulated spectra (lib/weights/fga)",
         "lib.ir.transfer_ablation:add_ship_arguments",
     ),
+    ("recipe-select",): (
+        "the protocol's choice of a training recipe: train and score the candidates on measured-like validation",
+        "lib.ir.selection:add_select_arguments",
+    ),
+    ("recipe-score",): (
+        "score one chosen recipe once on the 64 measured spectra and log it (book/ir/PROTOCOL.md)",
+        "lib.ir.selection:add_score_arguments",
+    ),
 }
 
 
@@ -154,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     weights_cli.register(sub)  # weights
     _add_lazy(sub, ("transfer-ablation",), argv)
     _add_lazy(sub, ("transfer-ship",), argv)
+    _add_lazy(sub, ("recipe-select",), argv)
+    _add_lazy(sub, ("recipe-score",), argv)
 
     args = parser.parse_args(argv)
     try:

@@ -155,7 +155,9 @@ def test_renderer_draws_new_spectra_every_epoch_and_records_its_physics():
     x0, y0 = data(0, np.random.default_rng(0))
     x1, _ = data(1, np.random.default_rng(1))
     assert x0.shape == (4, GRID.size) and y0.shape == (4, 1) and not np.array_equal(x0, x1)
-    record = json.loads(json.dumps(mode_physics.to_dict(physics)))
+    unset = ModePhysics(physics.base, {**corr, "def": Correction(float("nan"))})
+    record = json.loads(json.dumps(unset.to_dict(), allow_nan=False))  # strict JSON: no NaN
     assert record["corrections"]["C#N"]["freq_factor"] == 0.95 and record["base"]["fwhm"] == 30.0
+    assert record["corrections"]["def"]["freq_factor"] is None
     with pytest.raises(ValueError, match="copies"):
         mode_physics.renderer(lines(TYPES), GRID, physics, copies=0)

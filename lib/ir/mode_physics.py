@@ -224,6 +224,18 @@ class ModePhysics:
     q_share: float = 0.0
     randomise: bool = True
 
+    def spectra(self, lines: LineSet, grid: np.ndarray | None = None, rng: np.random.Generator | None = None):
+        """:func:`render_modes` of ``lines`` under this physics (nominal without ``rng``)."""
+        return render_modes(lines, grid, self, rng)
+
+    def training_data(self, lines: LineSet, grid: np.ndarray | None = None, copies: int = 1):
+        """:func:`renderer`: a ``train_data`` callback drawing ``copies`` renderings of ``lines`` every epoch."""
+        return renderer(lines, grid, self, copies)
+
+    def to_dict(self) -> dict:
+        """:func:`to_dict` of this physics."""
+        return to_dict(self)
+
 
 def corrected_lines(
     lines: LineSet, corrections: Mapping[str, Correction], scale: float, rng: np.random.Generator | None = None
@@ -354,12 +366,14 @@ def reference_comparison(reference: str | os.PathLike, xtb_records: Sequence[dic
 
 
 def to_dict(physics: ModePhysics) -> dict:
-    """A plain dictionary of ``physics`` for JSON training records (corrections by type, base physics nested)."""
+    """A plain dictionary of ``physics`` for JSON training records (corrections by type, base physics nested; a
+    frequency factor that is not set, NaN, as ``None``)."""
     from dataclasses import asdict
 
     out = {k: getattr(physics, k) for k in ("contours", "temperature", "residual_fwhm", "q_share", "randomise")}
     out["base"] = physics.base.to_dict()
-    out["corrections"] = {kind: asdict(c) for kind, c in physics.corrections.items()}
+    out["corrections"] = {kind: {k: None if v != v else v for k, v in asdict(c).items()}
+                          for kind, c in physics.corrections.items()}  # fmt: skip
     return out
 
 

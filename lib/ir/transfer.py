@@ -79,6 +79,14 @@ class Physics:
         """Plain dictionary for JSON files."""
         return asdict(self)
 
+    def spectra(self, lines: LineSet, grid: np.ndarray | None = None, rng: np.random.Generator | None = None):
+        """:func:`render` of ``lines`` under this physics (nominal without ``rng``)."""
+        return render(lines, grid, self, rng)
+
+    def training_data(self, lines: LineSet, grid: np.ndarray | None = None, copies: int = 1):
+        """:func:`renderer`: a ``train_data`` callback drawing ``copies`` renderings of ``lines`` every epoch."""
+        return renderer(lines, grid, self, copies)
+
     @classmethod
     def from_dict(cls, values: dict) -> Physics:
         """Inverse of :meth:`to_dict`."""
@@ -379,7 +387,7 @@ def paired_lines(records: Sequence[dict], real: IRSet, rows: Sequence[int]) -> l
 # --------------------------------------------------------------------------- training
 def train_ensemble(
     parts: dict[str, LineSet],
-    physics: Physics,
+    physics,
     seeds: Sequence[int],
     folder: str | os.PathLike,
     grid: np.ndarray | None = None,
@@ -390,7 +398,8 @@ def train_ensemble(
     extra: dict | None = None,
 ) -> Path:
     """Train every seed not yet saved in ``folder`` on ``parts["train"]`` rendered afresh every epoch with
-    ``physics`` (:func:`renderer`, ``copies`` renderings per epoch), early-stopped on the nominal
+    ``physics`` (a :class:`Physics` or a :class:`lib.ir.mode_physics.ModePhysics`: its ``training_data``,
+    ``copies`` renderings per epoch), early-stopped on the nominal
     ``parts["val"]``; saved as :func:`lib.ir.fg.save_model` does (``seed<k>.pt`` + ``runs.json``, with the
     physics and ``extra`` under ``settings``). ``patience=0``: no early stopping, the weights of the last of
     ``max_epochs`` epochs are kept (the reweighted validation loss of a few hundred molecules keeps rising
@@ -407,20 +416,20 @@ def train_ensemble(
     else:
         config = replace(R23, max_epochs=max_epochs, patience=patience or R23.patience)
     train, val = parts["train"], parts["val"]
-    x_val = render(val, grid, physics)
+    x_val = physics.spectra(val, grid)
     settings = {"config": config.to_dict(), "physics": physics.to_dict(), "reweight": reweight,
                 "copies": copies, "groups": list(train.groups), **(extra or {})}  # fmt: skip
     for seed in seeds:
         stem = f"seed{seed}"
         if (folder / f"{stem}.pt").is_file() and stem in read_runs(folder):
             continue
-        data = renderer(train, grid, physics, copies)
+        data = physics.training_data(train, grid, copies)
         result = fit(
             lambda: FGANet(input_len=grid.size, n_groups=train.y.shape[1]), data, (x_val, val.y), config,
             seed=seed, loss=fg.make_loss(train.y, reweight), metric=fg.micro_f1_metric, penalty=r23_l2_penalty,
             device="cpu", checkpoint=folder / "checkpoints" / stem, progress=False, desc=stem,
         )  # fmt: skip
-        x_train = render(train, grid, physics)
+        x_train = physics.spectra(train, grid)
         thresholds = metrics.best_f1_thresholds(train.y, predict_proba(result.model, x_train))
         info = {"seed": seed, "split_seed": None, "groups": list(train.groups), "thresholds": thresholds.tolist(),
                 "n_train": len(train), "n_val": len(val), "history": result.history, "settings": settings,

@@ -1,0 +1,260 @@
+"""The protocol's choice of a training recipe for the simulation-trained FGA ensemble (``book/ir/PROTOCOL.md``).
+
+The candidate recipes (:data:`RECIPES`) are fixed here, before anything is trained: the shipped recipe of
+``lib/weights/fga`` (every transfer step) retrained on the typed NIST index, then, one at a time, GFN2-xTB's
+frequencies corrected per mode type, its intensities corrected per mode type, and rotational band contours in
+place of the one fitted width (:mod:`lib.ir.mode_physics`). :func:`run` trains each with seeds 0, 1, 2 (same data,
+epochs and loss as the shipped ensemble), scores every ensemble and the shipped one on the measured-like
+validation set of version 2 (:func:`lib.ir.protocol.measured_like`), applies the rule
+(:func:`lib.ir.protocol.choose_recipe`) and says whether the winner replaces the shipped ensemble. Nothing here
+reads the 64 measured spectra except to keep their skeletons out of training; their one score per recipe is
+:func:`score_measured`, a separate step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from lib import io
+from lib.ir import linesets, mode_physics, protocol, transfer
+
+SEEDS = (0, 1, 2)
+VALIDATION_VERSION = 2
+SHIPPED = "shipped ensemble"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One candidate: the shipped physics plus the per-type corrections and contours it switches on."""
+
+    name: str
+    description: str
+    frequencies: bool = False
+    intensities: bool = False
+    contours: bool = False
+
+    @property
+    def steps(self) -> int:
+        """How many steps it adds to the shipped recipe (the rule's simplicity)."""
+        return int(self.frequencies) + int(self.intensities) + int(self.contours)
+
+
+#: The candidates, cumulative, in the order the ablation table shows them.
+RECIPES: tuple[Recipe, ...] = (
+    Recipe("shipped recipe", "every transfer step of lib/weights/fga, retrained on the typed index"),
+    Recipe("+ frequencies per type", "+ GFN2-xTB's wavenumbers corrected per mode type, drawn per spectrum",
+           frequencies=True),
+    Recipe("+ intensities per type", "+ its intensities corrected per mode type (DFT reference), drawn per spectrum",
+           frequencies=True, intensities=True),
+    Recipe("+ band contours", "+ rotational P/R band contours from each molecule's constants",
+           frequencies=True, intensities=True, contours=True),
+)  # fmt: skip
+
+
+def shipped_settings(folder: str | os.PathLike | None = None) -> dict:
+    """The shipped ensemble's ``training.json``: its physics, loss, epochs and copies, which every candidate keeps."""
+    from lib.ir.predict import SHIPPED_MODELS
+
+    return json.loads((Path(folder or SHIPPED_MODELS) / "training.json").read_text())
+
+
+def recipe_physics(recipe: Recipe, base: transfer.Physics, corrections: Mapping[str, mode_physics.Correction]):
+    """The training physics of ``recipe`` on top of ``base`` (the shipped physics): ``base`` itself for the shipped
+    recipe, else a :class:`lib.ir.mode_physics.ModePhysics` with the corrections it switches on (contours as in
+    the validation physics: a residual Gaussian of 8 cm⁻¹, Q-branch share 0.3)."""
+    if not (recipe.frequencies or recipe.intensities or recipe.contours):
+        return base
+    chosen = {}
+    for kind, c in corrections.items():
+        if not recipe.frequencies:
+            c = replace(c, freq_factor=float("nan"), freq_sd=0.0)
+        if not recipe.intensities:
+            c = replace(c, log_intensity_shift=0.0, log_intensity_sd=0.0)
+        chosen[kind] = c
+    return mode_physics.ModePhysics(base, chosen, contours=recipe.contours, residual_fwhm=8.0, q_share=0.3)
+
+
+def validation_coverage(typed: str | os.PathLike, complete: str | os.PathLike, index_csv: str | os.PathLike) -> dict:
+    """How many molecules of the validation part the typed shards hold (with mode types) of those the complete
+    index holds: ``{"typed": n, "all": m}``. The protocol scores nothing on version 2 before they are equal."""
+    exclude = mode_physics.measured_inchikeys()
+    have = linesets.nist_lines(typed, index_csv, exclude)["val"]
+    n_typed = sum(bool(t) and "unknown" not in t for t in (have.types or []))
+    return {"typed": n_typed, "all": len(linesets.nist_lines(complete, index_csv, exclude)["val"])}
+
+
+def score(probabilities: np.ndarray, y: np.ndarray) -> dict:
+    """Ensemble micro-F1 and exact match at the protocol's threshold (``probabilities``: members × spectra ×
+    groups), and the members' micro-F1."""
+    from lib import metrics
+
+    mean = probabilities.mean(axis=0)
+    pred = metrics.binarize(mean, protocol.THRESHOLD)
+    members = [protocol.micro_f1(y, metrics.binarize(p, protocol.THRESHOLD)) for p in probabilities]
+    return {"micro_f1": round(protocol.micro_f1(y, pred), 4), "exact_match": round(protocol.exact_match(y, pred), 4),
+            "member_micro_f1": [round(float(m), 4) for m in members]}  # fmt: skip
+
+
+def kept_steps(scores: Sequence[float], tie: float = protocol.TIE) -> list[bool]:
+    """The cumulative ablation's rule: a step is kept when it raises the measured-like validation micro-F1 by at
+    least ``tie`` over the step before it (the first row, the base, is kept)."""
+    return [True] + [b - a >= tie for a, b in zip(scores[:-1], scores[1:], strict=True)]
+
+
+def decide(candidates: Mapping[str, Mapping], shipped: Mapping) -> dict:
+    """The rule on the candidates (``micro_f1``, ``exact_match``, ``steps`` each), then the winner against the
+    shipped ensemble under the same rule (listed first with the winner's steps, so that a tie keeps it)."""
+    chosen = protocol.choose_recipe(candidates)
+    duel = {SHIPPED: {**shipped, "steps": candidates[chosen]["steps"]}, chosen: candidates[chosen]}
+    return {"chosen": chosen, "replace_shipped": protocol.choose_recipe(duel) == chosen}
+
+
+def run(
+    out: str | os.PathLike,
+    models: str | os.PathLike | None = None,
+    seeds: Sequence[int] = SEEDS,
+    max_epochs: int | None = None,
+    recipes: Sequence[Recipe] = RECIPES,
+    typed: str | os.PathLike | None = None,
+    require_complete: bool = True,
+) -> dict:
+    """Train and score every candidate (resumable: trained seeds are kept under ``models``), write the table to
+    ``out`` after each and return it. ``max_epochs``: the shipped ensemble's unless given (shorter runs are for
+    tests and are recorded as such). Refuses while the typed validation part is incomplete (``require_complete``
+    off is for tests only; the table records the coverage either way)."""
+    from lib.ir import fg, simulate
+    from lib.ir.predict import SHIPPED_MODELS
+    from lib.models.fga import load_ensemble, predict_proba
+    from lib.paths import cache_dir
+    from lib.reference import r23_grid
+
+    paths = linesets.default_paths()
+    typed = Path(typed or DEFAULT_TYPED)
+    coverage = validation_coverage(typed, paths["shards"], paths["index"])
+    if require_complete and coverage["typed"] < coverage["all"]:
+        raise ValueError(f"{typed}: {coverage['typed']} of the {coverage['all']} validation molecules have mode "
+                           "types; the protocol scores nothing on validation physics 2 before all do")  # fmt: skip
+    shipped = shipped_settings()
+    base = transfer.Physics.from_dict(shipped["physics"])
+    corrections = mode_physics.load_corrections()
+    grid = r23_grid()
+    exclude = mode_physics.measured_inchikeys()
+    parts = linesets.nist_lines(typed, paths["index"], exclude)
+    if shipped["data"].get("curated_set"):
+        parts = linesets.add_records(parts, simulate.load_records(paths["curated_lines"]), exclude)
+    val_x = protocol.measured_like(parts["val"], grid, version=VALIDATION_VERSION)
+    epochs = int(max_epochs or shipped["max_epochs"])
+    reweight = shipped["loss"] != "plain"
+    root = Path(models) if models else cache_dir("recipe_selection")
+    table = {"protocol": {"validation_version": VALIDATION_VERSION, "validation_seed": protocol.VALIDATION_SEED,
+                          "seeds": list(seeds), "max_epochs": epochs, "shipped_max_epochs": shipped["max_epochs"],
+                          "copies": shipped["copies"], "loss": shipped["loss"], "n_train": len(parts["train"]),
+                          "n_val": len(parts["val"]), "coverage": coverage, "threshold": protocol.THRESHOLD,
+                          "tie": protocol.TIE, "corrections": mode_physics.CORRECTIONS},
+             "candidates": {}}  # fmt: skip
+    nominal = transfer.as_irset(parts["train"], grid, base)  # the training molecules, for the models' keys
+    for recipe in recipes:
+        physics = recipe_physics(recipe, base, corrections)
+        key = fg.data_signature(nominal, physics=physics.to_dict(), seeds=list(seeds), max_epochs=epochs,
+                                copies=shipped["copies"], loss=shipped["loss"])  # fmt: skip
+        folder = root / key
+        transfer.train_ensemble(parts, physics, seeds, folder, grid, epochs, 0, reweight=reweight,
+                                copies=shipped["copies"])  # fmt: skip
+        ensemble = fg.load_trained(folder, seeds)
+        probs = np.stack([predict_proba(m, val_x) for m in ensemble])
+        table["candidates"][recipe.name] = {"description": recipe.description, "steps": recipe.steps,
+                                            "models": str(folder), "physics": physics.to_dict(),
+                                            **score(probs, parts["val"].y)}  # fmt: skip
+        io.write_json(out, table)
+    shipped_models = load_ensemble(SHIPPED_MODELS)
+    table["shipped"] = score(np.stack([predict_proba(m, val_x) for m in shipped_models]), parts["val"].y)
+    names = list(table["candidates"])
+    kept = kept_steps([table["candidates"][n]["micro_f1"] for n in names])
+    for name, keep in zip(names, kept, strict=True):
+        table["candidates"][name]["kept"] = keep
+    table.update(decide(table["candidates"], table["shipped"]))
+    io.write_json(out, table)
+    return table
+
+
+def score_measured(table: Mapping, log: str | os.PathLike, recipe: str | None = None, n: int = protocol.N_RESAMPLES,
+                   commit: str = "") -> dict:  # fmt: skip
+    """Score one fixed recipe of the selection ``table`` (default: the chosen one) on the 64 measured spectra,
+    beside R23's published ensemble and ``both`` (the mean of the two), and append it to the score log ``log``
+    (which refuses a recipe scored before). Returns the log entry."""
+    from lib.ir import datasets, fg
+    from lib.ir.datasets import connectivity
+    from lib.ir.weights import published_weights_dir
+    from lib.models.fga import load_ensemble, predict_proba
+
+    name = recipe or table["chosen"]
+    entry = table["candidates"].get(name)
+    if entry is None:
+        raise ValueError(f"recipe {name!r} is not a candidate of the table (have: {list(table['candidates'])})")
+    real, _ = datasets.real_jcamp()
+    ours = predict_proba(fg.load_trained(entry["models"], table["protocol"]["seeds"]), real.x)
+    r23 = predict_proba(load_ensemble(published_weights_dir()), real.x)
+    answers = {"ours": ours, "R23": r23, "both": (ours + r23) / 2}
+    skeletons = [connectivity(k) for k in real.inchikeys]
+    report = protocol.measured_report(real.y, answers, skeletons, real.groups, reference="R23", n=n)
+    scores = {}
+    for row in report.to_dict("records"):
+        values = {k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in row.items()
+                  if k not in ("model", "statistic") and v == v}  # fmt: skip
+        scores.setdefault(row["model"], {})[row["statistic"]] = values
+    fingerprint = Path(entry["models"]).name
+    return protocol.record_score(log, name, fingerprint, {**scores.pop("ours"), "others": scores}, commit)
+
+
+# --------------------------------------------------------------------------- command line
+DEFAULT_TYPED = "book/ir/data/nist_xtb_modes"
+DEFAULT_TABLE = "book/ir/results/recipe_selection.json"
+DEFAULT_LOG = "book/ir/results/measured_scores.json"
+
+
+def _select(args) -> int:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    table = run(args.out, args.models, args.seeds, args.max_epochs)
+    for name, c in table["candidates"].items():
+        print(f"{name}: micro-F1 {c['micro_f1']:.3f}, exact match {c['exact_match']:.3f}"
+              f"{'' if c['kept'] else ' (step not kept)'}")  # fmt: skip
+    verdict = "replaces" if table["replace_shipped"] else "does not replace"
+    print(f"chosen: {table['chosen']}; it {verdict} the shipped ensemble "
+          f"(micro-F1 {table['shipped']['micro_f1']:.3f} on the same set)")  # fmt: skip
+    return 0
+
+
+def _score(args) -> int:
+    from lib.ir.transfer_ablation import _commit
+
+    table = json.loads(Path(args.table).read_text())
+    entry = score_measured(table, args.log, args.recipe, commit=_commit())
+    print(f"{entry['recipe']}: micro-F1 {entry['scores']['micro_f1']['value']:.3f}, exact match "
+          f"{entry['scores']['exact_match']['value']:.3f} on the measured spectra (logged in {args.log})")  # fmt: skip
+    return 0
+
+
+def add_select_arguments(p) -> None:
+    """The arguments of ``python -m lib recipe-select``."""
+    p.add_argument("--out", type=Path, default=Path(DEFAULT_TABLE), help=f"the table (default {DEFAULT_TABLE})")
+    p.add_argument("--models", type=Path, default=None, help="model root (default _build/cache/recipe_selection)")
+    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    p.add_argument("--max-epochs", type=int, default=None, help="default: the shipped ensemble's")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.set_defaults(func=_select)
+
+
+def add_score_arguments(p) -> None:
+    """The arguments of ``python -m lib recipe-score``."""
+    p.add_argument("--table", type=Path, default=Path(DEFAULT_TABLE), help="the selection table")
+    p.add_argument("--log", type=Path, default=Path(DEFAULT_LOG), help="the measured-score log")
+    p.add_argument("--recipe", default=None, help="a candidate's name (default: the chosen one)")
+    p.set_defaults(func=_score)

@@ -1,0 +1,117 @@
+"""The protocol's recipe selection: candidates, their physics, the rule, and one measured score per recipe."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lib.ir import mode_physics, selection, transfer
+from lib.ir.mode_physics import Correction, ModePhysics
+from lib.ir.simulate import load_shard, shard_path
+
+CORRECTIONS = {"C#N": Correction(0.93, 0.01, -2.0, 0.5), "def": Correction(float("nan"), 0.0, 0.0, 0.0)}
+
+
+def test_candidates_are_cumulative_and_fixed_before_training():
+    assert [r.steps for r in selection.RECIPES] == [0, 1, 2, 3]
+    assert len({r.name for r in selection.RECIPES}) == len(selection.RECIPES)
+
+
+def test_each_recipe_switches_on_only_its_corrections():
+    base = transfer.Physics(scale=0.98, fwhm=60.0)
+    plain, freq, inten, contours = (selection.recipe_physics(r, base, CORRECTIONS) for r in selection.RECIPES)
+    assert plain is base
+    assert isinstance(freq, ModePhysics) and not freq.contours and freq.base == base
+    assert freq.corrections["C#N"].freq_factor == 0.93 and freq.corrections["C#N"].log_intensity_shift == 0
+    assert inten.corrections["C#N"].log_intensity_shift == -2.0 and inten.corrections["C#N"].log_intensity_sd == 0.5
+    assert not inten.contours and contours.contours and contours.q_share == 0.3
+    only_intensity = selection.Recipe("i", "", intensities=True)
+    c = selection.recipe_physics(only_intensity, base, CORRECTIONS).corrections["C#N"]
+    assert math.isnan(c.freq_factor) and c.log_intensity_shift == -2.0
+
+
+def test_ablation_keeps_a_step_only_for_a_gain_of_the_tie():
+    assert selection.kept_steps([0.70, 0.706, 0.709, 0.60]) == [True, True, False, False]
+
+
+def test_the_winner_replaces_the_shipped_ensemble_only_when_it_beats_it():
+    candidates = {"a": {"micro_f1": 0.70, "exact_match": 0.30, "steps": 0},
+                  "b": {"micro_f1": 0.72, "exact_match": 0.31, "steps": 2}}  # fmt: skip
+    assert selection.decide(candidates, {"micro_f1": 0.60, "exact_match": 0.2}) == {
+        "chosen": "b", "replace_shipped": True}  # fmt: skip
+    # within the tie and no better exact match: the shipped ensemble stays
+    assert selection.decide(candidates, {"micro_f1": 0.716, "exact_match": 0.31})["replace_shipped"] is False
+    assert selection.decide(candidates, {"micro_f1": 0.716, "exact_match": 0.30})["replace_shipped"] is True
+
+
+def test_score_is_the_ensemble_at_the_threshold():
+    y = np.array([[1, 0], [0, 1]])
+    probs = np.array([[[0.9, 0.2], [0.1, 0.4]], [[0.7, 0.1], [0.3, 0.8]]])  # mean: [[.8,.15],[.2,.6]]
+    s = selection.score(probs, y)
+    # member 0 misses the second spectrum's group (F1 2/3); member 1 and the mean get everything right
+    assert s["micro_f1"] == 1.0 and s["exact_match"] == 1.0 and s["member_micro_f1"] == [0.6667, 1.0]
+
+
+@pytest.fixture(scope="module")
+def small_typed(tmp_path_factory):
+    """The first 80 molecules of the typed index as one shard: a tiny, incomplete typed index."""
+    folder = tmp_path_factory.mktemp("typed")
+    shard = load_shard(shard_path("book/ir/data/nist_xtb_modes", 0))
+    shard["records"], shard["count"] = shard["records"][:80], 80
+    with gzip.open(shard_path(folder, 0), "wt") as handle:
+        json.dump(shard, handle)
+    return folder
+
+
+def test_run_refuses_an_incomplete_validation_part(small_typed, tmp_path):
+    with pytest.raises(ValueError, match="validation molecules have mode types"):
+        selection.run(tmp_path / "t.json", tmp_path / "m", typed=small_typed)
+
+
+def test_run_trains_scores_and_decides_and_resumes(small_typed, tmp_path):
+    recipes = selection.RECIPES[::3]  # the shipped recipe and the full one, to keep the test short
+    out, models = tmp_path / "selection.json", tmp_path / "models"
+    table = selection.run(out, models, seeds=(0,), max_epochs=1, recipes=recipes, typed=small_typed,
+                          require_complete=False)  # fmt: skip
+    assert json.loads(out.read_text()) == json.loads(json.dumps(table))
+    assert list(table["candidates"]) == [r.name for r in recipes]
+    assert table["protocol"]["coverage"]["typed"] < table["protocol"]["coverage"]["all"]
+    assert table["protocol"]["max_epochs"] == 1 and table["protocol"]["validation_version"] == 2
+    full = table["candidates"][recipes[1].name]
+    assert full["physics"]["contours"] is True and full["steps"] == 3
+    for c in [*table["candidates"].values(), table["shipped"]]:
+        assert 0 <= c["micro_f1"] <= 1 and 0 <= c["exact_match"] <= 1
+    assert table["chosen"] in table["candidates"] and isinstance(table["replace_shipped"], bool)
+    weights = sorted(models.rglob("seed0.pt"))
+    assert len(weights) == 2
+    stamps = [w.stat().st_mtime_ns for w in weights]
+    again = selection.run(out, models, seeds=(0,), max_epochs=1, recipes=recipes, typed=small_typed,
+                          require_complete=False)  # fmt: skip
+    assert [w.stat().st_mtime_ns for w in weights] == stamps  # trained seeds are kept, not retrained
+    assert again["candidates"] == table["candidates"]
+
+    # one measured score per recipe, logged; a second one is refused
+    from lib.ir.weights import published_weights_dir
+
+    try:
+        published_weights_dir()
+    except FileNotFoundError as err:
+        pytest.skip(f"R23's weights unavailable: {err}")
+    log = tmp_path / "scores.json"
+    entry = selection.score_measured(table, log, n=200)
+    assert entry["recipe"] == table["chosen"] and {"micro_f1", "exact_match", "polar_found"} <= set(entry["scores"])
+    assert set(entry["scores"]["others"]) == {"R23", "both"} and "diff" in entry["scores"]["micro_f1"]
+    with pytest.raises(ValueError, match="already has a measured score"):
+        selection.score_measured(table, log, n=200)
+    with pytest.raises(ValueError, match="not a candidate"):
+        selection.score_measured(table, log, recipe="nope")
+
+
+def test_corrections_table_feeds_the_candidates():
+    corrections = mode_physics.load_corrections()
+    physics = selection.recipe_physics(selection.RECIPES[-1], transfer.Physics(), corrections)
+    assert set(physics.corrections) == set(corrections)
