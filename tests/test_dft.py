@@ -127,3 +127,14 @@ def test_reference_molecules_are_small_training_molecules(tmp_path):
     by_input = {r["input"].removeprefix("InChI="): r["inchikey"] for r in load_shards(shards)}
     chosen_keys = {by_input[i.removeprefix("InChI=")] for i in chosen}
     assert chosen_keys <= keys["train"] and not chosen_keys & (keys["val"] | keys["test"])
+
+
+def test_reference_frame_reads_as_gfn2_against_the_reference():
+    comparison = pd.DataFrame({"type": ["C#N", "OH", "def"], "n_molecules": [6, 3, 0],
+                               "log_intensity_shift": [-np.log(20), np.log(2), np.nan],
+                               "log_intensity_sd": [np.log(1.5), 0.0, np.nan],
+                               "freq_factor": [0.95, 1.05, np.nan], "freq_sd": [0.01, 0.01, np.nan]})  # fmt: skip
+    frame = mode_physics.reference_frame(comparison)
+    assert list(frame["type"]) == ["C≡N stretch", "O–H stretch"]  # largest error first, uncovered types left out
+    assert frame["intensity"].tolist() == pytest.approx([20.0, 0.5]) and frame["spread"][0] == pytest.approx(1.5)
+    assert frame["wavenumber"][0] == pytest.approx(1 / 0.95) and frame["used"].tolist() == ["yes", "not yet"]

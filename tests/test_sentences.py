@@ -118,3 +118,14 @@ def test_recompute_check_judges_modes_the_networks_see():
     assert not sentences.recompute_check([soft, moved], tolerance=4.0)["passed"]
     with pytest.raises(ValueError, match="molecule 0"):
         sentences.recompute_check([([1.0], [1.0, 2.0])], tolerance=4.0)
+
+
+def test_dft_reference_names_the_largest_covered_disagreements():
+    frame = pd.DataFrame({"type": ["C≡N stretch", "O–H stretch", "C=O stretch"], "molecules": [6, 3, 9],
+                          "intensity": [20.0, 0.3, 1.4], "spread": [1.5, 1.2, 1.1], "wavenumber": [1.05, 0.95, 1.0],
+                          "used": ["yes", "not yet", "yes"]})  # fmt: skip
+    text = sentences.dft_reference(frame, 40, 112, "B3LYP/6-31G*")
+    assert text.startswith("40 of the 112 reference molecules")
+    assert "C≡N stretch 20× as intense (6 molecules); the C=O stretch 1.4× as intense" in text
+    assert "O–H" not in text  # 3 molecules: not enough to enter the corrections
+    assert "no mode type has enough" in sentences.dft_reference(frame.iloc[[1]], 3, 112, "B3LYP/6-31G*")

@@ -114,6 +114,24 @@ def dft_comparison(dft_records: Sequence[dict], xtb_records: Sequence[dict], sca
                                        "freq_factor", "freq_sd"])  # fmt: skip
 
 
+def reference_frame(comparison: pd.DataFrame, min_molecules: int = MIN_REFERENCE_MOLECULES) -> pd.DataFrame:
+    """:func:`dft_comparison` for people, GFN2-xTB against the reference: one row per type the reference covers,
+    largest intensity error first, with ``type`` (its name), ``molecules``, ``intensity`` (GFN2-xTB over the
+    reference, median ×), ``spread`` (× or ÷ for one sd), ``wavenumber`` (GFN2-xTB over the scaled reference) and
+    ``used`` (enough molecules to enter the corrections)."""
+    have = comparison[comparison["n_molecules"] > 0].copy()
+    have["order"] = -have["log_intensity_shift"].abs()
+    have = have.sort_values("order")
+    return pd.DataFrame({
+        "type": have["type"].map(modes.TYPE_NAMES).to_numpy(),
+        "molecules": have["n_molecules"].to_numpy(),
+        "intensity": np.exp(-have["log_intensity_shift"]).to_numpy(),
+        "spread": np.exp(have["log_intensity_sd"]).to_numpy(),
+        "wavenumber": (1 / have["freq_factor"]).to_numpy(),
+        "used": np.where(have["n_molecules"] >= min_molecules, "yes", "not yet").tolist(),
+    })  # fmt: skip
+
+
 def _by_type(record: dict) -> dict[str, tuple[float, float]]:
     """``{type: (summed intensity, mean wavenumber)}`` of a record's real lines."""
     nu, strength, kinds = (np.asarray(record[k]) for k in ("wavenumbers", "intensities", "types"))

@@ -228,3 +228,14 @@ def recompute_sentence(check: dict) -> str:
         f"mode at {check['at']:,.0f} cm⁻¹. Inside the range the networks see (500–3,900 cm⁻¹) the largest is "
         f"{check['max_grid']:.1f} cm⁻¹, {verdict}."
     )
+
+
+def dft_reference(frame: pd.DataFrame, n_done: int, n_planned: int, method: str, shown: int = 3) -> str:
+    """How GFN2-xTB's intensities compare with the DFT reference so far (``frame``: :func:`lib.ir.mode_physics.
+    reference_frame`), naming the ``shown`` largest disagreements among the types with enough molecules."""
+    head = f"{n_done:,} of the {n_planned:,} reference molecules are computed with {method} so far"
+    used = frame[frame["used"] == "yes"].head(shown)
+    if not len(used):
+        return head + "; no mode type has enough molecules yet for a correction."
+    said = [f"the {row.type} {row.intensity:.2g}× as intense ({row.molecules} molecules)" for row in used.itertuples()]
+    return f"{head}. The largest disagreements: GFN2-xTB draws " + "; ".join(said) + f", relative to {method}."
