@@ -115,3 +115,16 @@ def test_corrections_table_feeds_the_candidates():
     corrections = mode_physics.load_corrections()
     physics = selection.recipe_physics(selection.RECIPES[-1], transfer.Physics(), corrections)
     assert set(physics.corrections) == set(corrections)
+
+
+def test_ablation_frame_shows_the_choice_and_only_logged_measured_scores():
+    table = {"candidates": {"a": {"models": "/m/k1", "steps": 0, "micro_f1": 0.7, "exact_match": 0.3, "kept": True},
+                            "b": {"models": "/m/k2", "steps": 1, "micro_f1": 0.72, "exact_match": 0.31,
+                                  "kept": True}},
+             "shipped": {"micro_f1": 0.65, "exact_match": 0.2}, "chosen": "b", "replace_shipped": True}  # fmt: skip
+    log = [{"fingerprint": "k2", "scores": {"micro_f1": {"value": 0.71, "lo": 0.64, "hi": 0.78}}}]
+    frame = selection.ablation_frame(table, log)
+    assert frame["recipe"].tolist() == ["a", "b (chosen)", selection.SHIPPED]
+    assert frame["measured"].tolist() == ["not scored", "0.710 [0.640, 0.780]", "development"]
+    assert "chose *b*, which replaces" in selection.status_sentence(table, {})
+    assert "covers 275 of the 1,222 validation" in selection.status_sentence(None, {"typed": 275, "all": 1222})

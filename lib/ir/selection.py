@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from lib import io
 from lib.ir import linesets, mode_physics, protocol, transfer
@@ -210,6 +211,41 @@ def score_measured(table: Mapping, log: str | os.PathLike, recipe: str | None = 
         scores.setdefault(row["model"], {})[row["statistic"]] = values
     fingerprint = Path(entry["models"]).name
     return protocol.record_score(log, name, fingerprint, {**scores.pop("ours"), "others": scores}, commit)
+
+
+def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
+    """The protocol's ablation for people: one row per candidate (and the shipped ensemble) with its steps, its
+    measured-like validation micro-F1 and exact match (what chooses), whether the step was kept, and, where the
+    score ``log`` holds it, its one measured micro-F1 with the 95 % CI."""
+    logged = {e["fingerprint"]: e for e in log}
+    rows = []
+    for name, c in table["candidates"].items():
+        entry = logged.get(Path(c["models"]).name)
+        measured = "not scored"
+        if entry is not None:
+            m = entry["scores"]["micro_f1"]
+            measured = f"{m['value']:.3f} [{m['lo']:.3f}, {m['hi']:.3f}]"
+        chosen = " (chosen)" if name == table.get("chosen") else ""
+        rows.append({"recipe": name + chosen, "steps": c["steps"], "micro_f1": c["micro_f1"],
+                     "exact_match": c["exact_match"], "kept": "yes" if c.get("kept", True) else "no",
+                     "measured": measured})  # fmt: skip
+    if "shipped" in table:
+        shipped = table["shipped"]
+        rows.append({"recipe": SHIPPED, "steps": 0, "micro_f1": shipped["micro_f1"],
+                     "exact_match": shipped["exact_match"], "kept": "", "measured": "development"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def status_sentence(table: Mapping | None, coverage: Mapping[str, int]) -> str:
+    """Where the protocol's choice stands: which recipe won and whether it replaces the shipped ensemble, or, before
+    it can run, how much of the validation part the typed index covers."""
+    if table is None:
+        return (f"The typed re-simulation covers {coverage['typed']:,} of the {coverage['all']:,} validation "
+                "molecules, and the protocol scores nothing on the per-type validation physics before it covers "
+                "all of them, so no candidate recipe has been trained or scored yet.")  # fmt: skip
+    verdict = "replaces" if table["replace_shipped"] else "does not replace"
+    return (f"The rule chose *{table['chosen']}*, which {verdict} the shipped ensemble on the measured-like "
+            "validation set.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- command line
