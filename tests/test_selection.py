@@ -118,8 +118,8 @@ def test_corrections_table_feeds_the_candidates():
 
 
 def test_ablation_frame_shows_the_choice_and_only_logged_measured_scores():
-    table = {"candidates": {"a": {"models": "/m/k1", "steps": 0, "micro_f1": 0.7, "exact_match": 0.3, "kept": True},
-                            "b": {"models": "/m/k2", "steps": 1, "micro_f1": 0.72, "exact_match": 0.31,
+    table = {"candidates": {"a": {"fingerprint": "k1", "steps": 0, "micro_f1": 0.7, "exact_match": 0.3, "kept": True},
+                            "b": {"fingerprint": "k2", "steps": 1, "micro_f1": 0.72, "exact_match": 0.31,
                                   "kept": True}},
              "shipped": {"micro_f1": 0.65, "exact_match": 0.2}, "chosen": "b", "replace_shipped": True}  # fmt: skip
     log = [{"fingerprint": "k2", "scores": {"micro_f1": {"value": 0.71, "lo": 0.64, "hi": 0.78}}}]

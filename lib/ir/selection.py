@@ -170,7 +170,7 @@ def run(
         ensemble = fg.load_trained(folder, seeds)
         probs = np.stack([predict_proba(m, val_x) for m in ensemble])
         table["candidates"][recipe.name] = {"description": recipe.description, "steps": recipe.steps,
-                                            "models": str(folder), "physics": physics.to_dict(),
+                                            "fingerprint": key, "models": str(folder), "physics": physics.to_dict(),
                                             **score(probs, parts["val"].y)}  # fmt: skip
         io.write_json(out, table)
     shipped_models = load_ensemble(SHIPPED_MODELS)
@@ -209,8 +209,7 @@ def score_measured(table: Mapping, log: str | os.PathLike, recipe: str | None = 
         values = {k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in row.items()
                   if k not in ("model", "statistic") and v == v}  # fmt: skip
         scores.setdefault(row["model"], {})[row["statistic"]] = values
-    fingerprint = Path(entry["models"]).name
-    return protocol.record_score(log, name, fingerprint, {**scores.pop("ours"), "others": scores}, commit)
+    return protocol.record_score(log, name, entry["fingerprint"], {**scores.pop("ours"), "others": scores}, commit)
 
 
 def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
@@ -220,7 +219,7 @@ def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
     logged = {e["fingerprint"]: e for e in log}
     rows = []
     for name, c in table["candidates"].items():
-        entry = logged.get(Path(c["models"]).name)
+        entry = logged.get(c["fingerprint"])
         measured = "not scored"
         if entry is not None:
             m = entry["scores"]["micro_f1"]
