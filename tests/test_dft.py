@@ -138,3 +138,10 @@ def test_reference_frame_reads_as_gfn2_against_the_reference():
     assert list(frame["type"]) == ["C≡N stretch", "O–H stretch"]  # largest error first, uncovered types left out
     assert frame["intensity"].tolist() == pytest.approx([20.0, 0.5]) and frame["spread"][0] == pytest.approx(1.5)
     assert frame["wavenumber"][0] == pytest.approx(1 / 0.95) and frame["used"].tolist() == ["yes", "not yet"]
+
+
+def test_selection_leaves_out_elements_the_basis_lacks():
+    inchis = ["InChI=1S/CH3I/c1-2/h1H3", "InChI=1S/CH3Br/c1-2/h1H3", "InChI=1S/CH3Cl/c1-2/h1H3"]
+    types = [["CHal", "def"]] * 3
+    chosen = dft.select_molecules(inchis, types, per_type=3)
+    assert inchis[0] not in chosen and set(chosen) == set(inchis[1:])  # iodine: beyond 6-31G*

@@ -97,15 +97,23 @@ PER_TYPE = 20
 MAX_ATOMS = 14
 
 
+#: Heaviest element the 6-31G* basis covers (krypton): molecules with heavier atoms (iodine) are left out.
+MAX_ATOMIC_NUMBER = 36
+
+
 def atom_count(inchi: str) -> int:
     """Number of atoms, hydrogens included, of a molecule given as InChI."""
+    return len(_atomic_numbers(inchi))
+
+
+def _atomic_numbers(inchi: str) -> list[int]:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
     mol = Chem.MolFromInchi(inchi)
     if mol is None:
         raise ValueError(f"cannot parse {inchi!r}")
-    return Chem.AddHs(mol).GetNumAtoms()
+    return [a.GetAtomicNum() for a in Chem.AddHs(mol).GetAtoms()]
 
 
 def select_molecules(
@@ -115,14 +123,16 @@ def select_molecules(
     """The reference molecules among ``inchis`` (training molecules; ``types``: each one's GFN2-xTB line types).
 
     For every mode type, up to ``per_type`` molecules with a line of that type and at most ``max_atoms`` atoms,
-    fewest atoms first, ties in a random order fixed by ``seed``; the union, fewest atoms first (so that a run cut
-    short still covers every type with its cheapest molecules)."""
+    none heavier than :data:`MAX_ATOMIC_NUMBER`, fewest atoms first, ties in a random order fixed by ``seed``; the
+    union, fewest atoms first (so that a run cut short still covers every type with its cheapest molecules)."""
     if len(inchis) != len(types):
         raise ValueError(f"{len(inchis)} molecules but {len(types)} type lists")
     order = np.random.default_rng(seed).permutation(len(inchis))
     rank = {int(i): k for k, i in enumerate(order)}
-    size = {int(i): atom_count(inchis[i]) for i in order}
-    ranked = sorted((i for i in size if size[i] <= max_atoms), key=lambda i: size[i])  # stable: ties keep `order`
+    numbers = {int(i): _atomic_numbers(inchis[i]) for i in order}
+    size = {i: len(z) for i, z in numbers.items()}
+    fits = [i for i in size if size[i] <= max_atoms and max(numbers[i]) <= MAX_ATOMIC_NUMBER]
+    ranked = sorted(fits, key=lambda i: size[i])  # stable: ties keep `order`
     chosen: dict[int, None] = {}
     for kind in modes.TYPES:
         if kind == "unknown":
