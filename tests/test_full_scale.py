@@ -268,15 +268,18 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
     assert shown["Runs"].tolist() == ["1", "2", "1", tables.MISSING]
     sentence = full_scale.shipped_sentence(shipped, "results/full/challenge")
     right = 162 - record["test_errors"]
-    assert sentence.startswith("1 full-scale run is shipped in results/full/challenge: Lite seed 2: ")
-    assert f"{right} of 162 test spectra right ({100 * acc:.1f} %) after 1 epochs (best 1)" in sentence
-    assert sentence.endswith(f" s ({record['seconds']:.1f} s per epoch) on {record['machine']}.")
+    assert sentence == "1 full-scale run is shipped in results/full/challenge."
+    runs = full_scale.runs_frame(shipped)
+    assert runs.loc[0, ["network", "seed", "right", "epochs", "ended by"]].tolist() == [
+        "Lite", 2, f"{right} of 162", "1 (best 1)", "early stopping"]  # fmt: skip
+    assert runs.loc[0, "accuracy"] == pytest.approx(100 * acc) and runs.loc[0, "machine"] == record["machine"]
+    assert runs.loc[0, "per epoch"] == f"{record['seconds']:.1f} s"
     assert [full_scale.duration(s) for s in (5400, 3599, 61, 29.6)] == ["1.5 h", "60 min", "1 min", "30 s"]
     assert [full_scale.per_epoch(s) for s in (31.1, 9.96, 0.114)] == ["31 s", "10.0 s", "0.1 s"]
     capped = shipped.assign(time_capped=True)
     assert full_scale.comparison(capped, rerun.iloc[:0], {}, 200, 40, 5000, 500)["epochs"].tolist() == [
         "1 (best 1, time limit)"]  # fmt: skip
-    assert "after 1 epochs (best 1, ended by the time limit)" in full_scale.shipped_sentence(capped, "x")
+    assert full_scale.runs_frame(capped).loc[0, "ended by"] == "time limit"
     assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder x)."
     assert len(full_scale.comparison(empty, rerun.iloc[:0], {}, 200, 40, 5000, 500)) == 0
 

@@ -247,6 +247,10 @@ compared = full_scale.comparison(
 shown = full_folder.relative_to(REPO) if full_folder.is_relative_to(REPO) else full_folder
 glue_table("tab_compared", compared, digits=3)
 glue("shipped_sentence", full_scale.shipped_sentence(shipped, str(shown)), display=False)
+glue_table("tab_runs", full_scale.runs_frame(shipped), headers={"network": "Network", "seed": "Seed",
+           "right": "Test spectra right", "accuracy": "Accuracy (%)", "epochs": "Epochs (best)",
+           "ended by": "Ended by", "time": "Time", "per epoch": "Per epoch", "machine": "Machine"},
+           digits={"accuracy": 1, "seed": 0})  # fmt: skip
 target = full_scale.target_sentence(
     shipped, reference.TARGET_CHALLENGE_ACCURACY, reference.S23_CHALLENGE_CNN6_ACCURACY, "CNN6"
 )
@@ -273,7 +277,15 @@ notebook.glue_figure("fig_compared", fig)
 # Challenge-set test accuracy by where it comes from.
 # ```
 #
-# {glue:text}`shipped_sentence`
+# {glue:text}`shipped_sentence` {numref}`tab-challenge-runs` lists each run: its arithmetic
+# (*-bf16*: bfloat16 autocast), what ended it, and the machine and time it took.
+#
+# ````{table} The shipped full-scale runs on the challenge set, one row per network and seed.
+# :name: tab-challenge-runs
+# ```{glue:md} tab_runs
+# :format: myst
+# ```
+# ````
 #
 # {glue:text}`challenge_target` The networks marked *-fresh* see newly drawn training spectra
 # every epoch instead of one fixed set, which S23 did not do. A likely reason for the difference,

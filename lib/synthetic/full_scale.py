@@ -525,21 +525,24 @@ def per_epoch(seconds: float) -> str:
 
 
 def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
-    """One sentence on the shipped full-scale runs: which, how accurate, how long; or that there are none.
-
-    ``folder`` is the folder as the reader should see it named.
-    """
+    """One sentence on the shipped full-scale runs: how many and where (each one is a row of :func:`runs_frame`);
+    or that there are none. ``folder`` is the folder as the reader should see it named."""
     if not len(shipped):
         return f"No full-scale run is shipped with the book yet (folder {folder})."
-    parts = [
-        f"{network_label(r.model, r.fresh, r.bf16)} seed {r.seed}: "
-        f"{r.n_test - r.test_errors} of {r.n_test} test spectra right ({100 * r.test_accuracy:.1f} %) after "
-        f"{r.epochs} epochs (best {r.best_epoch}{', ended by the time limit' if r.time_capped else ''}), "
-        f"{duration(3600 * r.hours)} ({per_epoch(3600 * r.hours / r.epochs)} per epoch) on {r.machine}"
-        for r in shipped.itertuples()
-    ]
     n = len(shipped)
-    return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in {folder}: " + "; ".join(parts) + "."
+    return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in {folder}."
+
+
+def runs_frame(shipped: pd.DataFrame) -> pd.DataFrame:
+    """The shipped full-scale runs for people, one row each: network (with its arithmetic), seed, test spectra
+    right, accuracy, epochs (best), what ended the run, its time, per epoch, and the machine."""
+    rows = [{"network": network_label(r.model, r.fresh, r.bf16), "seed": r.seed,
+             "right": f"{r.n_test - r.test_errors:,} of {r.n_test:,}", "accuracy": 100 * r.test_accuracy,
+             "epochs": f"{r.epochs} (best {r.best_epoch})", "ended by": "time limit" if r.time_capped else
+             "early stopping", "time": duration(3600 * r.hours), "per epoch": per_epoch(3600 * r.hours / r.epochs),
+             "machine": r.machine} for r in shipped.itertuples()]  # fmt: skip
+    return pd.DataFrame(rows, columns=["network", "seed", "right", "accuracy", "epochs", "ended by", "time",
+                                       "per epoch", "machine"])  # fmt: skip
 
 
 def target_sentence(
