@@ -54,7 +54,7 @@ def test_method_names_and_open_shells_are_checked():
 
 
 def test_the_pipeline_runs_with_dft_and_types_its_modes():
-    line = xtb.simulate("O", method=METHOD, differences="bond-central")
+    line = dft.simulate("O", METHOD, differences="bond-central")
     assert line.n_imaginary == 0 and len(line.wavenumbers) == 3
     assert sorted(line.types) == ["OH", "OH", "def"]
     bend, stretches = line.wavenumbers[0], line.wavenumbers[1:]

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lib.ir import modes
+from lib.ir import modes, xtb
+from lib.ir.xtb import SimulationError, SinglePoints
 
 #: Published harmonic-frequency scale factor of B3LYP/6-31G* (Scott & Radom 1996).
 SCALE = {"B3LYP/6-31G*": 0.9614}
@@ -31,63 +32,46 @@ def is_dft(method: str) -> bool:
     return "/" in method
 
 
-class DFT:
-    """Energy (Hartree), gradient (Hartree/Bohr) and dipole (e·Bohr) of a closed-shell molecule with PySCF.
+class DFT(SinglePoints):
+    """:class:`lib.ir.xtb.SinglePoints` of a closed-shell molecule with a functional and basis in PySCF.
 
-    ``method`` is ``"XC/BASIS"`` (e.g. ``"B3LYP/6-31G*"``). Each single point starts its SCF from ``restart`` (a
-    :attr:`state`, the density matrix of an earlier point) when given, else from the last point's density. An
-    SCF that does not converge raises :class:`lib.ir.xtb.SimulationError`.
+    ``method`` is ``"XC/BASIS"`` (e.g. ``"B3LYP/6-31G*"``); the state passed between points is the density matrix.
+    An SCF that does not converge raises :class:`lib.ir.xtb.SimulationError`.
     """
 
     def __init__(self, molecule, method: str = "B3LYP/6-31G*", conv_tol: float = 1e-10):
         from pyscf import gto
 
-        from lib.ir.xtb import SimulationError
-
         if not is_dft(method):
             raise ValueError(f"method must be 'XC/BASIS', got {method!r}")
         if molecule.uhf:
             raise SimulationError("dft: open-shell molecules are not supported")
+        super().__init__()
         self.xc, self.basis = method.split("/", 1)
         self.mol = gto.M(
             atom=[(int(z), p) for z, p in zip(molecule.numbers, molecule.positions, strict=True)],
             unit="Bohr", basis=self.basis, charge=int(molecule.charge), verbose=0,
         )  # fmt: skip
         self.conv_tol = conv_tol
-        self._density = None
-        self._last: tuple[np.ndarray, tuple] | None = None
-        self.calls = 0
 
-    @property
-    def state(self):
-        """The density matrix of the last single point."""
-        return self._density
-
-    def __call__(self, positions: np.ndarray, restart=None) -> tuple[float, np.ndarray, np.ndarray]:
-        """Energy, gradient (n×3) and dipole at ``positions`` (Bohr); a repeat of the last point from memory."""
+    def _single_point(self, positions: np.ndarray, start):
         from pyscf import dft
 
-        from lib.ir.xtb import SimulationError
-
-        positions = np.asarray(positions, dtype=float).reshape(-1, 3)
-        if self._last is not None and np.array_equal(self._last[0], positions):
-            energy, gradient, dipole = self._last[1]
-            return energy, gradient.copy(), dipole.copy()
-        mol = self.mol.set_geom_(positions, unit="Bohr", inplace=False)
-        mf = dft.RKS(mol)
+        mf = dft.RKS(self.mol.set_geom_(positions, unit="Bohr", inplace=False))
         mf.xc = self.xc
         mf.conv_tol = self.conv_tol
-        start = restart if restart is not None else self._density
         energy = mf.kernel(dm0=start)
         if not mf.converged:
             raise SimulationError(f"dft: SCF not converged ({self.xc}/{self.basis})")
         gradient = mf.nuc_grad_method().kernel()
         dipole = mf.dip_moment(unit="AU", verbose=0)
-        self._density = mf.make_rdm1()
-        self.calls += 1
         values = (float(energy), np.asarray(gradient, dtype=float), np.asarray(dipole, dtype=float))
-        self._last = (positions.copy(), values)
-        return values[0], values[1].copy(), values[2].copy()
+        return values, mf.make_rdm1()
+
+
+def simulate(text: str, method: str = "B3LYP/6-31G*", **settings) -> xtb.LineSpectrum:
+    """:func:`lib.ir.xtb.simulate` with :class:`DFT` as the calculator (``settings``: its other arguments)."""
+    return xtb.simulate(text, method=method, calculator=lambda molecule: DFT(molecule, method), **settings)
 
 
 # --------------------------------------------------------------------------- which molecules

@@ -111,8 +111,9 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from threadpoolctl import threadpool_limits
 
-    from lib.ir import xtb
+    from lib.ir import dft, xtb
 
+    run = dft.simulate if dft.is_dft(settings.method) else xtb.simulate
     start, cpu_start = time.perf_counter(), time.process_time()
     record = {"input": text, "settings": asdict(settings), "status": "failed", "error": None}
     try:
@@ -121,12 +122,12 @@ def simulate_record(text: str, settings: Settings = Settings()) -> dict:
         # of a 60×60 Hessian spends ~40x the CPU of a single-threaded one on a busy machine (measured:
         # 47 ms vs 1 ms). Parallelism comes from worker processes instead.
         with threadpool_limits(1):
-            line = xtb.simulate(
+            line = run(
                 text,
-                settings.seed,
-                settings.method,
-                settings.step,
-                settings.retries,
+                seed=settings.seed,
+                method=settings.method,
+                step=settings.step,
+                retries=settings.retries,
                 optimiser=settings.optimiser,
                 initial_hessian=settings.initial_hessian,
                 differences=settings.differences,

@@ -11,11 +11,12 @@ Atomic units inside (Hartree, Bohr, elementary charge), masses in unified atomic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from lib.ir import dft, modes
+from lib.ir import modes
 
 BOHR_PER_ANGSTROM = 1 / 0.529177210903
 AMU_IN_ME = 1822.888486209  # electron masses per atomic mass unit
@@ -136,47 +137,61 @@ def inverse_hessian_guess(hessian: np.ndarray, floor: float = 0.005, ceiling: fl
     return 0.5 * (inverse + inverse.T)
 
 
-class XTB:
-    """Energy, gradient and dipole of a molecule at given positions (GFN2-xTB by default)."""
+class SinglePoints:
+    """Energy (Hartree), gradient (Hartree/Bohr, n×3) and dipole (e·Bohr) of a molecule at given positions.
 
-    def __init__(self, molecule: Molecule, method: str = "GFN2-xTB", accuracy: float = 1.0):
-        from tblite.interface import Calculator
+    Each single point starts from ``restart`` (a :attr:`state`) when given, else from the last point's state. A
+    repeat of the last positions (the optimiser's final point, then the Hessian's reference) is answered from
+    memory, without a single point. Subclasses compute one point in :meth:`_single_point`."""
 
-        self.molecule = molecule
-        self.calc = Calculator(method, molecule.numbers, molecule.positions, molecule.charge, molecule.uhf)
-        self.calc.set("verbosity", 0)
-        self.calc.set("accuracy", accuracy)
-        self.calc.set("max-iter", 500)
-        self._restart = None
+    def __init__(self) -> None:
+        self._state = None
         self._last: tuple[np.ndarray, tuple] | None = None
         self.calls = 0
 
     @property
     def state(self):
-        """The wavefunction of the last single point (pass as ``restart`` to start another from it)."""
-        return self._restart
+        """The electronic state of the last single point (pass as ``restart`` to start another from it)."""
+        return self._state
+
+    def _single_point(self, positions: np.ndarray, start) -> tuple[tuple[float, np.ndarray, np.ndarray], object]:
+        """``(energy, gradient, dipole)`` at ``positions`` from the state ``start`` (None: a fresh guess), and the
+        new state."""
+        raise NotImplementedError
 
     def __call__(self, positions: np.ndarray, restart=None) -> tuple[float, np.ndarray, np.ndarray]:
-        """Energy (Hartree), gradient (Hartree/Bohr, n×3) and dipole (e·Bohr) at ``positions``.
-
-        The SCF starts from ``restart`` (a :attr:`state`) when given, else from the last single point's
-        wavefunction. A repeat of the last positions (the optimiser's final point, then the Hessian's
-        reference) is answered from memory, without a single point."""
+        """Energy, gradient and dipole at ``positions`` (Bohr)."""
         positions = np.asarray(positions, dtype=float).reshape(-1, 3)
         if self._last is not None and np.array_equal(self._last[0], positions):
             energy, gradient, dipole = self._last[1]
             return energy, gradient.copy(), dipole.copy()
+        values, self._state = self._single_point(positions, restart if restart is not None else self._state)
+        self.calls += 1
+        self._last = (positions.copy(), values)
+        return values[0], values[1].copy(), values[2].copy()
+
+
+class XTB(SinglePoints):
+    """:class:`SinglePoints` with GFN2-xTB (by default; tblite's other Hamiltonians by ``method``)."""
+
+    def __init__(self, molecule: Molecule, method: str = "GFN2-xTB", accuracy: float = 1.0):
+        from tblite.interface import Calculator
+
+        super().__init__()
+        self.molecule = molecule
+        self.calc = Calculator(method, molecule.numbers, molecule.positions, molecule.charge, molecule.uhf)
+        self.calc.set("verbosity", 0)
+        self.calc.set("accuracy", accuracy)
+        self.calc.set("max-iter", 500)
+
+    def _single_point(self, positions: np.ndarray, start):
         self.calc.update(positions=positions)
-        start = restart if restart is not None else self._restart
         try:
             result = self.calc.singlepoint(start, copy=True) if start else self.calc.singlepoint()
         except Exception as err:  # tblite raises its own RuntimeError subclasses
             raise SimulationError(f"xtb: single point failed ({err})") from None
-        self._restart = result
-        self.calls += 1
         values = (float(result.get("energy")), np.array(result.get("gradient")), np.array(result.get("dipole")))
-        self._last = (positions.copy(), values)
-        return values[0], values[1].copy(), values[2].copy()
+        return values, result
 
 
 def optimise(
@@ -332,6 +347,7 @@ def simulate(
     optimiser: str = "BFGS",
     initial_hessian: str = "force-field",
     differences: str = "central",
+    calculator: Callable[[Molecule], SinglePoints] | None = None,
 ) -> LineSpectrum:
     """The harmonic IR line spectrum of one molecule (SMILES or InChI).
 
@@ -340,22 +356,22 @@ def simulate(
     same minimum. After optimisation, an imaginary mode beyond :data:`IMAGINARY_TOLERANCE`
     means a saddle point: the geometry is displaced along that mode and re-optimised (from the
     GFN2-xTB Hessian just computed), up to ``retries`` times; if it persists the spectrum is
-    returned with a note (callers may reject it). ``method`` is a Hamiltonian of tblite, or ``"XC/BASIS"`` for
-    the DFT reference (:mod:`lib.ir.dft`), whose optimisation starts at GFN2-xTB's minimum and Hessian.
+    returned with a note (callers may reject it). ``calculator``: another method's
+    :class:`SinglePoints` for the molecule (e.g. :class:`lib.ir.dft.DFT`); its optimisation then starts at
+    GFN2-xTB's minimum with GFN2-xTB's Hessian there as its curvature.
     """
     if initial_hessian not in ("force-field", "identity"):
         raise ValueError(f"initial_hessian must be 'force-field' or 'identity', got {initial_hessian!r}")
     molecule = embed(text, seed)
     guess = molecule.model_hessian if initial_hessian == "force-field" else None
     positions = molecule.positions
-    if dft.is_dft(method):
-        # a DFT optimisation starts at GFN2-xTB's minimum with GFN2-xTB's Hessian there as its curvature
+    if calculator is None:
+        xtb = XTB(molecule, method)
+    else:
         pre = XTB(molecule)
         positions = optimise(pre, positions, method=optimiser, hessian=guess)
         guess, _ = hessian_and_dipole_derivatives(pre, positions, step, differences, molecule.numbers)
-        xtb = dft.DFT(molecule, method)
-    else:
-        xtb = XTB(molecule, method)
+        xtb = calculator(molecule)
     positions = optimise(xtb, positions, method=optimiser, hessian=guess)
     energy, _, _ = xtb(positions)  # the optimiser's last point: from memory
     masses = molecule.masses
