@@ -36,8 +36,12 @@ class DFT(SinglePoints):
     """:class:`lib.ir.xtb.SinglePoints` of a closed-shell molecule with a functional and basis in PySCF.
 
     ``method`` is ``"XC/BASIS"`` (e.g. ``"B3LYP/6-31G*"``); the state passed between points is the density matrix.
-    An SCF that does not converge raises :class:`lib.ir.xtb.SimulationError`.
+    An SCF that does not converge raises :class:`lib.ir.xtb.SimulationError`. The geometry is converged to a largest
+    force of 4.5e-4 Hartree/Bohr (the usual default of quantum-chemistry programs, Gaussian's among them): the
+    integration grid leaves noise of order 1e-5 to 1e-4 in the gradient, so GFN2-xTB's 1e-5 cannot be reached.
     """
+
+    gtol = 4.5e-4
 
     def __init__(self, molecule, method: str = "B3LYP/6-31G*", conv_tol: float = 1e-10):
         from pyscf import gto

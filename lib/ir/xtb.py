@@ -142,7 +142,10 @@ class SinglePoints:
 
     Each single point starts from ``restart`` (a :attr:`state`) when given, else from the last point's state. A
     repeat of the last positions (the optimiser's final point, then the Hessian's reference) is answered from
-    memory, without a single point. Subclasses compute one point in :meth:`_single_point`."""
+    memory, without a single point. Subclasses compute one point in :meth:`_single_point`; ``gtol`` is the largest
+    gradient component (Hartree/Bohr) their geometry optimisation aims for."""
+
+    gtol = 1e-5
 
     def __init__(self) -> None:
         self._state = None
@@ -372,7 +375,7 @@ def simulate(
         positions = optimise(pre, positions, method=optimiser, hessian=guess)
         guess, _ = hessian_and_dipole_derivatives(pre, positions, step, differences, molecule.numbers)
         xtb = calculator(molecule)
-    positions = optimise(xtb, positions, method=optimiser, hessian=guess)
+    positions = optimise(xtb, positions, gtol=xtb.gtol, method=optimiser, hessian=guess)
     energy, _, _ = xtb(positions)  # the optimiser's last point: from memory
     masses = molecule.masses
     notes: list[str] = []
@@ -388,8 +391,9 @@ def simulate(
         notes.append(f"re-optimised away from an imaginary mode of {wavenumbers[imaginary][0]:.0f} cm-1")
         positions = _displace_along_lowest(positions, hessian, masses)
         positions = optimise(
-            xtb, positions, method=optimiser, hessian=hessian if initial_hessian == "force-field" else None
-        )
+            xtb, positions, gtol=xtb.gtol, method=optimiser,
+            hessian=hessian if initial_hessian == "force-field" else None,
+        )  # fmt: skip
         energy, _, _ = xtb(positions)
     types = modes.classify_modes(hessian, displacements, positions, molecule.numbers, molecule.bonds)
     rotation = modes.rotational_constants(positions, masses)
