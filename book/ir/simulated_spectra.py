@@ -41,6 +41,9 @@ n_bench = 8  # NIST molecules (random sample) simulated with each optimiser star
 n_timed = 100  # NIST molecules (another random sample) simulated from scratch in a timed wall-clock run
 timed_workers = 2  # worker processes of that run
 shards_dir = "data/nist_xtb"  # line spectra of the NIST index, in shards of 500 molecules
+typed_dir = "data/nist_xtb_modes"  # the index re-simulated with mode types, in shards of 200 molecules
+dft_dir = "data/dft_modes"  # the B3LYP/6-31G* reference's line spectra, in shards of 10 molecules
+dft_molecules_file = "data/dft_molecules.csv"  # the reference's training molecules
 scales = [0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 1.0]  # frequency scaling factors to try
 fwhms = [20.0, 30.0, 45.0, 60.0, 90.0]  # band widths (cm⁻¹) to try
 seed = 0
@@ -59,7 +62,7 @@ from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
 from lib import notebook, reference, tables
-from lib.ir import datasets, labels, mode_physics, modes, molecules, sentences, simulate, validation, xtb
+from lib.ir import datasets, dft, labels, mode_physics, modes, molecules, sentences, simulate, validation, xtb
 from lib.notebook import glue
 from lib.paths import data_file
 from lib.tables import glue_table
@@ -467,9 +470,9 @@ glue("acn_separation", mode_physics.pr_separation(line.rotational_constants), di
 # for each type): the centre of the range divided by GFN2-xTB's mean wavenumber of that type over
 # the *training* molecules of the index simulated so far, never over the measured spectra; its
 # spread is a quarter of the range ({numref}`tab-mode-corrections`, `data/xtb_mode_corrections.csv`,
-# made by `python -m lib mode-corrections`). Types without a textbook band keep the global scale,
-# and intensities stay as computed, for want of a source. Rotational band contours replace the one
-# fitted width: a rigid rotor's P and R branches peak √(8BkT/hc) apart {cite}`herzberg1945`
+# made by `python -m lib mode-corrections`). Types without a textbook band keep the global scale
+# and intensities stay as computed until the DFT reference below covers them. Rotational band
+# contours replace the one fitted width: a rigid rotor's P and R branches peak √(8BkT/hc) apart {cite}`herzberg1945`
 # (acetonitrile: B = {glue:text}`acn_b:.3f` cm⁻¹, {glue:text}`acn_separation:.0f` cm⁻¹ at 298 K).
 # This physics is version 2 of the protocol's validation physics (`book/ir/PROTOCOL.md`); it
 # chooses nothing until the re-simulation with mode types covers the validation part.
@@ -490,6 +493,43 @@ glue("n_corrected_types", len(shown), display=False)
 # ````{table} Frequency factor per mode type: textbook band over GFN2-xTB's training mean, with its spread.
 # :name: tab-mode-corrections
 # ```{glue:md} tab_mode_corrections
+# :format: myst
+# ```
+# ````
+
+# %% [markdown]
+# **Intensities: a DFT reference.** Intensities have no textbook band to divide by, and we found no
+# published per-type comparison of GFN2-xTB's with experiment. Their source is therefore a better
+# method run through the very same pipeline: B3LYP/6-31G* {cite}`becke1993` in PySCF
+# {cite}`sun2020` (`lib.ir.dft`), on small *training* molecules, up to 20 per mode type of at most
+# 14 atoms (`python -m lib dft-molecules`, `data/dft_molecules.csv`), each optimised from
+# GFN2-xTB's minimum and given the same finite-difference Hessian and the same mode types. Per type
+# and molecule the two methods' summed intensities are compared; the median ratio over molecules
+# becomes the type's intensity shift once {glue:text}`dft_min_molecules` molecules cover it, and the
+# median ratio of B3LYP's wavenumbers, scaled by {glue:text}`dft_scale:.4f` {cite}`scott1996`, gives
+# the types without a textbook band (ring, skeletal, deformation) their frequency factor
+# ({numref}`tab-dft-reference`). {glue:text}`dft_sentence` The corrections table above takes these
+# values in the one commit that makes the per-type physics the protocol's validation physics.
+
+# %% tags=["remove-input"]
+dft_records = simulate.load_shards(dft_dir)
+dft_method = simulate.load_shard(simulate.shard_path(dft_dir, 0))["settings"]["method"]
+typed_records = simulate.load_shards(typed_dir) if os.path.isdir(typed_dir) else []
+comparison = mode_physics.dft_comparison(dft_records, typed_records, dft.SCALE[dft_method])
+reference_table = mode_physics.reference_frame(comparison)
+n_planned = len(pd.read_csv(dft_molecules_file))
+glue("dft_sentence", sentences.dft_reference(reference_table, len(dft_records), n_planned, dft_method), display=False)
+glue("dft_scale", dft.SCALE[dft_method], display=False)
+glue("dft_min_molecules", mode_physics.MIN_REFERENCE_MOLECULES, display=False)
+glue_table("tab_dft_reference", reference_table, headers={"type": "Mode type", "molecules": "Molecules",
+           "intensity": "GFN2-xTB ÷ B3LYP intensity (median)", "spread": "Spread (× or ÷, 1 sd)",
+           "wavenumber": "GFN2-xTB ÷ scaled B3LYP wavenumber", "used": "Enters the corrections"},
+           digits={"molecules": 0, "intensity": 2, "spread": 2, "wavenumber": 3})  # fmt: skip
+
+# %% [markdown]
+# ````{table} GFN2-xTB against the B3LYP/6-31G* reference per mode type, on the same training molecules.
+# :name: tab-dft-reference
+# ```{glue:md} tab_dft_reference
 # :format: myst
 # ```
 # ````
