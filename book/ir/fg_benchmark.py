@@ -281,8 +281,9 @@ glue("like_r23", float(like_table.loc["R23", "micro-F1"]), display=False)
 # **The protocol's choice.** The candidate recipes are fixed in `lib.ir.selection` before anything
 # is trained: the shipped recipe retrained on the index re-simulated with mode types, then, one at a
 # time, GFN2-xTB's frequencies corrected per mode type, its intensities corrected per mode type, and
-# rotational band contours (chapter *Simulated spectra*). Each is trained with three seeds and scored
-# on the measured-like validation set of that per-type physics (version 2), which chooses; only the
+# rotational band contours (chapter *Simulated spectra*). Each is trained with
+# {glue:text}`selection_seeds` seeds and scored on the measured-like validation set of that per-type
+# physics (version {glue:text}`selection_version`), which chooses; only the
 # chosen recipe meets the measured spectra, once. {glue:md}`selection_status`
 
 # %% tags=["remove-input"]
@@ -290,6 +291,8 @@ index_csv = data_file("nist_gas_ir_index.csv", data_dir)
 chosen_table = json.loads(Path(selection_file).read_text()) if Path(selection_file).is_file() else None
 coverage = selection.validation_coverage(typed_shards, shards, index_csv)
 glue("selection_status", Markdown(selection.status_sentence(chosen_table, coverage)), display=False)
+glue("selection_seeds", len(selection.SEEDS), display=False)
+glue("selection_version", selection.VALIDATION_VERSION, display=False)
 if chosen_table is not None:
     logged = json.loads(Path(scores_log).read_text()) if Path(scores_log).is_file() else []
     display(tables.table(selection.ablation_frame(chosen_table, logged), index=None, digits=3,

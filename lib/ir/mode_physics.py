@@ -339,6 +339,7 @@ def corrections_from_shards(
     of the typed shards in ``shards``; molecules of records without types are not used. ``reference``: a folder
     of DFT shards (:mod:`lib.ir.dft`, made with ``simulate --method``) compared with ``shards``' records of the
     same molecules (:func:`dft_comparison`)."""
+    from lib.ir import dft
     from lib.ir.linesets import nist_lines
     from lib.ir.simulate import load_shards
 
@@ -349,7 +350,8 @@ def corrections_from_shards(
     what = f"{len(typed)} training molecules of the NIST index ({Path(shards).name})"
     comparison, reference_what = None, ""
     if reference is not None:
-        comparison, reference_what = reference_comparison(reference, load_shards(shards))
+        comparison, method, _ = reference_comparison(reference, load_shards(shards))
+        reference_what = f"{method} (x{dft.SCALE[method]})"
     return derive_corrections([train.wavenumbers[i] for i in typed], [train.types[i] for i in typed],
                               textbook_ranges() if ranges is None else ranges, what, comparison,
                               reference_what)  # fmt: skip
@@ -368,9 +370,9 @@ def reference_molecules(shards: str | os.PathLike, index_csv: str | os.PathLike,
     return dft.select_molecules(inchis, [train.types[i] for i in typed], **selection)
 
 
-def reference_comparison(reference: str | os.PathLike, xtb_records: Sequence[dict]) -> tuple[pd.DataFrame, str]:
-    """:func:`dft_comparison` of the DFT shards in ``reference`` with ``xtb_records``, and the words that name the
-    method in the table's sources (its published frequency scale is applied)."""
+def reference_comparison(reference: str | os.PathLike, xtb_records: Sequence[dict]) -> tuple[pd.DataFrame, str, int]:
+    """:func:`dft_comparison` of the DFT shards in ``reference`` with ``xtb_records`` (the method's published frequency
+    scale applied), the method's name, and how many reference molecules the shards hold."""
     from lib.ir import dft
     from lib.ir.simulate import load_shard, load_shards, shard_path
 
@@ -380,7 +382,8 @@ def reference_comparison(reference: str | os.PathLike, xtb_records: Sequence[dic
     method = load_shard(first)["settings"]["method"]
     if method not in dft.SCALE:
         raise ValueError(f"{reference}: no published frequency scale for {method!r} (known: {sorted(dft.SCALE)})")
-    return dft_comparison(load_shards(reference), xtb_records, dft.SCALE[method]), f"{method} (x{dft.SCALE[method]})"
+    records = load_shards(reference)
+    return dft_comparison(records, xtb_records, dft.SCALE[method]), method, len(records)
 
 
 def to_dict(physics: ModePhysics) -> dict:
