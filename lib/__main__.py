@@ -45,6 +45,10 @@ LAZY: dict[tuple[str, ...], tuple[str, str]] = {
         "score one chosen recipe once on the 64 measured spectra and log it (book/ir/PROTOCOL.md)",
         "lib.ir.selection:add_score_arguments",
     ),
+    ("recipe-install",): (
+        "put the protocol's chosen recipe into lib/weights/fga when the rule says it replaces the shipped ensemble",
+        "lib.ir.selection:add_install_arguments",
+    ),
 }
 
 
@@ -164,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_lazy(sub, ("transfer-ship",), argv)
     _add_lazy(sub, ("recipe-select",), argv)
     _add_lazy(sub, ("recipe-score",), argv)
+    _add_lazy(sub, ("recipe-install",), argv)
 
     args = parser.parse_args(argv)
     try:

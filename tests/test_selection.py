@@ -94,6 +94,20 @@ def test_run_trains_scores_and_decides_and_resumes(small_typed, tmp_path):
     assert [w.stat().st_mtime_ns for w in weights] == stamps  # trained seeds are kept, not retrained
     assert again["candidates"] == table["candidates"]
 
+    # the winner goes into the shipped folder only when the rule says it replaces the shipped ensemble
+    from lib.models.fga import load_ensemble
+
+    shipped = tmp_path / "fga"
+    with pytest.raises(ValueError, match="keeps the shipped ensemble"):
+        selection.install({**table, "replace_shipped": False}, shipped)
+    assert not shipped.exists()
+    info = selection.install({**table, "replace_shipped": True}, shipped, commit="c" * 40)
+    assert sorted(p.name for p in shipped.iterdir()) == ["runs.json", "seed0.pt", "training.json"]
+    assert info["recipe"] == table["chosen"] and info["physics"] == table["candidates"][table["chosen"]]["physics"]
+    assert json.loads((shipped / "training.json").read_text()) == json.loads(json.dumps(info))
+    assert info["scores"]["replaced"]["ensemble_micro_f1"] == table["shipped"]["micro_f1"]
+    assert len(load_ensemble(shipped)) == 1
+
     # one measured score per recipe, logged; a second one is refused
     from lib.ir.weights import published_weights_dir
 

@@ -212,6 +212,61 @@ def score_measured(table: Mapping, log: str | os.PathLike, recipe: str | None = 
     return protocol.record_score(log, name, entry["fingerprint"], {**scores.pop("ours"), "others": scores}, commit)
 
 
+def install(table: Mapping, out: str | os.PathLike | None = None, commit: str = "") -> dict:
+    """Put the rule's winner into the shipped folder (default ``lib/weights/fga``) when ``table`` says it replaces
+    the shipped ensemble (PROTOCOL.md, "Shipping"): its nets and ``runs.json`` replace the folder's, and its
+    ``training.json`` records the recipe, its physics and data, and its measured-like validation score beside the
+    ensemble it replaced. Refuses when the rule kept the shipped ensemble. Returns the new ``training.json``."""
+    import shutil
+    import tempfile
+
+    from lib.ir.predict import SHIPPED_MODELS
+
+    if not table.get("replace_shipped"):
+        raise ValueError(
+            "the selection table keeps the shipped ensemble (replace_shipped is false): nothing to install"
+        )
+    name = table["chosen"]
+    entry = table["candidates"][name]
+    source, out = Path(entry["models"]), Path(out or SHIPPED_MODELS)
+    seeds = table["protocol"]["seeds"]
+    nets = [source / f"seed{s}.pt" for s in seeds]
+    missing = [str(n) for n in nets if not n.is_file()]
+    if missing or not (source / "runs.json").is_file():
+        raise FileNotFoundError(f"{source}: the chosen recipe's trained nets are missing ({missing or 'runs.json'}); "
+                                "rerun python -m lib recipe-select")  # fmt: skip
+    previous = json.loads((out / "training.json").read_text()) if (out / "training.json").is_file() else {}
+    runs = json.loads((source / "runs.json").read_text())
+    p = table["protocol"]
+    info = {"trained_by": "python -m lib recipe-select; python -m lib recipe-install", "commit": commit,
+            "recipe": name, "description": entry["description"], "fingerprint": entry["fingerprint"],
+            "physics": entry["physics"], "loss": p["loss"], "seeds": list(seeds), "max_epochs": p["max_epochs"],
+            "patience": 0, "copies": p["copies"],
+            "data": {"index": "typed GFN2-xTB re-simulation of the NIST index (" + DEFAULT_TYPED + ")",
+                     "n_train": p["n_train"], "n_val": p["n_val"],
+                     "split": "R23's seeded 70/15/15 split of the labelled index",
+                     "excluded": "connectivities of the real jcamp spectra"},
+            "scores": {"measured_like_val": {"n": p["n_val"], "validation_version": p["validation_version"],
+                                             "ensemble_micro_f1": entry["micro_f1"],
+                                             "ensemble_exact_match": entry["exact_match"]},
+                       "replaced": {"trained_by": previous.get("trained_by"), "commit": previous.get("commit"),
+                                    "ensemble_micro_f1": table["shipped"]["micro_f1"],
+                                    "ensemble_exact_match": table["shipped"]["exact_match"]}},
+            "note": "chosen by the rule of book/ir/PROTOCOL.md on the measured-like validation set alone; its one "
+                    "score on the 64 measured spectra is in " + DEFAULT_LOG}  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # copy first, so that a failure leaves the old nets
+        for net in nets:
+            shutil.copy2(net, Path(tmp) / net.name)
+        for old in out.glob("*.pt"):
+            old.unlink()
+        for net in nets:
+            shutil.move(str(Path(tmp) / net.name), out / net.name)
+    io.write_json(out / "runs.json", {k: v for k, v in runs.items() if k in {n.stem for n in nets}})
+    io.write_json(out / "training.json", info)
+    return info
+
+
 def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
     """The protocol's ablation for people: one row per candidate (and the shipped ensemble) with its steps, its
     measured-like validation micro-F1 and exact match (what chooses), whether the step was kept, and, where the
@@ -267,13 +322,28 @@ def _select(args) -> int:
     return 0
 
 
+def _read_table(path: Path) -> dict:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no selection table; run python -m lib recipe-select first")
+    return json.loads(Path(path).read_text())
+
+
 def _score(args) -> int:
     from lib.ir.transfer_ablation import _commit
 
-    table = json.loads(Path(args.table).read_text())
+    table = _read_table(args.table)
     entry = score_measured(table, args.log, args.recipe, commit=_commit())
     print(f"{entry['recipe']}: micro-F1 {entry['scores']['micro_f1']['value']:.3f}, exact match "
           f"{entry['scores']['exact_match']['value']:.3f} on the measured spectra (logged in {args.log})")  # fmt: skip
+    return 0
+
+
+def _install(args) -> int:
+    from lib.ir.transfer_ablation import _commit
+
+    table = _read_table(args.table)
+    info = install(table, args.out, commit=_commit())
+    print(f"installed {info['recipe']} ({len(info['seeds'])} nets) into {args.out or 'lib/weights/fga'}")
     return 0
 
 
@@ -293,3 +363,10 @@ def add_score_arguments(p) -> None:
     p.add_argument("--log", type=Path, default=Path(DEFAULT_LOG), help="the measured-score log")
     p.add_argument("--recipe", default=None, help="a candidate's name (default: the chosen one)")
     p.set_defaults(func=_score)
+
+
+def add_install_arguments(p) -> None:
+    """The arguments of ``python -m lib recipe-install``."""
+    p.add_argument("--table", type=Path, default=Path(DEFAULT_TABLE), help="the selection table")
+    p.add_argument("--out", type=Path, default=None, help="the shipped folder (default lib/weights/fga)")
+    p.set_defaults(func=_install)
