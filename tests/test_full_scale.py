@@ -57,6 +57,7 @@ def test_result_file_format(tiny):
     assert record["config"]["lr"] == 3e-4 and record["config"]["batch_size"] == 128
     assert record["config"]["patience"] == 25 and record["config"]["max_epochs"] == EPOCHS
     assert record["torch"] == torch.__version__ and record["seconds"] > 0 and record["machine"]
+    assert record["allocator"] in {"libc", "tcmalloc", "jemalloc", "mimalloc"}
     assert len(record["test_pred"]) == 36 and all(isinstance(p, int) for p in record["test_pred"])
     assert path.stat().st_size < 20_000  # no weights
     assert set(full_scale.REQUIRED) <= set(record)

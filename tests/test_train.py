@@ -271,3 +271,24 @@ def test_configs_and_errors(data):
         tr.fit(Tiny, (data["x_train"], data["y_train"][:5]), None, CONFIG, progress=False)
     with pytest.raises(ValueError, match="seed"):
         tr.fit(Tiny, (data["x_train"], data["y_train"]), None, CONFIG, seed=-1, progress=False)
+
+
+def test_memory_allocator_names_the_preloaded_one():
+    import ctypes.util
+    import os
+    import subprocess
+    import sys
+
+    from lib.train import memory_allocator
+
+    code = "from lib.train import memory_allocator; print(memory_allocator())"
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert plain.stdout.strip() == "libc"
+    assert memory_allocator() in {"libc", "tcmalloc", "jemalloc", "mimalloc"}
+    library = ctypes.util.find_library("tcmalloc")
+    if library is None:
+        pytest.skip("tcmalloc is not installed")
+    env["LD_PRELOAD"] = library
+    preloaded = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert preloaded.stdout.strip() == "tcmalloc"

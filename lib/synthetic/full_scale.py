@@ -51,7 +51,7 @@ from lib.paths import BUILD, REPO, data_file
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
 from lib.tables import mean_sd
-from lib.train import Autocast  # noqa: F401  (re-exported: result files name it)
+from lib.train import Autocast, memory_allocator  # noqa: F401  (Autocast re-exported: result files name it)
 
 CLASSES_FILE = "synthetic_benchmark_classes.json"
 FORMAT = 1
@@ -287,6 +287,7 @@ def training_fields(result, time_capped: bool) -> dict[str, Any]:
         "machine": result.device_name,
         "device": result.device,
         "threads": torch.get_num_threads(),
+        "allocator": memory_allocator(),
         "torch": torch.__version__,
         "history": result.history,
     }
