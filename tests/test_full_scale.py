@@ -282,6 +282,14 @@ def test_comparison_of_shipped_and_rerun(challenge_run, tmp_path):
         "1 (best 1, time limit)"]  # fmt: skip
     assert full_scale.runs_frame(capped).loc[0, "ended by"] == "time limit"
     assert full_scale.shipped_sentence(empty, "x") == "No full-scale run is shipped with the book yet (folder x)."
+    assert full_scale.where_sentence(empty) == ""
+    mixed = pd.concat([shipped.assign(device="cuda", machine="NVIDIA H200", bf16=False),
+                       shipped.assign(device="cpu", machine="Xeon (2 threads)", bf16=True)])  # fmt: skip
+    assert full_scale.where_sentence(mixed) == (
+        "The shipped runs trained: 1 on one NVIDIA H200 GPU, in float32 as S23 did (cuDNN computes the convolutions "
+        "in TF32 there by default); 1 on Xeon (2 threads), in bfloat16 autocast (not S23's float32 arithmetic)."
+    )
+    assert shipped.loc[0, "device"] == record["device"] == "cpu"
     assert len(full_scale.comparison(empty, rerun.iloc[:0], {}, 200, 40, 5000, 500)) == 0
 
 

@@ -170,3 +170,35 @@ def test_estimate_threads_names_the_thread_counts_of_the_estimates():
     assert speed.estimate_threads({"estimates": [{"threads": 2}, {"threads": 2}]}) == "2 threads"
     assert speed.estimate_threads({"estimates": [{"threads": 1}]}) == "1 thread"
     assert speed.estimate_threads({"estimates": [{"threads": 2}, {"threads": 1}]}) == "1 or 2 threads"
+
+
+def test_tcmalloc_rows_run_in_a_child_with_the_allocator_preloaded(tmp_path):
+    import ctypes.util
+
+    if speed.memory_allocator() != "tcmalloc":  # this process: the option refuses to run without it
+        with pytest.raises(ValueError, match="tcmalloc preloaded"):
+            speed.measure("Lite", batch_size=8, option="bf16-tcmalloc", n_batches=1, input_len=400, n_classes=5)
+    if not speed.bf16_supported() or ctypes.util.find_library("tcmalloc") is None:
+        pytest.skip("needs native bfloat16 and an installed tcmalloc")
+    eager = {"model": "Lite", "batch_size": 8, "threads": 1, "option": "eager", "train_spectra_per_s": 1.0,
+             "train_gflops": 1.0, "peak_gflops": 1.0, "load_1min": 0.0}  # fmt: skip
+    path = tmp_path / "speed.json"
+    path.write_text(json.dumps({"machine": "m", "cpu_count": 2, "torch": "t", "rows": [eager], "estimates": []}))
+    table = speed.add_options(path, ["bf16-tcmalloc"], ["Lite"], n_batches=1, repeats=1, log=lambda _: None)
+    row = table["rows"][-1]
+    assert len(table["rows"]) == 2 and json.loads(path.read_text()) == table
+    assert (row["option"], row["allocator"], row["peak_dtype"], row["threads"]) == ("bf16-tcmalloc", "tcmalloc",
+                                                                                    "bfloat16", 1)  # fmt: skip
+    again = speed.add_options(path, ["bf16-tcmalloc"], ["Lite"], n_batches=1, repeats=1, log=lambda _: None)
+    assert len(again["rows"]) == 2 and again["rows"][0] == eager  # the option's row is replaced, not added
+    assert 0 <= row["kernel_share"] <= 1
+
+
+def test_allocator_gains_set_tcmalloc_against_plain_bfloat16():
+    def row(option, rate, share):
+        return {"model": "A", "batch_size": 128, "threads": 2, "option": option, "train_spectra_per_s": rate,
+                "kernel_share": share}  # fmt: skip
+
+    table = {"rows": [row("eager", 100.0, 0.1), row("bf16", 200.0, 0.31), row("bf16-tcmalloc", 250.0, 0.04)]}
+    assert speed.allocator_gains(table) == "A ×1.25 (kernel 31 % → 4 % of the CPU time)"
+    assert speed.allocator_gains({"rows": table["rows"][:2]}) == ""

@@ -525,8 +525,9 @@ glue("hours_most", f"{hours[paper['max_epochs']]:,.0f}", display=False)
 # machine's peak is the best of a few large float32 matrix products at the same thread count.
 # Each option is compared with PyTorch's default (eager, float32) at batch
 # {glue:text}`sp_batch`, S23's batch size: two threads instead of one, bfloat16 autocast,
-# PyTorch's own convolutions instead of oneDNN's (`no-mkldnn`), `torch.compile`, and drawing
-# fresh training spectra in a background thread. PyTorch's channels-last memory format exists
+# PyTorch's own convolutions instead of oneDNN's (`no-mkldnn`), `torch.compile`, drawing
+# fresh training spectra in a background thread, and bfloat16 with a caching memory allocator
+# (tcmalloc) preloaded in place of the C library's. PyTorch's channels-last memory format exists
 # only for 4-D tensors, so a 1-D network has no such switch.
 
 # %%
@@ -561,11 +562,13 @@ glue("sp_share_lo", float(share.min()), display=False)
 glue("sp_share_lo_model", share.idxmin(), display=False)
 glue("sp_share_hi", float(share.max()), display=False)
 glue("sp_share_hi_model", share.idxmax(), display=False)
-for option in ("threads", "bf16", "no-mkldnn", "compile", "background"):
+for option in ("threads", "bf16", "bf16-tcmalloc", "no-mkldnn", "compile", "background"):
     glue(f"sp_{option.replace('-', '_')}", by_option.get(option, "not measured"), display=False)
 compile_s = speed_rows.loc[speed_rows["option"] == "compile", "compile_s"].dropna() if "compile_s" in speed_rows else []
 glue("sp_compile_text", f"{by_option['compile']} (after {float(compile_s.max()):.0f} s of compiling)"
      if "compile" in by_option and len(compile_s) else "not measured in this table", display=False)  # fmt: skip
+gains = speed.allocator_gains(speed_table, train.S23.batch_size)
+glue("sp_alloc_gain", f" ({gains} against bfloat16 alone)" if gains else "", display=False)
 glue("sp_fast_model", est_100.index[0], display=False)
 glue("sp_fast_hours", f"{est_100.iloc[0]:.0f}", display=False)
 glue("sp_slow_model", est_100.index[-1], display=False)
@@ -618,7 +621,9 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # {glue:text}`sp_share_lo:.0%` ({glue:text}`sp_share_lo_model`) and
 # {glue:text}`sp_share_hi:.0%` ({glue:text}`sp_share_hi_model`) of it. Speed-ups against that
 # baseline ({numref}`fig-benchmark-speed`): two threads {glue:text}`sp_threads`; bfloat16
-# {glue:text}`sp_bf16`; PyTorch's own
+# {glue:text}`sp_bf16`; bfloat16 with tcmalloc {glue:text}`sp_bf16_tcmalloc`{glue:text}`sp_alloc_gain`
+# (glibc hands the large buffers of every training step back to the system and faults them in
+# again; a caching allocator keeps them); PyTorch's own
 # convolutions {glue:text}`sp_no_mkldnn`; `torch.compile`
 # {glue:text}`sp_compile_text`; fresh spectra drawn in a background thread
 # {glue:text}`sp_background`. What was kept is in the last column of the table: one thread and
@@ -643,9 +648,7 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # stopping ended follows S23's protocol (every one of S23's runs ended so) and compares with S23's
 # Fig. 2; a run ended by a time limit, with its best weights so far, stopped before it converged,
 # is marked *time limit* in the table and is no evidence for or against S23's numbers.
-# The shipped runs were trained side by side on one {glue:text}`fs_hardware` GPU
-# (`python -m lib synthetic gpu-batch`, one process per run, all ended by one deadline), in
-# float32 as S23 did, except that cuDNN computes the convolutions in TF32 there by default. Below
+# {glue:text}`fs_where` Below
 # the table and {numref}`fig-benchmark-full` (S23 Fig. 2: wrong test spectra per network and
 # seed, S23's means beside them) come the most confused class pairs, pooled over
 # all shipped runs, each with the cause the rule of the section on confused pairs gives and, for
@@ -666,7 +669,7 @@ glue("fs_points", f"{classes.datapoints:,}", display=False)
 glue("fs_val", f"{full_scale.Run('Lite').n_val * len(classes):,}", display=False)
 glue("s23_test_size", f"{reference.S23_TEST_SIZE:,}", display=False)
 glue("s23_max_epochs", train.S23.max_epochs, display=False)
-glue("fs_hardware", full_scale.hardware(full_runs), display=False)
+glue("fs_where", full_scale.where_sentence(full_runs) or "No full-scale run is shipped yet.", display=False)
 if len(full_table):
     glue("fs_worst_accuracy", float(full_table["test_accuracy"].min()), display=False)
     full_text.append(full_scale.ending_note(full_runs, train.S23.patience, train.S23.max_epochs))

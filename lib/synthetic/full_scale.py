@@ -401,7 +401,7 @@ def kind_name(kind) -> str:
 
 
 RUN_COLUMNS = ["model", "seed", "fresh", "bf16", "n_classes", "points", "test_errors", "n_test", "test_accuracy",
-               "epochs", "best_epoch", "stopped_early", "time_capped", "hours", "machine", "torch", "rules",
+               "epochs", "best_epoch", "stopped_early", "time_capped", "hours", "machine", "device", "torch", "rules",
                "file"]  # fmt: skip
 
 
@@ -451,6 +451,7 @@ def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
             "time_capped": bool(r.get("time_capped", False)),
             "hours": r["seconds"] / 3600,
             "machine": r["machine"],
+            "device": r.get("device", ""),
             "torch": r["torch"],
             "rules": r["rules"],
             "file": r["file"],
@@ -462,12 +463,6 @@ def load_runs(folder: str | os.PathLike) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- shipped results beside a rerun
 SHIPPED, RERUN, PUBLISHED = "full scale (shipped)", "reduced rerun (this page)", "S23 (published)"
-
-
-def hardware(runs: pd.DataFrame) -> str:
-    """The devices the runs' records name (``machine``), as prose: ``"NVIDIA H200"``; ``"–"`` for none."""
-    names = sorted({str(m) for m in runs.get("machine", pd.Series(dtype=str)).dropna() if str(m)})
-    return join_and(names) if names else "–"
 
 
 def shipped_runs(folder: str | os.PathLike) -> pd.DataFrame:
@@ -532,6 +527,25 @@ def shipped_sentence(shipped: pd.DataFrame, folder: str) -> str:
         return f"No full-scale run is shipped with the book yet (folder {folder})."
     n = len(shipped)
     return f"{n} full-scale run{'s are' if n > 1 else ' is'} shipped in {folder}."
+
+
+def where_sentence(shipped: pd.DataFrame) -> str:
+    """Where and in which arithmetic the shipped runs trained, as one sentence: the GPU runs (float32, with cuDNN's
+    TF32 convolutions) and the CPU runs (their thread counts), each group in float32 or bfloat16 autocast. Empty
+    without runs."""
+    if not len(shipped):
+        return ""
+    parts = []
+    for gpu in (True, False):
+        group = shipped[(shipped["device"] == "cuda") == gpu]
+        if not len(group):
+            continue
+        where = join_and(sorted({str(m) for m in group["machine"]}))
+        kinds = [("bfloat16 autocast (not S23's float32 arithmetic)" if bf16 else
+                  "float32 as S23 did" + (" (cuDNN computes the convolutions in TF32 there by default)" if gpu else ""))
+                 for bf16 in sorted(set(group["bf16"].astype(bool)))]  # fmt: skip
+        parts.append(f"{len(group)} on {'one ' if gpu else ''}{where}{' GPU' if gpu else ''}, in {' or '.join(kinds)}")
+    return "The shipped runs trained: " + "; ".join(parts) + "."
 
 
 def runs_frame(shipped: pd.DataFrame) -> pd.DataFrame:

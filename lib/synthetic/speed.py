@@ -11,10 +11,11 @@ of the weights and of the layer inputs), less the input gradient of the first la
 nobody needs. Pooling, activations, dropout, the loss and the optimiser are not counted, so the
 GFLOP/s are a slight underestimate of the work done. The peak is the best of a few large matrix
 products (:func:`peak_gflops`) in the arithmetic the row trains in: float32, or bfloat16 for the
-``bf16`` option, so each share of the peak compares like with like.
+``bf16`` options, so each share of the peak compares like with like.
 
 Options (:data:`OPTIONS`): ``eager`` (PyTorch's default), ``bf16`` (``torch.autocast`` to
-bfloat16 on the CPU; the weights and Adam stay float32), ``no-mkldnn`` (PyTorch's own
+bfloat16 on the CPU; the weights and Adam stay float32), ``bf16-tcmalloc`` (the same in a child process with
+the tcmalloc memory allocator preloaded, :func:`lib.train.memory_allocator`), ``no-mkldnn`` (PyTorch's own
 convolutions instead of oneDNN's), ``compile`` (``torch.compile`` of the model, its compile time
 reported separately and run in a child process with a time limit) and ``background`` (a thread
 draws fresh training spectra, as :func:`lib.synthetic.benchmark_runs.fresh_variations` does,
@@ -50,8 +51,10 @@ from lib.models import benchmark
 from lib.paths import REPO
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
+from lib.train import memory_allocator
 
-OPTIONS = ("eager", "bf16", "no-mkldnn", "compile", "background")
+OPTIONS = ("eager", "bf16", "bf16-tcmalloc", "no-mkldnn", "compile", "background")
+BF16_OPTIONS = ("bf16", "bf16-tcmalloc")
 INPUT_LEN, N_CLASSES = 5000, 500
 #: The measurement shipped with the book (``python -m lib.synthetic.speed --out STORED``).
 STORED = REPO / "book" / "synthetic" / "results" / "speed_cpu.json"
@@ -166,8 +169,10 @@ def measure(
     """
     if option not in OPTIONS:
         raise ValueError(f"option must be one of {OPTIONS}, got {option!r}")
-    if option == "bf16" and not bf16_supported():
-        raise ValueError("option 'bf16' needs a CPU with AVX512-BF16 or AMX")
+    if option in BF16_OPTIONS and not bf16_supported():
+        raise ValueError(f"option {option!r} needs a CPU with AVX512-BF16 or AMX")
+    if option == "bf16-tcmalloc" and memory_allocator() != "tcmalloc":
+        raise ValueError("option 'bf16-tcmalloc' runs in a process with tcmalloc preloaded (LD_PRELOAD)")
     previous_threads, previous_mkldnn = torch.get_num_threads(), torch.backends.mkldnn.enabled
     torch.set_num_threads(threads)
     torch.backends.mkldnn.enabled = option != "no-mkldnn"
@@ -184,7 +189,8 @@ def measure(
         compile_s = None
         if option == "compile":
             model = torch.compile(net)
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if option == "bf16" else nullcontext()
+        bf16 = option in BF16_OPTIONS
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
 
         def step() -> None:
             optimiser.zero_grad(set_to_none=True)
@@ -200,9 +206,10 @@ def measure(
             compile_s = time.perf_counter() - start
         for _ in range(warmup - 1):
             step()
-        peak_dtype = torch.bfloat16 if option == "bf16" else torch.float32
+        peak_dtype = torch.bfloat16 if bf16 else torch.float32
         peaks, train_times, loads = [], [], []
         background = BackgroundSpectra() if option == "background" else nullcontext()
+        cpu_before = os.times()
         with background:
             for _ in range(max(1, repeats)):
                 peaks.append(peak_gflops(peak_size, repeats=3, dtype=peak_dtype))
@@ -211,6 +218,7 @@ def measure(
                 for _ in range(n_batches):
                     step()
                 train_times.append(time.perf_counter() - start)
+        cpu_after = os.times()
         train_s = float(np.median(train_times))
         model.eval()
         with torch.inference_mode(), autocast:
@@ -240,6 +248,8 @@ def measure(
         "peak_dtype": "bfloat16" if peak_dtype == torch.bfloat16 else "float32",
         "load_1min": float(np.median(loads)),
         "load_range": [min(loads), max(loads)],
+        "allocator": memory_allocator(),
+        "kernel_share": kernel_share(cpu_before, cpu_after),
     }
     if compile_s is not None:
         row["compile_s"] = round(compile_s, 1)
@@ -248,11 +258,19 @@ def measure(
     return row
 
 
-def measure_in_child(timeout: float, **kwargs: Any) -> dict[str, Any]:
-    """:func:`measure` in a fresh Python process, given up after ``timeout`` seconds (for ``torch.compile``)."""
+def kernel_share(before: os.times_result, after: os.times_result) -> float:
+    """Share of this process's CPU time between two :func:`os.times` spent in the kernel (page faults of freshly
+    mapped memory, thread wake-ups) rather than in user code."""
+    user, system = after.user - before.user, after.system - before.system
+    return round(system / (user + system), 3) if user + system > 0 else float("nan")
+
+
+def measure_in_child(timeout: float, env: dict[str, str] | None = None, **kwargs: Any) -> dict[str, Any]:
+    """:func:`measure` in a fresh Python process (environment ``env``), given up after ``timeout`` seconds (for
+    ``torch.compile``, and for an allocator that must be preloaded)."""
     cmd = [sys.executable, "-m", "lib.synthetic.speed", "--single", json.dumps(kwargs)]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
         return {**kwargs, "error": f"gave up after {timeout:.0f} s", "load_1min": load_average()}
     if done.returncode != 0:
@@ -317,24 +335,64 @@ def speed_table(
             for t in threads:
                 nb = n_batches if batch * per_spectrum <= max_batch_gflop else 1
                 add(measure(name, batch, t, "eager", n_batches=nb, repeats=repeats))
-        if name not in option_models:
-            continue
-        eager = [r for r in rows if r["model"] == name and r["batch_size"] == smallest and r["option"] == "eager"]
-        best = max(eager, key=lambda r: r["train_spectra_per_s"])["threads"] if eager else max(threads)
-        for option in options:
-            if (option == "bf16" and not bf16_supported()) or (option == "compile" and name not in compile_models):
-                continue
-            kwargs = {"name": name, "batch_size": smallest, "threads": best, "option": option, "repeats": repeats,
-                      "n_batches": n_batches, "warmup": 2 if option == "compile" else 1}  # fmt: skip
-            row = measure_in_child(compile_timeout, **kwargs) if option == "compile" else measure(**kwargs)
-            if "error" in row:
-                row = {"model": name, "batch_size": smallest, "threads": best, "option": option,
-                       "error": row["error"], "load_1min": row["load_1min"]}  # fmt: skip
-            add(row)
+        if name in option_models:
+            for row in option_rows(rows, name, options, smallest, max(threads), n_batches, repeats,
+                                   compile_models, compile_timeout):  # fmt: skip
+                add(row)
     table["load_end"] = load_average()
     table["estimates"] = run_estimates(table)
     if out is not None:
         io.write_json(out, table)
+    return table
+
+
+def option_rows(
+    rows: Sequence[dict], name: str, options: Sequence[str], batch_size: int, threads: int, n_batches: int = 2,
+    repeats: int = 3, compile_models: Sequence[str] = ("Lite",), timeout: float = 300.0,
+):  # fmt: skip
+    """Measure each of ``options`` for network ``name`` at ``batch_size`` with the faster thread count of its eager
+    ``rows`` (``threads`` when it has none), yielding one row each (an ``error`` row where an option cannot run).
+    ``compile`` and ``bf16-tcmalloc`` run in a child process (:func:`measure_in_child`)."""
+    import ctypes.util
+
+    eager = [r for r in rows if r["model"] == name and r["batch_size"] == batch_size and r["option"] == "eager"
+             and "error" not in r]  # fmt: skip
+    best = max(eager, key=lambda r: r["train_spectra_per_s"])["threads"] if eager else threads
+    for option in options:
+        if (option in BF16_OPTIONS and not bf16_supported()) or (option == "compile" and name not in compile_models):
+            continue
+        kwargs = {"name": name, "batch_size": batch_size, "threads": best, "option": option, "repeats": repeats,
+                  "n_batches": n_batches, "warmup": 2 if option == "compile" else 1}  # fmt: skip
+        if option == "compile":
+            row = measure_in_child(timeout, **kwargs)
+        elif option == "bf16-tcmalloc":
+            library = ctypes.util.find_library("tcmalloc")
+            row = (measure_in_child(timeout, env={**os.environ, "LD_PRELOAD": library}, **kwargs) if library
+                   else {"error": "tcmalloc is not installed", "load_1min": load_average()})  # fmt: skip
+        else:
+            row = measure(**kwargs)
+        if "error" in row:
+            row = {"model": name, "batch_size": batch_size, "threads": best, "option": option,
+                   "error": row["error"], "load_1min": row["load_1min"]}  # fmt: skip
+        yield row
+
+
+def add_options(
+    path: str | os.PathLike, options: Sequence[str], models: Sequence[str], n_batches: int = 2, repeats: int = 3,
+    log=print,
+) -> dict[str, Any]:  # fmt: skip
+    """Measure ``options`` for ``models`` (S23's batch size, each network's faster eager thread count) and put the
+    rows into the stored table at ``path``, replacing a row of the same network and option, writing the table after
+    each; the estimates are kept (they come from float32 rows)."""
+    table = read_table(path)
+    batch = min(r["batch_size"] for r in table["rows"])
+    threads = max(r["threads"] for r in table["rows"])
+    for name in models:
+        for row in option_rows(table["rows"], name, options, batch, threads, n_batches, repeats):
+            same = (name, row["option"], batch)
+            table["rows"] = [r for r in table["rows"] if (r["model"], r["option"], r["batch_size"]) != same] + [row]
+            log(_line(row))
+            io.write_json(path, table)
     return table
 
 
@@ -434,6 +492,7 @@ def rows_frame(table: dict) -> pd.DataFrame:
 USE = {
     "threads": "--threads sets it; default 1",
     "bf16": "--bf16, off by default: not S23's float32 arithmetic",
+    "bf16-tcmalloc": "--bf16 with LD_PRELOAD=libtcmalloc.so.4 (the record names its allocator)",
     "no-mkldnn": "not used: oneDNN stays on",
     "compile": "not used: eager PyTorch",
     "background": "not used: a fixed training set (--fresh draws new spectra in the main thread)",
@@ -518,6 +577,24 @@ def option_summary(effects: pd.DataFrame) -> dict[str, str]:
     }
 
 
+def allocator_gains(table: dict, batch_size: int = 128) -> str:
+    """What preloading tcmalloc adds to bfloat16 training, per network: the ``bf16-tcmalloc`` row against the
+    ``bf16`` row at the same batch size and thread count, with the share of CPU time each spent in the kernel
+    where measured: ``"Lite ×1.22 (kernel 31 % → 4 % of the CPU time)"``; empty when not measured."""
+    rows = [r for r in table["rows"] if r.get("batch_size") == batch_size and "error" not in r]
+    plain = {(r["model"], r["threads"]): r for r in rows if r["option"] == "bf16"}
+    parts = []
+    for r in rows:
+        base = plain.get((r["model"], r["threads"]))
+        if r["option"] != "bf16-tcmalloc" or base is None:
+            continue
+        text = f"{r['model']} ×{r['train_spectra_per_s'] / base['train_spectra_per_s']:.2f}"
+        if "kernel_share" in r and "kernel_share" in base:
+            text += f" (kernel {100 * base['kernel_share']:.0f} % → {100 * r['kernel_share']:.0f} % of the CPU time)"
+        parts.append(text)
+    return ", ".join(parts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.synthetic.speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="JSON file for the table")
@@ -530,10 +607,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-batches", type=int, default=2)
     parser.add_argument("--max-batch-gflop", type=float, default=120.0)
     parser.add_argument("--repeats", type=int, default=3, help="alternate peak and training this many times")
+    parser.add_argument(
+        "--add",
+        action="store_true",
+        help="measure --options for --option-models and put them into --out (replacing their rows)",
+    )
     parser.add_argument("--single", help=argparse.SUPPRESS)  # one measure(**json) for measure_in_child
     args = parser.parse_args(argv)
     if args.single:
         print(json.dumps(measure(**json.loads(args.single))))
+        return 0
+    if args.add:
+        if args.out is None:
+            parser.error("--add needs --out (the stored table to extend)")
+        add_options(args.out, args.options, args.option_models, args.n_batches, args.repeats)
+        print(f"wrote {args.out}")
         return 0
     speed_table(
         models=args.models,
