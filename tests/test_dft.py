@@ -145,3 +145,11 @@ def test_selection_leaves_out_elements_the_basis_lacks():
     types = [["CHal", "def"]] * 3
     chosen = dft.select_molecules(inchis, types, per_type=3)
     assert inchis[0] not in chosen and set(chosen) == set(inchis[1:])  # iodine: beyond 6-31G*
+
+
+def test_the_command_line_defaults_name_the_shipped_reference():
+    from lib.ir import cli
+    from lib.paths import REPO
+
+    assert (cli.DFT_SHARDS, cli.DFT_MOLECULES) == (dft.REFERENCE_SHARDS, dft.REFERENCE_MOLECULES)
+    assert (REPO / dft.REFERENCE_MOLECULES).is_file() and (REPO / dft.REFERENCE_SHARDS).is_dir()

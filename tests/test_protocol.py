@@ -22,6 +22,10 @@ def test_fast_statistics_match_lib_metrics():
     assert found(Y, Y) == 1.0
     assert found(Y, np.zeros_like(Y)) == 0.0
     assert np.isnan(found(np.zeros_like(Y), Y))
+    assert protocol.molecular_f1(Y, NOISY) == pytest.approx(metrics.molecular_f1(Y, NOISY))
+    per_group = metrics.per_group_metrics(Y, NOISY, [f"g{j}" for j in range(Y.shape[1])])
+    for j in range(Y.shape[1]):
+        assert protocol.group_f1(j)(Y, NOISY) == pytest.approx(per_group["f1"].iloc[j])
 
 
 def test_resamples_keep_skeletons_whole():
@@ -93,6 +97,20 @@ def test_report_table_is_for_people():
     assert table.loc["ours", "micro-F1"].startswith("1.00 [1.00, 1.00]")
     assert table.loc["ours", "polar groups found"].startswith(f"{Y[:, 2:].sum()} of {Y[:, 2:].sum()}: 1.00")
     assert table.loc["ours", "micro-F1: difference"].startswith("+")
+    assert table.loc["ours", "molecular F1"].startswith("1.00 [1.00, 1.00]")
+
+
+def test_group_report_gives_each_present_group_its_f1_and_ci():
+    groups = ["alkane", "methyl", "ketones", "nitriles", "alcohols"]
+    keys = [str(i // 3) for i in range(len(Y))]
+    report = protocol.group_report(Y, {"ours": NOISY * 1.0, "perfect": Y * 1.0}, keys, groups, n=200)
+    present = [g for g, n in zip(groups, Y.sum(axis=0), strict=True) if n]
+    assert report[report["model"] == "ours"]["group"].tolist() == present
+    perfect = report[report["model"] == "perfect"]
+    assert (perfect["value"] == 1.0).all() and (perfect["lo"] == 1.0).all()
+    ours = report[report["model"] == "ours"]
+    assert (ours["lo"] <= ours["value"]).all() and (ours["value"] <= ours["hi"]).all()
+    assert ours["positives"].tolist() == [int(n) for n in Y.sum(axis=0) if n]
 
 
 def test_r23_parts_finds_skeletons_in_the_index(tmp_path):
@@ -120,6 +138,9 @@ def test_choose_recipe_follows_the_written_rule():
     assert protocol.choose_recipe(c) == "plain"  # tied twice: fewer steps
     with pytest.raises(ValueError, match="no candidate"):
         protocol.choose_recipe({})
+    exact = {"a": {"micro_f1": 0.5006, "exact_match": 0.1, "steps": 0},
+             "b": {"micro_f1": 0.4956, "exact_match": 0.2, "steps": 1}}  # fmt: skip
+    assert protocol.choose_recipe(exact) == "b"  # 0.0050 below the best is within the tie, despite float error
 
 
 def test_measured_like_renders_are_fixed_and_randomised():

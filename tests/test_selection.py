@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from lib.ir import mode_physics, selection, transfer
+from lib.ir import mode_physics, protocol, selection, transfer
 from lib.ir.mode_physics import Correction, ModePhysics
 from lib.ir.simulate import load_shard, shard_path
 
@@ -36,6 +36,7 @@ def test_each_recipe_switches_on_only_its_corrections():
 
 def test_ablation_keeps_a_step_only_for_a_gain_of_the_tie():
     assert selection.kept_steps([0.70, 0.706, 0.709, 0.60]) == [True, True, False, False]
+    assert selection.kept_steps([0.7082, 0.7132]) == [True, True]  # exactly the tie, whatever the float error
 
 
 def test_the_winner_replaces_the_shipped_ensemble_only_when_it_beats_it():
@@ -68,19 +69,36 @@ def small_typed(tmp_path_factory):
 
 
 def test_run_refuses_an_incomplete_validation_part(small_typed, tmp_path):
-    with pytest.raises(ValueError, match="validation molecules have mode types"):
+    with pytest.raises(ValueError, match="validation molecules have mode types") as err:
         selection.run(tmp_path / "t.json", tmp_path / "m", typed=small_typed)
+    assert "DFT reference molecules" in str(err.value)  # every missing piece is named
+
+
+def test_readiness_names_what_is_missing(small_typed, tmp_path):
+    from lib.ir import linesets
+
+    reference = tmp_path / "dft"
+    reference.mkdir()
+    (reference / "part-000.json.gz").write_bytes(shard_path("book/ir/data/dft_modes", 0).read_bytes())
+    ready = selection.readiness(small_typed, linesets.default_paths(), reference)
+    assert ready["reference"]["have"] == 10 and ready["reference"]["all"] == 111
+    assert ready["corrections_current"] is None and len(ready["problems"]) == 2
+    assert "10 of the 111 DFT reference molecules" in ready["problems"][1]
 
 
 def test_run_trains_scores_and_decides_and_resumes(small_typed, tmp_path):
     recipes = selection.RECIPES[::3]  # the shipped recipe and the full one, to keep the test short
-    out, models = tmp_path / "selection.json", tmp_path / "models"
-    table = selection.run(out, models, seeds=(0,), max_epochs=1, recipes=recipes, typed=small_typed,
-                          require_complete=False)  # fmt: skip
+    out, models, log = tmp_path / "selection.json", tmp_path / "models", tmp_path / "scores.json"
+    settings = dict(seeds=(0,), max_epochs=1, typed=small_typed, require_complete=False, log=log)
+    with pytest.raises(ValueError, match="would train the same physics"):
+        twin = selection.Recipe("twin", "the shipped recipe again")
+        selection.run(out, models, recipes=(recipes[0], twin), **settings)
+    table = selection.run(out, models, recipes=recipes, **settings)
     assert json.loads(out.read_text()) == json.loads(json.dumps(table))
     assert list(table["candidates"]) == [r.name for r in recipes]
     assert table["protocol"]["coverage"]["typed"] < table["protocol"]["coverage"]["all"]
     assert table["protocol"]["max_epochs"] == 1 and table["protocol"]["validation_version"] == 2
+    assert table["protocol"]["readiness"]["problems"] and len(table["protocol"]["commit"]) >= 40
     full = table["candidates"][recipes[1].name]
     assert full["physics"]["contours"] is True and full["steps"] == 3
     for c in [*table["candidates"].values(), table["shipped"]]:
@@ -89,40 +107,67 @@ def test_run_trains_scores_and_decides_and_resumes(small_typed, tmp_path):
     weights = sorted(models.rglob("seed0.pt"))
     assert len(weights) == 2
     stamps = [w.stat().st_mtime_ns for w in weights]
-    again = selection.run(out, models, seeds=(0,), max_epochs=1, recipes=recipes, typed=small_typed,
-                          require_complete=False)  # fmt: skip
+    again = selection.run(out, models, recipes=recipes, **settings)
     assert [w.stat().st_mtime_ns for w in weights] == stamps  # trained seeds are kept, not retrained
     assert again["candidates"] == table["candidates"]
 
-    # the winner goes into the shipped folder only when the rule says it replaces the shipped ensemble
+    # a test table is not the protocol's: nothing is scored or installed from it without saying so
+    problems = selection.protocol_problems(table)
+    assert any("epochs" in p for p in problems) and any("seeds" in p for p in problems)
+    with pytest.raises(ValueError, match="not the protocol's"):
+        selection.score_measured(table, log, n=200)
+    with pytest.raises(ValueError, match="not the protocol's"):
+        selection.install({**table, "replace_shipped": True}, tmp_path / "fga", log=log)
+
+    # the winner goes into the shipped folder only when the rule says it replaces the shipped ensemble, and
+    # only after its one measured score is logged
     from lib.models.fga import load_ensemble
 
     shipped = tmp_path / "fga"
+    chosen = table["candidates"][table["chosen"]]
     with pytest.raises(ValueError, match="keeps the shipped ensemble"):
-        selection.install({**table, "replace_shipped": False}, shipped)
+        selection.install({**table, "replace_shipped": False}, shipped, log=log, require_protocol=False)
+    with pytest.raises(ValueError, match="no measured score"):
+        selection.install({**table, "replace_shipped": True}, shipped, log=log, require_protocol=False)
     assert not shipped.exists()
-    info = selection.install({**table, "replace_shipped": True}, shipped, commit="c" * 40)
+    protocol.record_score(log, table["chosen"], chosen["fingerprint"], {"micro_f1": {"value": 0.5}})
+    with pytest.raises(ValueError, match="already has a measured score"):
+        selection.run(out, models, recipes=recipes, **settings)  # the choice is not remade after a score
+    with pytest.raises(ValueError, match="already has a measured score"):
+        selection.score_measured(table, log, recipe=table["chosen"], n=200, require_protocol=False)
+    info = selection.install({**table, "replace_shipped": True}, shipped, commit="c" * 40, log=log,
+                             require_protocol=False)  # fmt: skip
     assert sorted(p.name for p in shipped.iterdir()) == ["runs.json", "seed0.pt", "training.json"]
-    assert info["recipe"] == table["chosen"] and info["physics"] == table["candidates"][table["chosen"]]["physics"]
+    assert info["recipe"] == table["chosen"] and info["physics"] == chosen["physics"]
     assert json.loads((shipped / "training.json").read_text()) == json.loads(json.dumps(info))
     assert info["scores"]["replaced"]["ensemble_micro_f1"] == table["shipped"]["micro_f1"]
+    assert info["scores"]["measured"] == {"micro_f1": {"value": 0.5}}
+    assert selection.base_physics(info) == selection.base_physics(selection.shipped_settings())
     assert len(load_ensemble(shipped)) == 1
+    with pytest.raises(ValueError, match="no longer holds"):  # a second install over the first
+        selection.install({**table, "replace_shipped": True}, shipped, log=log, require_protocol=False)
 
-    # one measured score per recipe, logged; a second one is refused
+    # one measured score per recipe, logged with CIs, molecular F1 and every present group; a second is refused
     from lib.ir.weights import published_weights_dir
 
     try:
         published_weights_dir()
     except FileNotFoundError as err:
         pytest.skip(f"R23's weights unavailable: {err}")
-    log = tmp_path / "scores.json"
-    entry = selection.score_measured(table, log, n=200)
-    assert entry["recipe"] == table["chosen"] and {"micro_f1", "exact_match", "polar_found"} <= set(entry["scores"])
+    other = next(name for name in table["candidates"] if name != table["chosen"])
+    entry = selection.score_measured(table, log, recipe=other, n=200, require_protocol=False)
+    assert entry["recipe"] == other
+    assert {"micro_f1", "exact_match", "molecular_f1", "polar_found", "groups"} <= set(entry["scores"])
     assert set(entry["scores"]["others"]) == {"R23", "both"} and "diff" in entry["scores"]["micro_f1"]
+    groups = entry["scores"]["groups"]
+    assert (
+        groups["methyl"]["positives"] > 0 and groups["methyl"]["lo"] <= groups["methyl"]["f1"] <= groups["methyl"]["hi"]
+    )
+    assert set(entry["scores"]["others"]["R23"]["groups"]) == set(groups)
     with pytest.raises(ValueError, match="already has a measured score"):
-        selection.score_measured(table, log, n=200)
+        selection.score_measured(table, log, recipe=other, n=200, require_protocol=False)
     with pytest.raises(ValueError, match="not a candidate"):
-        selection.score_measured(table, log, recipe="nope")
+        selection.score_measured(table, log, recipe="nope", require_protocol=False)
 
 
 def test_corrections_table_feeds_the_candidates():

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from lib.__main__ import main
-from lib.ir import predict, transfer_ablation
+from lib.ir import predict, selection, transfer_ablation
 from lib.ir.labels import GROUPS
-from lib.ir.transfer import Physics
 
 SHIPPED = predict.SHIPPED_MODELS
 
@@ -31,7 +30,7 @@ def test_shipped_folder_is_small_and_documented():
     assert sum(p.stat().st_size for p in SHIPPED.iterdir()) <= 5 * 2**20
     info = transfer_ablation.shipped_info()
     assert nets == [f"seed{s}" for s in info["seeds"]] and len(nets) >= 3 and info["data"]["n_train"] > 600
-    assert Physics.from_dict(info["physics"]).atmosphere > 0 and len(info["commit"]) == 40
+    assert selection.base_physics(info).atmosphere > 0 and len(info["commit"]) == 40
     runs = json.loads((SHIPPED / "runs.json").read_text())
     assert sorted(runs) == nets and all(r["groups"] == list(GROUPS) for r in runs.values())
 

@@ -256,8 +256,8 @@ def _write_public_csv(table, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- parsers
-DFT_SHARDS = "book/ir/data/dft_modes"  # B3LYP/6-31G* line spectra of the reference molecules
-DFT_MOLECULES = "book/ir/data/dft_molecules.csv"
+DFT_SHARDS = "book/ir/data/dft_modes"  # lib.ir.dft.REFERENCE_SHARDS, without importing it (the CLI answers at once)
+DFT_MOLECULES = "book/ir/data/dft_molecules.csv"  # lib.ir.dft.REFERENCE_MOLECULES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

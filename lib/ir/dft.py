@@ -23,6 +23,10 @@ import numpy as np
 from lib.ir import modes, xtb
 from lib.ir.xtb import SimulationError, SinglePoints
 
+#: The reference as shipped: its molecules (``python -m lib dft-molecules``) and their line spectra (``simulate``).
+REFERENCE_MOLECULES = "book/ir/data/dft_molecules.csv"
+REFERENCE_SHARDS = "book/ir/data/dft_modes"
+
 #: Published harmonic-frequency scale factor of B3LYP/6-31G* (Scott & Radom 1996).
 SCALE = {"B3LYP/6-31G*": 0.9614}
 

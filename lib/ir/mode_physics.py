@@ -196,6 +196,16 @@ def derive_corrections(
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def same_corrections(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two corrections tables (:data:`COLUMNS`) hold the same types, numbers (to 1e-6, NaN equal to NaN)
+    and sources."""
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    if list(a["type"]) != list(b["type"]) or list(a["source"]) != list(b["source"]):
+        return False
+    numbers = [c for c in COLUMNS if c not in ("type", "source")]
+    return bool(np.allclose(a[numbers].to_numpy(float), b[numbers].to_numpy(float), rtol=0, atol=1e-6, equal_nan=True))
+
+
 @dataclass(frozen=True)
 class Correction:
     """One type's correction: frequency factor (NaN: the base physics' scale) and spreads (see module docstring)."""
@@ -219,6 +229,9 @@ def load_corrections(path: str | os.PathLike | None = None) -> dict[str, Correct
     for row in table.itertuples(index=False):
         if row.type not in modes.TYPES:
             raise ValueError(f"{where}: unknown mode type {row.type!r}")
+        spreads = (row.log_intensity_shift, row.log_intensity_sd)
+        if not all(np.isfinite(spreads)) or (np.isfinite(row.freq_factor) and not np.isfinite(row.freq_sd)):
+            raise ValueError(f"{where}: type {row.type!r} has a missing number (only freq_factor may be empty)")
         out[row.type] = Correction(float(row.freq_factor), float(np.nan_to_num(row.freq_sd)),
                                    float(row.log_intensity_shift), float(row.log_intensity_sd))  # fmt: skip
     return out

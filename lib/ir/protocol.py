@@ -4,8 +4,9 @@
   the first block of the InChIKey) rather than rows, so two spectra of one molecule form one unit.
 - :func:`paired_difference`: the same for the difference of two models scored on the same rows, with the
   same resamples, and whether the interval excludes zero.
-- :func:`measured_report`: micro-F1, exact match and polar groups found of several models with their CIs and
-  each one's paired difference to a reference model (R23's published ensemble in the book).
+- :func:`measured_report`: micro-F1, exact match, molecular F1 and polar groups found of several models with their
+  CIs and each one's paired difference to a reference model (R23's published ensemble in the book);
+  :func:`group_report`: each group's F1 with its positives and CI.
 - :func:`record_score`: the append-only log of measured scores (one entry per fixed recipe).
 """
 
@@ -73,6 +74,28 @@ def positives_found(columns: Sequence[int]) -> Statistic:
     return share
 
 
+def molecular_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean per-molecule F1 over molecules with at least one positive group (R23 Table 2, Fine et al. 2020)."""
+    y, pred = np.asarray(y).astype(bool), np.asarray(pred).astype(bool)
+    n_true = y.sum(axis=1)
+    keep = n_true > 0
+    if not keep.any():
+        return float("nan")
+    tp = (y & pred).sum(axis=1)[keep]
+    return float(np.mean(2 * tp / (n_true[keep] + pred.sum(axis=1)[keep])))
+
+
+def group_f1(column: int) -> Statistic:
+    """A statistic: F1 of one group column (NaN when the rows hold no positive and no prediction of it)."""
+
+    def f1(y: np.ndarray, pred: np.ndarray) -> float:
+        yc, pc = np.asarray(y)[:, column].astype(bool), np.asarray(pred)[:, column].astype(bool)
+        tp, wrong = int((yc & pc).sum()), int((yc != pc).sum())
+        return 2 * tp / (2 * tp + wrong) if tp or wrong else float("nan")
+
+    return f1
+
+
 def _interval(values: np.ndarray) -> tuple[float, float]:
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -122,7 +145,8 @@ def paired_difference(
 def statistics(group_names: Sequence[str]) -> dict[str, Statistic]:
     """The protocol's headline statistics for a set with these group columns."""
     polar = [j for j, g in enumerate(group_names) if g in POLAR_GROUPS]
-    return {"micro_f1": micro_f1, "exact_match": exact_match, "polar_found": positives_found(polar)}
+    return {"micro_f1": micro_f1, "exact_match": exact_match, "molecular_f1": molecular_f1,
+            "polar_found": positives_found(polar)}  # fmt: skip
 
 
 def measured_report(
@@ -159,6 +183,37 @@ def measured_report(
     return pd.DataFrame(rows)
 
 
+def group_report(
+    y: np.ndarray,
+    probabilities: Mapping[str, np.ndarray],
+    skeletons: Sequence,
+    group_names: Sequence[str],
+    threshold: float = THRESHOLD,
+    n: int = N_RESAMPLES,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per model and group with positives in ``y``: the group's F1 at ``threshold``, its 95 % CI over the
+    same skeleton resamples as :func:`measured_report`, and its number of positives."""
+    y = np.asarray(y)
+    rows = []
+    for name, p in probabilities.items():
+        pred = metrics.binarize(p, threshold)
+        for j, group in enumerate(group_names):
+            positives = int(y[:, j].sum())
+            if positives:
+                rows.append({"model": name, "group": group, "positives": positives,
+                             **bootstrap_by_group(y, pred, skeletons, group_f1(j), n, seed)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["model", "group", "positives", "value", "lo", "hi"])
+
+
+def check_unscored(log: str | os.PathLike, fingerprint: str, recipe: str = "") -> None:
+    """Raise when the log ``log`` already holds a measured score of ``fingerprint`` (before anything is scored)."""
+    path = Path(log)
+    entries = json.loads(path.read_text()) if path.is_file() else []
+    if any(e["fingerprint"] == fingerprint for e in entries):
+        raise ValueError(f"{path}: recipe {fingerprint} ({recipe}) already has a measured score")
+
+
 def targets_met(report: pd.DataFrame, model: str) -> dict[str, bool]:
     """For one model of :func:`measured_report`: each target of :data:`TARGETS` met (point value) or not."""
     values = report[report["model"] == model].set_index("statistic")["value"]
@@ -175,9 +230,8 @@ def record_score(log: str | os.PathLike, recipe: str, fingerprint: str, scores: 
     from lib import io
 
     path = Path(log)
+    check_unscored(path, fingerprint, recipe)
     entries = json.loads(path.read_text()) if path.is_file() else []
-    if any(e["fingerprint"] == fingerprint for e in entries):
-        raise ValueError(f"{path}: recipe {fingerprint} ({recipe}) already has a measured score")
     entry = {
         "recipe": recipe,
         "fingerprint": fingerprint,
@@ -216,7 +270,8 @@ def r23_parts(inchikeys: Sequence[str], index_csv: str | os.PathLike) -> list[st
 def report_table(report: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """:func:`measured_report` for people: one row per model, value [95 % CI] per statistic, and the paired
     difference to the reference with its CI (marked * when the CI excludes zero)."""
-    names = {"micro_f1": "micro-F1", "exact_match": "exact match", "polar_found": "polar groups found"}
+    names = {"micro_f1": "micro-F1", "exact_match": "exact match", "molecular_f1": "molecular F1",
+             "polar_found": "polar groups found"}  # fmt: skip
 
     def cell(r: pd.Series) -> str:
         text = f"{r['value']:.{digits}f} [{r['lo']:.{digits}f}, {r['hi']:.{digits}f}]"
@@ -240,6 +295,16 @@ def report_table(report: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- choosing a recipe (simulated data only)
+#: The rule reads scores as recorded, to four decimals, and compares them in whole units of 0.0001, so that a
+#: difference of exactly the tie is a tie whatever the floating-point error.
+UNIT = 1e-4
+
+
+def units(score: float) -> int:
+    """A recorded score in whole units of :data:`UNIT`."""
+    return round(float(score) / UNIT)
+
+
 #: Seed of the measured-like validation renders (no training run uses it).
 VALIDATION_SEED = 9001
 #: Ties in the selection rule: candidates within this much micro-F1 of the best are tied.
@@ -291,9 +356,10 @@ def measured_like(lines, grid: np.ndarray | None = None, seed: int = VALIDATION_
 def choose_recipe(candidates: Mapping[str, Mapping[str, float]], tie: float = TIE) -> str:
     """The protocol's rule: ``candidates`` maps a recipe name to its ``micro_f1`` and ``exact_match`` on the
     measured-like validation set and its number of ``steps``. The highest micro-F1 wins; candidates within
-    ``tie`` of it are tied and go to the higher exact match, then to fewer steps, then to the first listed."""
+    ``tie`` of it (in whole units of :data:`UNIT`) are tied and go to the higher exact match, then to fewer
+    steps, then to the first listed."""
     if not candidates:
         raise ValueError("no candidate recipe to choose from")
-    best = max(float(c["micro_f1"]) for c in candidates.values())
-    tied = [name for name, c in candidates.items() if float(c["micro_f1"]) >= best - tie]
+    best = max(units(c["micro_f1"]) for c in candidates.values())
+    tied = [name for name, c in candidates.items() if units(c["micro_f1"]) >= best - units(tie)]
     return min(tied, key=lambda n: (-float(candidates[n]["exact_match"]), int(candidates[n]["steps"]), tied.index(n)))

@@ -65,6 +65,33 @@ def shipped_settings(folder: str | os.PathLike | None = None) -> dict:
     return json.loads((Path(folder or SHIPPED_MODELS) / "training.json").read_text())
 
 
+def base_physics(info: Mapping) -> transfer.Physics:
+    """The transfer physics a shipped ``training.json`` was trained on: its ``physics``, or, for a recipe installed
+    by :func:`install` (``physics_kind`` "mode"), the base under its per-type corrections."""
+    physics = info["physics"]
+    return transfer.Physics.from_dict(physics["base"] if info.get("physics_kind") == "mode" else physics)
+
+
+def folder_digest(folder: str | os.PathLike) -> str:
+    """Short hash of the nets (``*.pt``) in a weight folder: which ensemble a score belongs to."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for net in sorted(Path(folder).glob("*.pt")):
+        h.update(net.name.encode() + net.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def shards_digest(folder: str | os.PathLike) -> str:
+    """Short hash of the shard files (``part-*.json.gz``) in ``folder``: the typed data a model was trained on."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for shard in sorted(Path(folder).glob("part-*.json.gz")):
+        h.update(shard.name.encode() + shard.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def recipe_physics(recipe: Recipe, base: transfer.Physics, corrections: Mapping[str, mode_physics.Correction]):
     """The training physics of ``recipe`` on top of ``base`` (the shipped physics): ``base`` itself for the shipped
     recipe, else a :class:`lib.ir.mode_physics.ModePhysics` with the corrections it switches on (contours as in
@@ -90,6 +117,57 @@ def validation_coverage(typed: str | os.PathLike, complete: str | os.PathLike, i
     return {"typed": n_typed, "all": len(linesets.nist_lines(complete, index_csv, exclude)["val"])}
 
 
+def readiness(
+    typed: str | os.PathLike, paths: Mapping, reference: str | os.PathLike | None = None,
+    molecules: str | os.PathLike | None = None, corrections: str | os.PathLike | None = None,
+) -> dict:  # fmt: skip
+    """What PROTOCOL.md requires before anything is scored on validation physics 2: every validation molecule typed
+    (``coverage``), every DFT reference molecule computed (``reference``: have, all), and the corrections table
+    regenerated from the typed training part and that reference (``corrections_current``). ``problems`` lists
+    what is missing, in words (empty when ready)."""
+    from lib.ir import dft
+    from lib.ir.simulate import load_shards
+    from lib.paths import data_file
+
+    reference = Path(reference or dft.REFERENCE_SHARDS)
+    molecules = Path(molecules or dft.REFERENCE_MOLECULES)
+    coverage = validation_coverage(typed, paths["shards"], paths["index"])
+    wanted = len(pd.read_csv(molecules))
+    have = len(load_shards(reference)) if reference.is_dir() and any(reference.glob("part-*.json.gz")) else 0
+    problems = []
+    if coverage["typed"] < coverage["all"]:
+        problems.append(f"{typed}: {coverage['typed']} of the {coverage['all']} validation molecules have mode types")
+    if have < wanted:
+        problems.append(f"{reference}: {have} of the {wanted} DFT reference molecules ({molecules}) are computed")
+    current = None
+    if not problems:
+        derived = mode_physics.corrections_from_shards(typed, paths["index"], reference=reference)
+        current = mode_physics.same_corrections(
+            derived, pd.read_csv(corrections or data_file(mode_physics.CORRECTIONS))
+        )
+        if not current:
+            problems.append(f"{corrections or mode_physics.CORRECTIONS} is not the table of the complete typed "
+                            f"training part and reference: regenerate it (python -m lib mode-corrections)")  # fmt: skip
+    return {"coverage": coverage, "reference": {"have": have, "all": wanted}, "corrections_current": current,
+            "problems": problems}  # fmt: skip
+
+
+def protocol_problems(table: Mapping) -> list[str]:
+    """Why a selection ``table`` is not the protocol's (a test run, or one cut short), in words; empty when it is."""
+    p = table.get("protocol", {})
+    problems = [] if "chosen" in table else ["the rule has not chosen yet (the table is incomplete)"]
+    if p.get("max_epochs") != p.get("shipped_max_epochs"):
+        problems.append(
+            f"trained {p.get('max_epochs')} epochs, not the shipped ensemble's {p.get('shipped_max_epochs')}"
+        )
+    if list(p.get("seeds", [])) != list(SEEDS):
+        problems.append(f"seeds {p.get('seeds')}, not {list(SEEDS)}")
+    if p.get("validation_version") != VALIDATION_VERSION:
+        problems.append(f"validation version {p.get('validation_version')}, not {VALIDATION_VERSION}")
+    problems += list(p.get("readiness", {}).get("problems", ["no readiness recorded"]))
+    return problems
+
+
 def score(probabilities: np.ndarray, y: np.ndarray) -> dict:
     """Ensemble micro-F1 and exact match at the protocol's threshold (``probabilities``: members × spectra ×
     groups), and the members' micro-F1."""
@@ -105,7 +183,10 @@ def score(probabilities: np.ndarray, y: np.ndarray) -> dict:
 def kept_steps(scores: Sequence[float], tie: float = protocol.TIE) -> list[bool]:
     """The cumulative ablation's rule: a step is kept when it raises the measured-like validation micro-F1 by at
     least ``tie`` over the step before it (the first row, the base, is kept)."""
-    return [True] + [b - a >= tie for a, b in zip(scores[:-1], scores[1:], strict=True)]
+    step = protocol.units(tie)
+    return [True] + [
+        protocol.units(b) - protocol.units(a) >= step for a, b in zip(scores[:-1], scores[1:], strict=True)
+    ]
 
 
 def decide(candidates: Mapping[str, Mapping], shipped: Mapping) -> dict:
@@ -124,26 +205,32 @@ def run(
     recipes: Sequence[Recipe] = RECIPES,
     typed: str | os.PathLike | None = None,
     require_complete: bool = True,
+    log: str | os.PathLike = "",
+    reference: str | os.PathLike | None = None,
+    corrections: str | os.PathLike | None = None,
 ) -> dict:
     """Train and score every candidate (resumable: trained seeds are kept under ``models``), write the table to
     ``out`` after each and return it. ``max_epochs``: the shipped ensemble's unless given (shorter runs are for
-    tests and are recorded as such). Refuses while the typed validation part is incomplete (``require_complete``
-    off is for tests only; the table records the coverage either way)."""
+    tests and are recorded as such). Refuses until :func:`readiness` has no problem (``require_complete`` off is
+    for tests only; the table records the readiness either way), when two candidates would train the same
+    physics, and when the measured-score ``log`` (default :data:`DEFAULT_LOG`) already holds one of the
+    candidates: a choice is not remade after a measured score."""
     from lib.ir import fg, simulate
     from lib.ir.predict import SHIPPED_MODELS
+    from lib.ir.transfer_ablation import _commit
     from lib.models.fga import load_ensemble, predict_proba
     from lib.paths import cache_dir
     from lib.reference import r23_grid
 
     paths = linesets.default_paths()
     typed = Path(typed or DEFAULT_TYPED)
-    coverage = validation_coverage(typed, paths["shards"], paths["index"])
-    if require_complete and coverage["typed"] < coverage["all"]:
-        raise ValueError(f"{typed}: {coverage['typed']} of the {coverage['all']} validation molecules have mode "
-                           "types; the protocol scores nothing on validation physics 2 before all do")  # fmt: skip
+    ready = readiness(typed, paths, reference, corrections=corrections)
+    if require_complete and ready["problems"]:
+        raise ValueError("; ".join(ready["problems"]) + ": the protocol scores nothing on validation physics 2 "
+                         "before all is complete")  # fmt: skip
     shipped = shipped_settings()
-    base = transfer.Physics.from_dict(shipped["physics"])
-    corrections = mode_physics.load_corrections()
+    base = base_physics(shipped)
+    table_corrections = mode_physics.load_corrections(corrections)
     grid = r23_grid()
     exclude = mode_physics.measured_inchikeys()
     parts = linesets.nist_lines(typed, paths["index"], exclude)
@@ -156,14 +243,25 @@ def run(
     table = {"protocol": {"validation_version": VALIDATION_VERSION, "validation_seed": protocol.VALIDATION_SEED,
                           "seeds": list(seeds), "max_epochs": epochs, "shipped_max_epochs": shipped["max_epochs"],
                           "copies": shipped["copies"], "loss": shipped["loss"], "n_train": len(parts["train"]),
-                          "n_val": len(parts["val"]), "coverage": coverage, "threshold": protocol.THRESHOLD,
-                          "tie": protocol.TIE, "corrections": mode_physics.CORRECTIONS},
+                          "n_val": len(parts["val"]), "coverage": ready["coverage"], "readiness": ready,
+                          "threshold": protocol.THRESHOLD, "tie": protocol.TIE, "unit": protocol.UNIT,
+                          "corrections": mode_physics.CORRECTIONS, "typed": shards_digest(typed),
+                          "curated_set": bool(shipped["data"].get("curated_set")), "commit": _commit(),
+                          "shipped_digest": folder_digest(SHIPPED_MODELS)},
              "candidates": {}}  # fmt: skip
     nominal = transfer.as_irset(parts["train"], grid, base)  # the training molecules, for the models' keys
+    planned = []
     for recipe in recipes:
-        physics = recipe_physics(recipe, base, corrections)
+        physics = recipe_physics(recipe, base, table_corrections)
         key = fg.data_signature(nominal, physics=physics.to_dict(), seeds=list(seeds), max_epochs=epochs,
-                                copies=shipped["copies"], loss=shipped["loss"])  # fmt: skip
+                                copies=shipped["copies"], loss=shipped["loss"], typed=shards_digest(typed))  # fmt: skip
+        same = [r.name for r, _, k in planned if k == key]
+        if same:
+            raise ValueError(f"candidates {same[0]!r} and {recipe.name!r} would train the same physics (fingerprint "
+                             f"{key}): check {mode_physics.CORRECTIONS}")  # fmt: skip
+        protocol.check_unscored(log or DEFAULT_LOG, key, recipe.name)
+        planned.append((recipe, physics, key))
+    for recipe, physics, key in planned:
         folder = root / key
         transfer.train_ensemble(parts, physics, seeds, folder, grid, epochs, 0, reweight=reweight,
                                 copies=shipped["copies"])  # fmt: skip
@@ -185,19 +283,25 @@ def run(
 
 
 def score_measured(table: Mapping, log: str | os.PathLike, recipe: str | None = None, n: int = protocol.N_RESAMPLES,
-                   commit: str = "") -> dict:  # fmt: skip
+                   commit: str = "", require_protocol: bool = True) -> dict:  # fmt: skip
     """Score one fixed recipe of the selection ``table`` (default: the chosen one) on the 64 measured spectra,
     beside R23's published ensemble and ``both`` (the mean of the two), and append it to the score log ``log``
-    (which refuses a recipe scored before). Returns the log entry."""
+    (which refuses a recipe scored before; checked before anything is computed). Refuses a table that is not the
+    protocol's (:func:`protocol_problems`; ``require_protocol`` off is for tests only). The entry holds micro-F1,
+    exact match, molecular F1 and polar groups found with CIs and differences to R23, and every present group's F1
+    with its positives and CI. Returns the log entry."""
     from lib.ir import datasets, fg
     from lib.ir.datasets import connectivity
     from lib.ir.weights import published_weights_dir
     from lib.models.fga import load_ensemble, predict_proba
 
-    name = recipe or table["chosen"]
+    if require_protocol and (problems := protocol_problems(table)):
+        raise ValueError("the selection table is not the protocol's: " + "; ".join(problems))
+    name = recipe or table.get("chosen")
     entry = table["candidates"].get(name)
     if entry is None:
         raise ValueError(f"recipe {name!r} is not a candidate of the table (have: {list(table['candidates'])})")
+    protocol.check_unscored(log, entry["fingerprint"], name)
     real, _ = datasets.real_jcamp()
     ours = predict_proba(fg.load_trained(entry["models"], table["protocol"]["seeds"]), real.x)
     r23 = predict_proba(load_ensemble(published_weights_dir()), real.x)
@@ -209,14 +313,26 @@ def score_measured(table: Mapping, log: str | os.PathLike, recipe: str | None = 
         values = {k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in row.items()
                   if k not in ("model", "statistic") and v == v}  # fmt: skip
         scores.setdefault(row["model"], {})[row["statistic"]] = values
+    groups = protocol.group_report(real.y, answers, skeletons, real.groups, n=n)
+    for model, rows in groups.groupby("model", sort=False):
+        scores[model]["groups"] = {r.group: {"f1": round(float(r.value), 4), "lo": round(float(r.lo), 4),
+                                             "hi": round(float(r.hi), 4), "positives": int(r.positives)}
+                                   for r in rows.itertuples()}  # fmt: skip
     return protocol.record_score(log, name, entry["fingerprint"], {**scores.pop("ours"), "others": scores}, commit)
 
 
-def install(table: Mapping, out: str | os.PathLike | None = None, commit: str = "") -> dict:
+def install(
+    table: Mapping, out: str | os.PathLike | None = None, commit: str = "", log: str | os.PathLike = "",
+    require_protocol: bool = True,
+) -> dict:  # fmt: skip
     """Put the rule's winner into the shipped folder (default ``lib/weights/fga``) when ``table`` says it replaces
-    the shipped ensemble (PROTOCOL.md, "Shipping"): its nets and ``runs.json`` replace the folder's, and its
-    ``training.json`` records the recipe, its physics and data, and its measured-like validation score beside the
-    ensemble it replaced. Refuses when the rule kept the shipped ensemble. Returns the new ``training.json``."""
+    the shipped ensemble (PROTOCOL.md, "Shipping"; decided on the measured-like validation set before any measured
+    score). Refuses when the rule kept the shipped ensemble, when the table is not the protocol's
+    (:func:`protocol_problems`), when the folder no longer holds the ensemble the table compared with, and before
+    the winner's one measured score is in ``log`` (default :data:`DEFAULT_LOG`; its ``training.json`` carries it).
+    The new folder (nets, ``runs.json``, ``training.json`` with the recipe, its physics, data and scores beside the
+    ensemble it replaced) is built beside the old one and swapped in by renames. Returns the new
+    ``training.json``."""
     import shutil
     import tempfile
 
@@ -226,10 +342,20 @@ def install(table: Mapping, out: str | os.PathLike | None = None, commit: str = 
         raise ValueError(
             "the selection table keeps the shipped ensemble (replace_shipped is false): nothing to install"
         )
+    if require_protocol and (problems := protocol_problems(table)):
+        raise ValueError("the selection table is not the protocol's: " + "; ".join(problems))
+    out = Path(out or SHIPPED_MODELS)
+    p = table["protocol"]
+    if out.is_dir() and p.get("shipped_digest") and folder_digest(out) != p["shipped_digest"]:
+        raise ValueError(f"{out} no longer holds the ensemble the selection compared with (installed already?)")
     name = table["chosen"]
     entry = table["candidates"][name]
-    source, out = Path(entry["models"]), Path(out or SHIPPED_MODELS)
-    seeds = table["protocol"]["seeds"]
+    logged = [e for e in _read_log(log or DEFAULT_LOG) if e["fingerprint"] == entry["fingerprint"]]
+    if not logged:
+        raise ValueError(f"{name!r} has no measured score in {log or DEFAULT_LOG}: score it once first "
+                         "(python -m lib recipe-score)")  # fmt: skip
+    source = Path(entry["models"])
+    seeds = p["seeds"]
     nets = [source / f"seed{s}.pt" for s in seeds]
     missing = [str(n) for n in nets if not n.is_file()]
     if missing or not (source / "runs.json").is_file():
@@ -237,34 +363,48 @@ def install(table: Mapping, out: str | os.PathLike | None = None, commit: str = 
                                 "rerun python -m lib recipe-select")  # fmt: skip
     previous = json.loads((out / "training.json").read_text()) if (out / "training.json").is_file() else {}
     runs = json.loads((source / "runs.json").read_text())
-    p = table["protocol"]
+    mode = entry["physics"].keys() >= {"base", "corrections"}
     info = {"trained_by": "python -m lib recipe-select; python -m lib recipe-install", "commit": commit,
-            "recipe": name, "description": entry["description"], "fingerprint": entry["fingerprint"],
+            "selection_commit": p.get("commit", ""), "recipe": name, "description": entry["description"],
+            "fingerprint": entry["fingerprint"], "physics_kind": "mode" if mode else "transfer",
             "physics": entry["physics"], "loss": p["loss"], "seeds": list(seeds), "max_epochs": p["max_epochs"],
             "patience": 0, "copies": p["copies"],
-            "data": {"index": "typed GFN2-xTB re-simulation of the NIST index (" + DEFAULT_TYPED + ")",
+            "data": {"index": f"typed GFN2-xTB re-simulation of the NIST index ({DEFAULT_TYPED}, {p.get('typed')})",
                      "n_train": p["n_train"], "n_val": p["n_val"],
                      "split": "R23's seeded 70/15/15 split of the labelled index",
-                     "excluded": "connectivities of the real jcamp spectra"},
+                     "excluded": "connectivities of the real jcamp spectra",
+                     "curated_set": previous.get("data", {}).get("curated_set") if p.get("curated_set") else None},
             "scores": {"measured_like_val": {"n": p["n_val"], "validation_version": p["validation_version"],
                                              "ensemble_micro_f1": entry["micro_f1"],
                                              "ensemble_exact_match": entry["exact_match"]},
+                       "measured": logged[0]["scores"],
                        "replaced": {"trained_by": previous.get("trained_by"), "commit": previous.get("commit"),
                                     "ensemble_micro_f1": table["shipped"]["micro_f1"],
                                     "ensemble_exact_match": table["shipped"]["exact_match"]}},
-            "note": "chosen by the rule of book/ir/PROTOCOL.md on the measured-like validation set alone; its one "
-                    "score on the 64 measured spectra is in " + DEFAULT_LOG}  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # copy first, so that a failure leaves the old nets
+            "note": "chosen by the rule of book/ir/PROTOCOL.md on the measured-like validation set alone, before its "
+                    f"one score on the 64 measured spectra (scores.measured, logged in {DEFAULT_LOG})"}  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # the new folder first; the old one stays until the swap
+        new, old = Path(tmp) / "new", Path(tmp) / "old"
+        new.mkdir()
         for net in nets:
-            shutil.copy2(net, Path(tmp) / net.name)
-        for old in out.glob("*.pt"):
-            old.unlink()
-        for net in nets:
-            shutil.move(str(Path(tmp) / net.name), out / net.name)
-    io.write_json(out / "runs.json", {k: v for k, v in runs.items() if k in {n.stem for n in nets}})
-    io.write_json(out / "training.json", info)
+            shutil.copy2(net, new / net.name)
+        io.write_json(new / "runs.json", {k: v for k, v in runs.items() if k in {n.stem for n in nets}})
+        io.write_json(new / "training.json", info)
+        if out.exists():
+            out.rename(old)
+        try:
+            new.rename(out)
+        except OSError:
+            if old.exists():
+                old.rename(out)  # put the old folder back before the temporary one goes
+            raise
     return info
+
+
+def _read_log(log: str | os.PathLike) -> list[dict]:
+    path = Path(log)
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
@@ -342,7 +482,7 @@ def _install(args) -> int:
     from lib.ir.transfer_ablation import _commit
 
     table = _read_table(args.table)
-    info = install(table, args.out, commit=_commit())
+    info = install(table, args.out, commit=_commit(), log=args.log)
     print(f"installed {info['recipe']} ({len(info['seeds'])} nets) into {args.out or 'lib/weights/fga'}")
     return 0
 
@@ -369,4 +509,5 @@ def add_install_arguments(p) -> None:
     """The arguments of ``python -m lib recipe-install``."""
     p.add_argument("--table", type=Path, default=Path(DEFAULT_TABLE), help="the selection table")
     p.add_argument("--out", type=Path, default=None, help="the shipped folder (default lib/weights/fga)")
+    p.add_argument("--log", type=Path, default=Path(DEFAULT_LOG), help="the measured-score log")
     p.set_defaults(func=_install)
