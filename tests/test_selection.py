@@ -186,4 +186,11 @@ def test_ablation_frame_shows_the_choice_and_only_logged_measured_scores():
     assert frame["recipe"].tolist() == ["a", "b (chosen)", selection.SHIPPED]
     assert frame["measured"].tolist() == ["not scored", "0.710 [0.640, 0.780]", "development"]
     assert "chose *b*, which replaces" in selection.status_sentence(table, {})
-    assert "covers 275 of the 1,222 validation" in selection.status_sentence(None, {"typed": 275, "all": 1222})
+    ready = {"coverage": {"typed": 275, "all": 1222}, "reference": {"have": 10, "all": 111}}
+    assert "covers 275 of the 1,222 validation molecules and the DFT reference 10 of its 111" in (
+        selection.status_sentence(None, ready)
+    )
+    table["protocol"] = {"n_train": 5800, "shipped_n_train": 6129}
+    assert "on 5,800 molecules of the typed re-simulation, the shipped ensemble on 6,129" in (
+        selection.status_sentence(table, {})
+    )

@@ -247,7 +247,8 @@ def run(
                           "threshold": protocol.THRESHOLD, "tie": protocol.TIE, "unit": protocol.UNIT,
                           "corrections": mode_physics.CORRECTIONS, "typed": shards_digest(typed),
                           "curated_set": bool(shipped["data"].get("curated_set")), "commit": _commit(),
-                          "shipped_digest": folder_digest(SHIPPED_MODELS)},
+                          "shipped_digest": folder_digest(SHIPPED_MODELS),
+                          "shipped_n_train": shipped["data"]["n_train"]},
              "candidates": {}}  # fmt: skip
     nominal = transfer.as_irset(parts["train"], grid, base)  # the training molecules, for the models' keys
     planned = []
@@ -430,16 +431,24 @@ def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def status_sentence(table: Mapping | None, coverage: Mapping[str, int]) -> str:
-    """Where the protocol's choice stands: which recipe won and whether it replaces the shipped ensemble, or, before
-    it can run, how much of the validation part the typed index covers."""
+def status_sentence(table: Mapping | None, ready: Mapping) -> str:
+    """Where the protocol's choice stands: which recipe won and whether it replaces the shipped ensemble (and on
+    how many training molecules each was trained), or, before it can run, what :func:`readiness` still misses."""
     if table is None:
-        return (f"The typed re-simulation covers {coverage['typed']:,} of the {coverage['all']:,} validation "
-                "molecules, and the protocol scores nothing on the per-type validation physics before it covers "
-                "all of them, so no candidate recipe has been trained or scored yet.")  # fmt: skip
+        c, r = ready["coverage"], ready["reference"]
+        return (f"The typed re-simulation covers {c['typed']:,} of the {c['all']:,} validation molecules and the "
+                f"DFT reference {r['have']:,} of its {r['all']:,} molecules; the protocol trains and scores no "
+                "candidate before both are complete and the corrections are derived from them, so none has been "
+                "trained or scored yet.")  # fmt: skip
     verdict = "replaces" if table["replace_shipped"] else "does not replace"
-    return (f"The rule chose *{table['chosen']}*, which {verdict} the shipped ensemble on the measured-like "
-            "validation set.")  # fmt: skip
+    text = (
+        f"The rule chose *{table['chosen']}*, which {verdict} the shipped ensemble on the measured-like validation set"
+    )
+    p = table.get("protocol", {})
+    if "n_train" in p and "shipped_n_train" in p:
+        text += (f" (the candidates trained on {p['n_train']:,} molecules of the typed re-simulation, the shipped "
+                 f"ensemble on {p['shipped_n_train']:,} of the earlier one)")  # fmt: skip
+    return text + "."
 
 
 # --------------------------------------------------------------------------- command line
