@@ -165,7 +165,7 @@ def memory_allocator() -> str:
     """The C memory allocator this process runs on: ``tcmalloc`` or ``jemalloc`` when one is preloaded
     (``LD_PRELOAD``), else the C library's (``libc``). On a CPU, PyTorch's training allocates and frees large
     buffers every step; glibc hands them back to the system and faults them in again, which a caching allocator
-    avoids (measured here: Lite 20 % and CNN6 70 % more spectra per second with tcmalloc)."""
+    avoids (:mod:`lib.synthetic.speed`'s ``bf16-tcmalloc`` option measures what that gains)."""
     try:
         maps = Path("/proc/self/maps").read_text()
     except OSError:
