@@ -72,23 +72,15 @@ def base_physics(info: Mapping) -> transfer.Physics:
     return transfer.Physics.from_dict(physics["base"] if info.get("physics_kind") == "mode" else physics)
 
 
-def folder_digest(folder: str | os.PathLike) -> str:
-    """Short hash of the nets (``*.pt``) in a weight folder: which ensemble a score belongs to."""
+def files_digest(folder: str | os.PathLike, pattern: str) -> str:
+    """Short hash of the names and bytes of the files matching ``pattern`` in ``folder``: the nets of a weight
+    folder (``*.pt``: which ensemble a score belongs to) or the typed shards (``part-*.json.gz``: the data a model
+    was trained on)."""
     import hashlib
 
     h = hashlib.sha256()
-    for net in sorted(Path(folder).glob("*.pt")):
-        h.update(net.name.encode() + net.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def shards_digest(folder: str | os.PathLike) -> str:
-    """Short hash of the shard files (``part-*.json.gz``) in ``folder``: the typed data a model was trained on."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for shard in sorted(Path(folder).glob("part-*.json.gz")):
-        h.update(shard.name.encode() + shard.read_bytes())
+    for path in sorted(Path(folder).glob(pattern)):
+        h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -238,6 +230,7 @@ def run(
         parts = linesets.add_records(parts, simulate.load_records(paths["curated_lines"]), exclude)
     val_x = protocol.measured_like(parts["val"], grid, version=VALIDATION_VERSION)
     epochs = int(max_epochs or shipped["max_epochs"])
+    typed_digest = files_digest(typed, "part-*.json.gz")
     reweight = shipped["loss"] != "plain"
     root = Path(models) if models else cache_dir("recipe_selection")
     table = {"protocol": {"validation_version": VALIDATION_VERSION, "validation_seed": protocol.VALIDATION_SEED,
@@ -245,9 +238,9 @@ def run(
                           "copies": shipped["copies"], "loss": shipped["loss"], "n_train": len(parts["train"]),
                           "n_val": len(parts["val"]), "coverage": ready["coverage"], "readiness": ready,
                           "threshold": protocol.THRESHOLD, "tie": protocol.TIE, "unit": protocol.UNIT,
-                          "corrections": mode_physics.CORRECTIONS, "typed": shards_digest(typed),
+                          "corrections": mode_physics.CORRECTIONS, "typed": typed_digest,
                           "curated_set": bool(shipped["data"].get("curated_set")), "commit": _commit(),
-                          "shipped_digest": folder_digest(SHIPPED_MODELS),
+                          "shipped_digest": files_digest(SHIPPED_MODELS, "*.pt"),
                           "shipped_n_train": shipped["data"]["n_train"]},
              "candidates": {}}  # fmt: skip
     nominal = transfer.as_irset(parts["train"], grid, base)  # the training molecules, for the models' keys
@@ -255,7 +248,7 @@ def run(
     for recipe in recipes:
         physics = recipe_physics(recipe, base, table_corrections)
         key = fg.data_signature(nominal, physics=physics.to_dict(), seeds=list(seeds), max_epochs=epochs,
-                                copies=shipped["copies"], loss=shipped["loss"], typed=shards_digest(typed))  # fmt: skip
+                                copies=shipped["copies"], loss=shipped["loss"], typed=typed_digest)  # fmt: skip
         same = [r.name for r, _, k in planned if k == key]
         if same:
             raise ValueError(f"candidates {same[0]!r} and {recipe.name!r} would train the same physics (fingerprint "
@@ -347,7 +340,7 @@ def install(
         raise ValueError("the selection table is not the protocol's: " + "; ".join(problems))
     out = Path(out or SHIPPED_MODELS)
     p = table["protocol"]
-    if out.is_dir() and p.get("shipped_digest") and folder_digest(out) != p["shipped_digest"]:
+    if out.is_dir() and p.get("shipped_digest") and files_digest(out, "*.pt") != p["shipped_digest"]:
         raise ValueError(f"{out} no longer holds the ensemble the selection compared with (installed already?)")
     name = table["chosen"]
     entry = table["candidates"][name]
