@@ -296,7 +296,7 @@ glue("selection_status", Markdown(selection.status_sentence(chosen_table, ready)
 glue("selection_seeds", len(selection.SEEDS), display=False)
 glue("selection_version", selection.VALIDATION_VERSION, display=False)
 if chosen_table is not None:
-    logged = json.loads(Path(scores_log).read_text()) if Path(scores_log).is_file() else []
+    logged = protocol.read_log(scores_log)
     display(tables.table(selection.ablation_frame(chosen_table, logged), index=None, digits=3,
                          headers={"recipe": "Recipe", "steps": "Steps added", "micro_f1": "Micro-F1 (measured-like)",
                                   "exact_match": "Exact match (measured-like)", "kept": "Step kept",

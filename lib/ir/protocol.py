@@ -206,12 +206,19 @@ def group_report(
     return pd.DataFrame(rows, columns=["model", "group", "positives", "value", "lo", "hi"])
 
 
-def check_unscored(log: str | os.PathLike, fingerprint: str, recipe: str = "") -> None:
-    """Raise when the log ``log`` already holds a measured score of ``fingerprint`` (before anything is scored)."""
+def read_log(log: str | os.PathLike) -> list[dict]:
+    """The entries of the measured-score log ``log`` (:func:`record_score`); none while it does not exist."""
     path = Path(log)
-    entries = json.loads(path.read_text()) if path.is_file() else []
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def check_unscored(log: str | os.PathLike, fingerprint: str, recipe: str = "") -> list[dict]:
+    """Raise when the log ``log`` already holds a measured score of ``fingerprint`` (before anything is scored);
+    else return its entries."""
+    entries = read_log(log)
     if any(e["fingerprint"] == fingerprint for e in entries):
-        raise ValueError(f"{path}: recipe {fingerprint} ({recipe}) already has a measured score")
+        raise ValueError(f"{log}: recipe {fingerprint} ({recipe}) already has a measured score")
+    return entries
 
 
 def targets_met(report: pd.DataFrame, model: str) -> dict[str, bool]:
@@ -230,8 +237,7 @@ def record_score(log: str | os.PathLike, recipe: str, fingerprint: str, scores: 
     from lib import io
 
     path = Path(log)
-    check_unscored(path, fingerprint, recipe)
-    entries = json.loads(path.read_text()) if path.is_file() else []
+    entries = check_unscored(path, fingerprint, recipe)
     entry = {
         "recipe": recipe,
         "fingerprint": fingerprint,

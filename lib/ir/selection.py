@@ -344,7 +344,7 @@ def install(
         raise ValueError(f"{out} no longer holds the ensemble the selection compared with (installed already?)")
     name = table["chosen"]
     entry = table["candidates"][name]
-    logged = [e for e in _read_log(log or DEFAULT_LOG) if e["fingerprint"] == entry["fingerprint"]]
+    logged = [e for e in protocol.read_log(log or DEFAULT_LOG) if e["fingerprint"] == entry["fingerprint"]]
     if not logged:
         raise ValueError(f"{name!r} has no measured score in {log or DEFAULT_LOG}: score it once first "
                          "(python -m lib recipe-score)")  # fmt: skip
@@ -394,11 +394,6 @@ def install(
                 old.rename(out)  # put the old folder back before the temporary one goes
             raise
     return info
-
-
-def _read_log(log: str | os.PathLike) -> list[dict]:
-    path = Path(log)
-    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
