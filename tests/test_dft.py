@@ -47,8 +47,19 @@ def test_a_repeated_point_is_answered_from_memory(water):
 def test_method_names_and_open_shells_are_checked():
     assert dft.is_dft("B3LYP/6-31G*") and not dft.is_dft("GFN2-xTB")
     assert dft.SCALE["B3LYP/6-31G*"] == pytest.approx(0.9614)
-    with pytest.raises(ValueError, match="XC/BASIS"):
-        dft.DFT(xtb.embed("O"), "GFN2-xTB")
+    assert dft.parse("B3LYP/6-31G*") == ("B3LYP", "6-31G*", False)
+    assert dft.parse("B3LYP/6-31G*/DF") == ("B3LYP", "6-31G*", True)
+    assert dft.scale("B3LYP/6-31G*/DF") == dft.scale("B3LYP/6-31G*") == pytest.approx(0.9614)
+    assert (
+        dft.describe("B3LYP/6-31G*/DF")
+        == "B3LYP/6-31G* (density-fitted)"
+        == dft.describe("B3LYP/6-31G*") + " (density-fitted)"
+    )
+    with pytest.raises(ValueError, match="no published frequency scale"):
+        dft.scale("PBE/STO-3G")
+    for wrong in ("GFN2-xTB", "B3LYP/6-31G*/RI", "B3LYP/", "B3LYP/6-31G*/DF/DF"):
+        with pytest.raises(ValueError, match="XC/BASIS"):
+            dft.DFT(xtb.embed("O"), wrong)
     with pytest.raises(xtb.SimulationError, match="open-shell"):
         dft.DFT(xtb.embed("[CH3]"), METHOD)
 
@@ -62,6 +73,45 @@ def test_the_pipeline_runs_with_dft_and_types_its_modes():
     # not GFN2-xTB's answer: another Hamiltonian, another spectrum
     reference = xtb.simulate("O", differences="bond-central")
     assert np.abs(line.wavenumbers - reference.wavenumbers).max() > 20
+
+
+def test_density_fitting_changes_the_lines_by_little():
+    exact = dft.simulate("O", METHOD, differences="bond-central")
+    fitted = dft.simulate("O", METHOD + "/DF", differences="bond-central")
+    assert fitted.types == exact.types
+    np.testing.assert_allclose(fitted.wavenumbers, exact.wavenumbers, atol=3.0)
+    np.testing.assert_allclose(fitted.intensities, exact.intensities, rtol=0.02)
+    assert not np.array_equal(fitted.wavenumbers, exact.wavenumbers)  # the integrals are approximated
+
+
+def write_shard(path, shard):
+    import gzip
+    import json
+
+    with gzip.open(path, "wt") as handle:
+        json.dump(shard, handle)
+
+
+def test_a_reference_of_mixed_methods_is_refused(tmp_path):
+    lines = [record("K0", [1000.0], [5.0], ["def"])]
+    write_shard(tmp_path / "part-000.json.gz", {"first": 0, "count": 1, "settings": {"method": "B3LYP/6-31G*"},
+                                                "records": lines})  # fmt: skip
+    table, method, n = mode_physics.reference_comparison(tmp_path, lines)
+    assert method == "B3LYP/6-31G*" and n == 1
+    write_shard(tmp_path / "part-001.json.gz", {"first": 1, "count": 1, "settings": {"method": "B3LYP/6-31G*/DF"},
+                                                "records": lines})  # fmt: skip
+    with pytest.raises(ValueError, match="more than one method"):
+        mode_physics.reference_comparison(tmp_path, lines)
+
+
+def test_the_command_line_checks_a_dft_method_before_computing(tmp_path, capsys):
+    from lib.__main__ import main
+
+    (tmp_path / "m.csv").write_text("smiles\nO\n")
+    status = main(["simulate", "--molecules", str(tmp_path / "m.csv"), "--out", str(tmp_path / "c"),
+                   "--method", "B3LYP/6-31G*/RIJK"])  # fmt: skip
+    assert status != 0 and "--method" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
 
 
 def test_selection_takes_the_smallest_molecules_of_each_type():

@@ -501,7 +501,9 @@ glue("n_corrected_types", len(shown), display=False)
 # **Intensities: a DFT reference.** Intensities have no textbook band to divide by, and we found no
 # published per-type comparison of GFN2-xTB's with experiment. Their source is therefore a better
 # method run through the very same pipeline: B3LYP/6-31G* {cite}`becke1993` in PySCF
-# {cite}`sun2020` (`lib.ir.dft`), on small *training* molecules, up to {glue:text}`dft_per_type` per
+# {cite}`sun2020` (`lib.ir.dft`; its two-electron integrals density-fitted for speed, whose effect
+# on the lines the protocol's fifth amendment measures), on small *training* molecules, up to
+# {glue:text}`dft_per_type` per
 # mode type of at most {glue:text}`dft_max_atoms` atoms (`python -m lib dft-molecules`,
 # `data/dft_molecules.csv`), each optimised from GFN2-xTB's minimum and given the same
 # finite-difference Hessian and the same mode types. Per type
@@ -517,10 +519,11 @@ typed_records = simulate.load_shards(typed_dir) if os.path.isdir(typed_dir) else
 comparison, dft_method, n_done = mode_physics.reference_comparison(dft_dir, typed_records)
 reference_table = mode_physics.reference_frame(comparison)
 n_planned = len(pd.read_csv(dft_molecules_file))
-glue("dft_sentence", sentences.dft_reference(reference_table, n_done, n_planned, dft_method), display=False)
+glue("dft_sentence", sentences.dft_reference(reference_table, n_done, n_planned, dft.describe(dft_method)),
+     display=False)
 glue("dft_per_type", dft.PER_TYPE, display=False)
 glue("dft_max_atoms", dft.MAX_ATOMS, display=False)
-glue("dft_scale", dft.SCALE[dft_method], display=False)
+glue("dft_scale", dft.scale(dft_method), display=False)
 glue("dft_min_molecules", mode_physics.MIN_REFERENCE_MOLECULES, display=False)
 glue_table("tab_dft_reference", reference_table, headers={"type": "Mode type", "molecules": "Molecules",
            "intensity": "GFN2-xTB ÷ B3LYP intensity (median)", "spread": "Spread (× or ÷, 1 sd)",

@@ -184,6 +184,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
     from lib.ir import simulate
 
+    if "/" in args.method:  # a DFT method: check its spelling before any molecule is computed
+        from lib.ir import dft
+
+        try:
+            dft.parse(args.method)
+        except ValueError as error:
+            return _fail(f"--method: {error}")
     texts = _molecule_texts(args.molecules)
     settings = simulate.Settings(method=args.method)
     if args.by_shard:
@@ -292,7 +299,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_sim.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
     p_sim.add_argument("--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster")
     p_sim.add_argument(
-        "--method", default="GFN2-xTB", help="GFN2-xTB (default), or XC/BASIS for the DFT reference: 'B3LYP/6-31G*'"
+        "--method", default="GFN2-xTB", help="GFN2-xTB (default) or XC/BASIS[/DF]; the DFT reference: 'B3LYP/6-31G*/DF'"
     )
     p_sim.add_argument("--export", type=Path, help="also write all line spectra as one .json.gz")
     p_sim.add_argument("--export-shards", type=Path, metavar="DIR", help="also write the complete shards (part-NNN)")

@@ -364,7 +364,7 @@ def corrections_from_shards(
     comparison, reference_what = None, ""
     if reference is not None:
         comparison, method, _ = reference_comparison(reference, load_shards(shards))
-        reference_what = f"{method} (x{dft.SCALE[method]})"
+        reference_what = f"{method} (x{dft.scale(method)})"
     return derive_corrections([train.wavenumbers[i] for i in typed], [train.types[i] for i in typed],
                               textbook_ranges() if ranges is None else ranges, what, comparison,
                               reference_what)  # fmt: skip
@@ -387,16 +387,21 @@ def reference_comparison(reference: str | os.PathLike, xtb_records: Sequence[dic
     """:func:`dft_comparison` of the DFT shards in ``reference`` with ``xtb_records`` (the method's published frequency
     scale applied), the method's name, and how many reference molecules the shards hold."""
     from lib.ir import dft
-    from lib.ir.simulate import load_shard, load_shards, shard_path
+    from lib.ir.simulate import load_shard, load_shards
 
-    first = shard_path(reference, 0)
-    if not first.is_file():
-        raise FileNotFoundError(f"{reference}: no DFT shard (part-000.json.gz)")
-    method = load_shard(first)["settings"]["method"]
-    if method not in dft.SCALE:
-        raise ValueError(f"{reference}: no published frequency scale for {method!r} (known: {sorted(dft.SCALE)})")
+    paths = sorted(Path(reference).glob("part-*.json.gz"))
+    if not paths:
+        raise FileNotFoundError(f"{reference}: no DFT shard (part-NNN.json.gz)")
+    methods = sorted({load_shard(path)["settings"]["method"] for path in paths})
+    if len(methods) > 1:
+        raise ValueError(f"{reference}: shards of more than one method {methods}")
+    method = methods[0]
+    try:
+        factor = dft.scale(method)
+    except ValueError as error:
+        raise ValueError(f"{reference}: {error}") from None
     records = load_shards(reference)
-    return dft_comparison(records, xtb_records, dft.SCALE[method]), method, len(records)
+    return dft_comparison(records, xtb_records, factor), method, len(records)
 
 
 def to_dict(physics: ModePhysics) -> dict:
