@@ -130,7 +130,8 @@ def test_run_trains_scores_and_decides_and_resumes(small_typed, tmp_path):
     with pytest.raises(ValueError, match="no measured score"):
         selection.install({**table, "replace_shipped": True}, shipped, log=log, require_protocol=False)
     assert not shipped.exists()
-    protocol.record_score(log, table["chosen"], chosen["fingerprint"], {"micro_f1": {"value": 0.5}})
+    protocol.record_score(log, table["chosen"], chosen["fingerprint"], {"micro_f1": {"value": 0.5, "lo": 0.4,
+                                                                                     "hi": 0.6}})  # fmt: skip
     with pytest.raises(ValueError, match="already has a measured score"):
         selection.run(out, models, recipes=recipes, **settings)  # the choice is not remade after a score
     with pytest.raises(ValueError, match="already has a measured score"):
@@ -141,7 +142,10 @@ def test_run_trains_scores_and_decides_and_resumes(small_typed, tmp_path):
     assert info["recipe"] == table["chosen"] and info["physics"] == chosen["physics"]
     assert json.loads((shipped / "training.json").read_text()) == json.loads(json.dumps(info))
     assert info["scores"]["replaced"]["ensemble_micro_f1"] == table["shipped"]["micro_f1"]
-    assert info["scores"]["measured"] == {"micro_f1": {"value": 0.5}}
+    assert info["scores"]["measured"] == {"micro_f1": {"value": 0.5, "lo": 0.4, "hi": 0.6}}
+    from lib.ir import sentences  # the chapter describes the installed record as the protocol's
+
+    assert sentences.protocol_installed(info) and f"*{table['chosen']}*" in sentences.shipped_ensemble(info, {}, 0.7)
     assert selection.base_physics(info) == selection.base_physics(selection.shipped_settings())
     assert len(load_ensemble(shipped)) == 1
     with pytest.raises(ValueError, match="no longer holds"):  # a second install over the first

@@ -60,6 +60,31 @@ def test_training_data_sentences():
     assert "not independent" in sentences.nist_training_data("nist.npz", 8000)
 
 
+def test_the_shipped_ensemble_is_described_as_development_until_the_protocol_installs_one():
+    from lib.ir.transfer_ablation import shipped_info
+
+    development = shipped_info()  # the ensemble shipped now: its recipe moved after a measured score
+    assert not sentences.protocol_installed(development)
+    assert sentences.shipped_status(development)["sim"].startswith("development")
+    assert sentences.shipped_caveat(development).startswith("These are development numbers")
+    text = sentences.shipped_ensemble(development, development, 0.69)
+    assert "development numbers all" in text and "R23's models" in text
+    assert f"{development['data']['n_train']:,} simulated molecules" in text
+    # the protocol's winner (the record python -m lib recipe-install writes; tests/test_selection.py installs one)
+    installed = {"recipe": "per-type physics", "description": "corrected per mode type", "seeds": [0, 1, 2],
+                 "data": {"n_train": 5000},
+                 "scores": {"measured_like_val": {"n": 1222, "ensemble_micro_f1": 0.8123, "ensemble_exact_match": 0.31},
+                            "measured": {"micro_f1": {"value": 0.71, "lo": 0.63, "hi": 0.78}},
+                            "replaced": {"ensemble_micro_f1": 0.79, "ensemble_exact_match": 0.29}}}  # fmt: skip
+    assert sentences.protocol_installed(installed)
+    assert sentences.shipped_status(installed)["sim"].startswith("protocol")
+    assert "one look" in sentences.shipped_caveat(installed)
+    text = sentences.shipped_ensemble(installed, {}, 0.69)
+    assert "*per-type physics*" in text and "1,222 measured-like validation spectra" in text
+    assert "(micro-F1 0.812, exact match 0.310, against 0.790 and 0.290" in text
+    assert "micro-F1 0.71 [0.63, 0.78]" in text and "0.02 below it" in text and "development numbers" not in text
+
+
 def test_data_size_says_which_training_the_validation_part_chooses():
     def info(n, val, ens, member=0.5, held=0.5, copies=4):
         return {"data": {"n_train": n}, "copies": copies, "max_epochs": 40, "loss": "plain", "physics": {"a": 1},
