@@ -220,6 +220,7 @@ glue("n_real_all", len(real), display=False)
 glue("n_skeletons", len(set(skeletons)), display=False)
 glue("n_boot", n_boot, display=False)
 glue("shipped_caveat", sentences.shipped_caveat(ship_info), display=False)
+glue("sim_status", status["sim"], display=False)
 glue("n_r23_train", n_r23_train, display=False)
 glue("n_r23_elsewhere", len({b for b, part in zip(skeletons, in_r23, strict=True) if part in ("val", "test")}),
      display=False)  # fmt: skip
