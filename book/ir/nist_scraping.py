@@ -20,6 +20,7 @@ n_show = 3  # compounds drawn raw and gridded
 seed = 0
 
 # %%
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -313,6 +314,7 @@ glue("a_max", float(-np.log10(ingest.T_MIN)), display=False)
 # %% tags=["remove-input"]
 if server is not None:
     server.stop()
+    shutil.rmtree(out, ignore_errors=True)  # the replay's crawl folder is the chapter's alone
 
 # %% [markdown]
 # ### Rebuilding the full data set
