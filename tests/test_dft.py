@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.ir import dft, mode_physics, xtb
+from lib.ir import dft, mode_physics, sentences, xtb
 from lib.ir.simulate import load_shards
 
 # a minimal basis keeps the tests to seconds; the reference itself is B3LYP/6-31G*
@@ -82,6 +82,26 @@ def test_density_fitting_changes_the_lines_by_little():
     np.testing.assert_allclose(fitted.wavenumbers, exact.wavenumbers, atol=3.0)
     np.testing.assert_allclose(fitted.intensities, exact.intensities, rtol=0.02)
     assert not np.array_equal(fitted.wavenumbers, exact.wavenumbers)  # the integrals are approximated
+
+
+def test_fitting_effect_pairs_molecules_and_measures_the_change():
+    exact = [record("A", [1000.0, 3000.0], [0.5, 50.0], ["def", "CH"]), record("B", [700.0], [10.0], ["CHal"]),
+             record("only exact", [1.0], [1.0], ["def"])]  # fmt: skip
+    fitted = [record("A", [1000.4, 2999.0], [0.9, 51.0], ["def", "CH"]), record("B", [700.1], [9.0], ["CHal"]),
+              record("failed", [], [], [], status="failed")]  # fmt: skip
+    effect = dft.fitting_effect(exact, fitted)
+    assert effect["n"] == 2 and effect["lines"] == 3 and effect["max_shift"] == pytest.approx(1.0)
+    assert effect["median_shift"] == pytest.approx(0.4) and effect["strong_lines"] == 2  # 0.5 km/mol is below 1
+    assert effect["max_intensity_change"] == pytest.approx(0.1) and effect["same_types"]
+    text = sentences.density_fitting(effect)
+    assert "2 reference molecules computed both ways (3 lines)" in text and "at most 1.00 cm⁻¹" in text
+    assert "10.0 %" in text and "keeps its type" in text
+    fitted[1]["types"] = ["def"]
+    assert not dft.fitting_effect(exact, fitted)["same_types"]
+    with pytest.raises(ValueError, match="both with and without"):
+        dft.fitting_effect(exact[2:], fitted)
+    with pytest.raises(ValueError, match="2 lines exact but 1 fitted"):
+        dft.fitting_effect(exact[:1], [record("A", [1000.0], [1.0], ["def"])])
 
 
 def write_shard(path, shard):

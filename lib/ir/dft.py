@@ -113,6 +113,35 @@ def simulate(text: str, method: str = "B3LYP/6-31G*", **settings) -> xtb.LineSpe
     return xtb.simulate(text, method=method, calculator=lambda molecule: DFT(molecule, method), **settings)
 
 
+def fitting_effect(exact: Sequence[dict], fitted: Sequence[dict], floor: float = 1.0) -> dict:
+    """How density fitting moves the lines of the molecules computed both ways (line-spectrum records, paired by
+    InChIKey; successful records only): ``n`` molecules, ``lines``, the largest and median absolute wavenumber
+    change (cm⁻¹), the largest relative intensity change of the lines above ``floor`` km/mol, and whether every
+    molecule kept its mode types in order."""
+    by_key = {r["inchikey"]: r for r in fitted if r.get("status") == "ok"}
+    pairs = [(r, by_key[r["inchikey"]]) for r in exact if r.get("status") == "ok" and r["inchikey"] in by_key]
+    if not pairs:
+        raise ValueError("no molecule was computed both with and without density fitting")
+    shifts, changes, same = [], [], True
+    for a, b in pairs:
+        if len(a["wavenumbers"]) != len(b["wavenumbers"]):
+            raise ValueError(f"{a['inchikey']}: {len(a['wavenumbers'])} lines exact but {len(b['wavenumbers'])} fitted")
+        shifts.append(np.abs(np.subtract(b["wavenumbers"], a["wavenumbers"])))
+        strong = np.asarray(a["intensities"]) > floor
+        changes.append(np.abs(np.asarray(b["intensities"])[strong] / np.asarray(a["intensities"])[strong] - 1))
+        same &= a.get("types") == b.get("types")
+    shifts, changes = np.concatenate(shifts), np.concatenate(changes)
+    return {
+        "n": len(pairs),
+        "lines": int(shifts.size),
+        "max_shift": float(shifts.max()),
+        "median_shift": float(np.median(shifts)),
+        "strong_lines": int(changes.size),
+        "max_intensity_change": float(changes.max()) if changes.size else 0.0,
+        "same_types": bool(same),
+    }
+
+
 # --------------------------------------------------------------------------- which molecules
 #: The reference set: per mode type up to PER_TYPE training molecules with a line of that type, of at most
 #: MAX_ATOMS atoms (a B3LYP/6-31G* Hessian by finite differences costs ~4 N gradients of ~2 s each here).

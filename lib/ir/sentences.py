@@ -241,6 +241,16 @@ def dft_reference(frame: pd.DataFrame, n_done: int, n_planned: int, method: str,
     return f"{head}. The largest disagreements: GFN2-xTB draws " + "; ".join(said) + f", relative to {method}."
 
 
+def density_fitting(effect: dict) -> str:
+    """What density fitting does to the DFT reference's lines (``effect``: :func:`lib.ir.dft.fitting_effect`)."""
+    types = "every mode keeps its type" if effect["same_types"] else "some modes change type"
+    return (
+        f"On the {effect['n']} reference molecules computed both ways ({effect['lines']} lines), density fitting "
+        f"moves a line by at most {effect['max_shift']:.2f} cm⁻¹ (median {effect['median_shift']:.2f}) and the "
+        f"intensity of a line above 1 km/mol by at most {100 * effect['max_intensity_change']:.1f} %; {types}."
+    )
+
+
 def protocol_installed(shipped: dict) -> bool:
     """Whether the shipped ensemble's ``training.json`` is the protocol's winner (``python -m lib recipe-install``:
     it carries its one measured score) rather than the earlier development ensemble."""
