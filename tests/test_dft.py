@@ -93,9 +93,11 @@ def test_fitting_effect_pairs_molecules_and_measures_the_change():
     assert effect["n"] == 2 and effect["lines"] == 3 and effect["max_shift"] == pytest.approx(1.0)
     assert effect["median_shift"] == pytest.approx(0.4) and effect["strong_lines"] == 2  # 0.5 km/mol is below 1
     assert effect["max_intensity_change"] == pytest.approx(0.1) and effect["same_types"]
+    # per type and molecule, 1 km/mol added to both sums: A's "def" 1.5 -> 1.9, B's "CHal" 11 -> 10
+    assert effect["max_type_log_change"] == pytest.approx(np.log(1.9 / 1.5))
     text = sentences.density_fitting(effect)
     assert "2 reference molecules computed both ways (3 lines)" in text and "at most 1.00 cm⁻¹" in text
-    assert "10.0 %" in text and "keeps its type" in text
+    assert "10.0 %" in text and "factor of at most 1.27" in text and "keeps its type" in text
     fitted[1]["types"] = ["def"]
     assert not dft.fitting_effect(exact, fitted)["same_types"]
     with pytest.raises(ValueError, match="both with and without"):
@@ -223,3 +225,16 @@ def test_the_command_line_defaults_name_the_shipped_reference():
 
     assert (cli.DFT_SHARDS, cli.DFT_MOLECULES) == (dft.REFERENCE_SHARDS, dft.REFERENCE_MOLECULES)
     assert (REPO / dft.REFERENCE_MOLECULES).is_file() and (REPO / dft.REFERENCE_SHARDS).is_dir()
+
+
+def test_the_shipped_reference_is_density_fitted_and_its_exact_first_shard_is_kept():
+    from lib.ir.simulate import load_shard
+    from lib.paths import REPO
+
+    fitted = load_shard(REPO / dft.REFERENCE_SHARDS / "part-000.json.gz")
+    exact = load_shard(REPO / "book/ir/data/dft_modes_exact/part-000.json.gz")
+    assert fitted["settings"] == {**exact["settings"], "method": "B3LYP/6-31G*/DF"}
+    assert [r["inchikey"] for r in fitted["records"]] == [r["inchikey"] for r in exact["records"]]
+    effect = dft.fitting_effect(exact["records"], fitted["records"])
+    assert effect["n"] == 10 and effect["same_types"] and effect["max_shift"] < 2.0
+    assert effect["max_type_log_change"] < np.log(1.2)  # small beside the spreads between the methods

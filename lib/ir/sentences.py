@@ -6,6 +6,7 @@ around it in Markdown.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -247,7 +248,9 @@ def density_fitting(effect: dict) -> str:
     return (
         f"On the {effect['n']} reference molecules computed both ways ({effect['lines']} lines), density fitting "
         f"moves a line by at most {effect['max_shift']:.2f} cm⁻¹ (median {effect['median_shift']:.2f}) and the "
-        f"intensity of a line above 1 km/mol by at most {100 * effect['max_intensity_change']:.1f} %; {types}."
+        f"intensity of a line above 1 km/mol by at most {100 * effect['max_intensity_change']:.1f} %, and a mode "
+        f"type's summed intensity in a molecule, the quantity compared with GFN2-xTB, by a factor of at most "
+        f"{np.exp(effect['max_type_log_change']):.2f}; {types}."
     )
 
 
