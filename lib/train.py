@@ -41,7 +41,6 @@ step, applied by the caller to every split (the harness never changes its inputs
 from __future__ import annotations
 
 import copy
-import json
 import os
 import platform
 import time
@@ -715,14 +714,6 @@ def save_result(result: FitResult, folder: str | os.PathLike, extra: dict | None
     folder = Path(folder)
     io.write_json(folder / "history.json", {"history": result.history})
     io.write_json(folder / "metrics.json", {**result.summary(), **(extra or {})})
-
-
-def load_history(folder: str | os.PathLike) -> list[dict]:
-    """The per-epoch log written by :func:`fit` (checkpoint) or :func:`save_result`."""
-    path = Path(folder) / "history.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no history.json in {folder}")
-    return json.loads(path.read_text())["history"]
 
 
 class Autocast(nn.Module):

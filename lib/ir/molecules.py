@@ -112,18 +112,6 @@ def curated() -> list[dict[str, str]]:
     return rows
 
 
-def write_csv(path: str | os.PathLike) -> int:
-    """Write :func:`curated` as CSV (name, smiles); returns the number of molecules."""
-    from lib import io
-
-    rows = curated()
-    with io.atomic_open(path, "w") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["name", "smiles"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
-
-
 def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
     """Read a molecule list (columns ``smiles`` or ``inchi``, optional ``name``)."""
     path = Path(path)

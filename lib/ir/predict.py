@@ -80,12 +80,6 @@ class Answerer:
         return np.mean([predict_proba(part, x) for part in self.parts], axis=0)
 
 
-def has_ensemble(folder: str | os.PathLike) -> bool:
-    """True when ``folder`` holds FGA-net weight files (``*.pt``) or a ``runs.json``."""
-    folder = Path(folder)
-    return folder.is_dir() and (any(folder.glob("*.pt")) or (folder / "runs.json").is_file())
-
-
 def _ensemble(folder: Path):
     """The ensemble in ``folder`` and its group names, checked against the grid."""
     from lib.ir import ingest

@@ -344,17 +344,6 @@ def load_records(path: str | os.PathLike) -> list[dict]:
         return json.load(handle)
 
 
-def seed_cache(path: str | os.PathLike, out: str | os.PathLike, settings: Settings = Settings()) -> int:
-    """Put the shipped records of ``path`` into the cache ``out`` (same settings only); returns how many."""
-    cache = Cache(out, settings)
-    added = 0
-    for record in load_records(path):
-        if record.get("settings") == asdict(settings) and cache.get(record["input"]) is None:
-            cache.put(record["input"], record)
-            added += 1
-    return added
-
-
 # --------------------------------------------------------------------------- shards
 SHARD_SIZE = 500  # molecules per shard
 SHARD_DECIMALS = {"wavenumbers": 1, "intensities": 3}  # cm⁻¹, km/mol

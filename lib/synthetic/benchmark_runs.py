@@ -260,10 +260,6 @@ def load_runs(folder: str | os.PathLike) -> list[dict]:
     return sorted(runs, key=lambda r: (r["model"], r["seed"]))
 
 
-def load_settings(folder: str | os.PathLike) -> dict:
-    return json.loads((Path(folder) / "settings.json").read_text())
-
-
 def summary(runs: list[dict]) -> pd.DataFrame:
     """One row per run: model, seed, errors, accuracies, cost, epochs, time."""
     cols = ["model", "seed", "test_errors", "n_test", "test_accuracy", "train_errors", "n_train", "train_accuracy"]
