@@ -284,7 +284,10 @@ glue("like_r23", float(like_table.loc["R23", "micro-F1"]), display=False)
 # **The protocol's choice.** The candidate recipes are fixed in `lib.ir.selection` before anything
 # is trained: the shipped recipe retrained on the index re-simulated with mode types, then, one at a
 # time, GFN2-xTB's frequencies corrected per mode type, its intensities corrected per mode type, and
-# rotational band contours (chapter *Simulated spectra*). Each is trained with
+# rotational band contours (chapter *Simulated spectra*). Overtone and combination bands are not
+# among them: the validation physics has none (GFN2-xTB's harmonic lines carry no anharmonicity), so
+# the rule could only reject them, and putting guessed ones into both would reward them by
+# construction. Each is trained with
 # {glue:text}`selection_seeds` seeds and scored on the measured-like validation set of that per-type
 # physics (version {glue:text}`selection_version`), which chooses; only the
 # chosen recipe meets the measured spectra, once. {glue:md}`selection_status`
