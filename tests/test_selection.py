@@ -191,9 +191,15 @@ def test_ablation_frame_shows_the_choice_and_only_logged_measured_scores():
     assert frame["measured"].tolist() == ["not scored", "0.710 [0.640, 0.780]", "development"]
     assert "chose *b*, which replaces" in selection.status_sentence(table, {})
     ready = {"coverage": {"typed": 275, "all": 1222}, "reference": {"have": 10, "all": 111}}
-    assert "covers 275 of the 1,222 validation molecules and the DFT reference 10 of its 111" in (
+    assert "covers 275 of the 1,222 validation molecules and the DFT reference covers 10 of its 111" in (
         selection.status_sentence(None, ready)
     )
+    # one validation molecule that the earlier run had failed on succeeded in the typed one: complete, not "of"
+    ready["coverage"] = {"typed": 1223, "all": 1222}
+    text = selection.status_sentence(None, ready)
+    assert "is complete (1,223 validation molecules with mode types) and the DFT reference covers 10" in text
+    ready["reference"]["have"] = 111
+    assert "the DFT reference is complete (111 molecules)" in selection.status_sentence(None, ready)
     table["protocol"] = {"n_train": 5800, "shipped_n_train": 6129}
     assert "on 5,800 molecules of the typed re-simulation, the shipped ensemble on 6,129" in (
         selection.status_sentence(table, {})

@@ -424,10 +424,13 @@ def status_sentence(table: Mapping | None, ready: Mapping) -> str:
     how many training molecules each was trained), or, before it can run, what :func:`readiness` still misses."""
     if table is None:
         c, r = ready["coverage"], ready["reference"]
-        return (f"The typed re-simulation covers {c['typed']:,} of the {c['all']:,} validation molecules and the "
-                f"DFT reference {r['have']:,} of its {r['all']:,} molecules; the protocol trains and scores no "
-                "candidate before both are complete and the corrections are derived from them, so none has been "
-                "trained or scored yet.")  # fmt: skip
+        typed = (f"The typed re-simulation is complete ({c['typed']:,} validation molecules with mode types)"
+                 if c["typed"] >= c["all"] else
+                 f"The typed re-simulation covers {c['typed']:,} of the {c['all']:,} validation molecules")  # fmt: skip
+        reference = (f"the DFT reference is complete ({r['all']:,} molecules)" if r["have"] >= r["all"]
+                     else f"the DFT reference covers {r['have']:,} of its {r['all']:,} molecules")  # fmt: skip
+        return (f"{typed} and {reference}; the protocol trains and scores no candidate before both are complete "
+                "and the corrections are derived from them, so none has been trained or scored yet.")  # fmt: skip
     verdict = "replaces" if table["replace_shipped"] else "does not replace"
     text = (
         f"The rule chose *{table['chosen']}*, which {verdict} the shipped ensemble on the measured-like validation set"
