@@ -185,6 +185,10 @@ def test_the_reference_sets_intensities_and_the_frequencies_of_types_without_a_b
     assert table.loc["ring", "freq_factor"] == 0.99 and table.loc["ring", "log_intensity_shift"] == 0.3
     assert table.loc["OH", "log_intensity_shift"] == 0 and np.isnan(table.loc["OH", "freq_factor"])
     assert "B3LYP" in table.loc["ring", "source"] and "unchanged" in table.loc["OH", "source"]
+    # the published scale belongs to the reference's wavenumbers, not to its intensities
+    scaled = mode_physics.derive_corrections([np.array([1600.0])], [["ring"]], ranges, "1 molecule", reference,
+                                             "B3LYP", 0.96).set_index("type").loc["ring", "source"]  # fmt: skip
+    assert "of the B3LYP mean (x0.96) over GFN2-xTB's mean" in scaled and "ln(B3LYP / GFN2-xTB)" in scaled
 
 
 def test_reference_molecules_are_small_training_molecules(tmp_path):

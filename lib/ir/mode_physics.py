@@ -146,12 +146,13 @@ def _robust_sd(values: np.ndarray) -> float:
 
 def derive_corrections(
     wavenumbers: Sequence[np.ndarray], types: Sequence[Sequence[str]], ranges: pd.DataFrame, what: str,
-    reference: pd.DataFrame | None = None, reference_what: str = "",
+    reference: pd.DataFrame | None = None, reference_what: str = "", reference_scale: float | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """The corrections table (:data:`COLUMNS`) from GFN2-xTB lines with types (``what`` names them in the
     sources, e.g. "412 training molecules of the NIST index") and textbook ``ranges``.
 
-    ``reference`` (:func:`dft_comparison`, ``reference_what`` names it) gives each type with at least
+    ``reference`` (:func:`dft_comparison`, ``reference_what`` names its method and ``reference_scale`` the frequency
+    scale its wavenumbers were given) gives each type with at least
     :data:`MIN_REFERENCE_MOLECULES` molecules its intensity shift and spread, and a frequency factor where no
     textbook band exists; without it (or below that count) intensities stay unchanged."""
     pooled: dict[str, list[float]] = {}
@@ -180,8 +181,9 @@ def derive_corrections(
             frequency = f"textbook range known but no line of this type in {what}: base physics' global scale"
         elif ref is not None:
             row.update(freq_factor=round(ref.freq_factor, 4), freq_sd=round(ref.freq_sd, 4))
-            frequency = (f"frequency: no textbook band; median over {ref.n_molecules} molecules of the scaled "
-                         f"{reference_what} mean over GFN2-xTB's mean, sd 1.4826 MAD")  # fmt: skip
+            scaled = f"{reference_what} mean (x{reference_scale})" if reference_scale else f"{reference_what} mean"
+            frequency = (f"frequency: no textbook band; median over {ref.n_molecules} molecules of the {scaled} "
+                         "over GFN2-xTB's mean, sd 1.4826 MAD")  # fmt: skip
         else:
             frequency = "no textbook band for this type: base physics' global scale"
         if ref is not None:
@@ -364,10 +366,10 @@ def corrections_from_shards(
     comparison, reference_what = None, ""
     if reference is not None:
         comparison, method, _ = reference_comparison(reference, load_shards(shards))
-        reference_what = f"{method} (x{dft.scale(method)})"
+        reference_what = method
     return derive_corrections([train.wavenumbers[i] for i in typed], [train.types[i] for i in typed],
                               textbook_ranges() if ranges is None else ranges, what, comparison,
-                              reference_what)  # fmt: skip
+                              reference_what, dft.scale(method) if reference is not None else None)  # fmt: skip
 
 
 def reference_molecules(shards: str | os.PathLike, index_csv: str | os.PathLike, **selection) -> list[str]:
