@@ -818,7 +818,7 @@ def _vs_r23(chapters: Mapping[str, tuple[dict, dict]]) -> Measure | None:
     n = values.get("n_real_all")
     status = values.get("sim_status", "development: chosen while looking at these spectra")
     return Measure(gap, ci=(lo, hi), source=f"the chapter's run, {n} measured spectra" if n else "the chapter's run",
-                   note=f"bootstrap 95 % interval over skeletons; the sim ensemble is {status}")  # fmt: skip
+                   note=f"bootstrap 95 % interval over skeletons; sim ensemble: {status}")  # fmt: skip
 
 
 def _faithful(chapters: Mapping[str, tuple[dict, dict]]) -> Measure | None:

@@ -222,7 +222,7 @@ def test_a_chapters_bootstrap_interval_decides_an_own_claim():
     assert "chosen while looking" in row["note"]  # the chapter's status of the sim ensemble, development by default
     values["sim_status"] = "protocol: chosen on measured-like validation spectra, scored on these once"
     row = glance.table({"fg_benchmark": (values, {})}, (claim,), own=True).iloc[0]
-    assert "is protocol: chosen on measured-like" in row["note"] and "looking" not in row["note"]
+    assert "sim ensemble: protocol: chosen on measured-like" in row["note"] and "looking" not in row["note"]
 
 
 def test_seeds_show_mean_sd_and_each_seed_beside_the_pooled_number(shipped_folder):
