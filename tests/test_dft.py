@@ -242,3 +242,34 @@ def test_the_shipped_reference_is_density_fitted_and_its_exact_first_shard_is_ke
     effect = dft.fitting_effect(exact["records"], fitted["records"])
     assert effect["n"] == 10 and effect["same_types"] and effect["max_shift"] < 2.0
     assert effect["max_type_log_change"] < np.log(1.2)  # small beside the spreads between the methods
+
+
+def test_openblas_kernels_follow_the_cpu_flags_and_a_user_setting_is_kept(tmp_path, monkeypatch):
+    assert dft.openblas_core({"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx2", "fma"}) == "SkylakeX"
+    assert dft.openblas_core({"avx512f", "avx2", "fma"}) == "Haswell"  # AVX-512 without BW/VL/DQ (Knights Landing)
+    assert dft.openblas_core({"sse3", "avx"}) is None
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse3 avx2 fma\n")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    assert dft.prefer_modern_blas_kernels(str(cpuinfo)) == "Haswell"
+    assert dft.os.environ["OPENBLAS_CORETYPE"] == "Haswell"
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Zen")
+    assert dft.prefer_modern_blas_kernels(str(cpuinfo)) == "Zen"
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert dft.prefer_modern_blas_kernels(str(tmp_path / "missing")) is None
+    assert "OPENBLAS_CORETYPE" not in dft.os.environ
+
+
+def test_pyscf_loads_its_openblas_with_the_chosen_kernels():
+    import subprocess
+    import sys
+
+    from lib.paths import REPO
+
+    code = "from lib.ir import dft; print(dft.prefer_modern_blas_kernels()); import pyscf.lib"
+    env = {k: v for k, v in dft.os.environ.items() if k != "OPENBLAS_CORETYPE"} | {"OPENBLAS_VERBOSE": "2"}
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    core = run.stdout.split()[0]
+    if core == "None":
+        pytest.skip("this CPU has neither AVX-512 nor AVX2: OpenBLAS detects its kernels itself")
+    assert f"Core: {core}" in run.stderr
