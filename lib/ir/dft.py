@@ -21,9 +21,10 @@ PROTOCOL.md's fifth amendment. The published frequency scale of XC/BASIS applies
 
 **BLAS kernels.** PySCF's wheel bundles its own OpenBLAS (0.3.3, 2018), which does not recognise newer CPUs and
 falls back to its SSE3 ("Prescott") kernels: matrix products 2–3× slower than the CPU allows, a fifth of a DFT
-gradient's time here. :func:`prefer_modern_blas_kernels` names the AVX-512 or AVX2 kernels the CPU supports before
-PySCF loads (unless ``OPENBLAS_CORETYPE`` is set): 1.25× faster single points on this Intel Xeon, the same numbers
-to rounding (energies agree to 1e-11 Hartree).
+gradient's time here. :func:`prefer_modern_blas_kernels` names the CPU's kernel family (AVX-512 or AVX2) before
+PySCF loads, unless ``OPENBLAS_CORETYPE`` is set; PySCF's OpenBLAS then runs its AVX2 ("Haswell") kernels, which it
+also takes for an AVX-512 request (any OpenBLAS loaded later gets the AVX-512 ones). 1.25× faster single points on
+this Intel Xeon, the same numbers to rounding (energies agree to 1e-11 Hartree).
 """
 
 from __future__ import annotations
