@@ -363,13 +363,13 @@ def corrections_from_shards(
     if not typed:
         raise ValueError(f"{shards}: no training molecule with mode types")
     what = f"{len(typed)} training molecules of the NIST index ({Path(shards).name})"
-    comparison, reference_what = None, ""
+    comparison, method, scale = None, "", None
     if reference is not None:
         comparison, method, _ = reference_comparison(reference, load_shards(shards))
-        reference_what = method
+        scale = dft.scale(method)
     return derive_corrections([train.wavenumbers[i] for i in typed], [train.types[i] for i in typed],
-                              textbook_ranges() if ranges is None else ranges, what, comparison,
-                              reference_what, dft.scale(method) if reference is not None else None)  # fmt: skip
+                              textbook_ranges() if ranges is None else ranges, what, comparison, method,
+                              scale)  # fmt: skip
 
 
 def reference_molecules(shards: str | os.PathLike, index_csv: str | os.PathLike, **selection) -> list[str]:
