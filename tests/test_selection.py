@@ -106,6 +106,8 @@ def test_run_trains_scores_and_decides_and_resumes(small_typed, tmp_path):
     assert table["chosen"] in table["candidates"] and isinstance(table["replace_shipped"], bool)
     weights = sorted(models.rglob("seed0.pt"))
     assert len(weights) == 2
+    for c in table["candidates"].values():  # a candidate's folder holds its nets alone (checkpoints go elsewhere)
+        assert {f.name for f in selection.models_folder(c).iterdir()} == {"seed0.pt", "runs.json"}
     stamps = [w.stat().st_mtime_ns for w in weights]
     again = selection.run(out, models, recipes=recipes, **settings)
     assert [w.stat().st_mtime_ns for w in weights] == stamps  # trained seeds are kept, not retrained
@@ -204,3 +206,13 @@ def test_ablation_frame_shows_the_choice_and_only_logged_measured_scores():
     assert "on 5,800 molecules of the typed re-simulation, the shipped ensemble on 6,129" in (
         selection.status_sentence(table, {})
     )
+
+
+def test_models_are_named_relative_to_the_repository(tmp_path):
+    from lib.paths import REPO
+
+    inside = REPO / selection.DEFAULT_MODELS / "abc"
+    assert selection.repo_relative(inside) == f"{selection.DEFAULT_MODELS}/abc"
+    assert selection.models_folder({"models": selection.repo_relative(inside)}) == inside
+    assert selection.repo_relative(tmp_path) == str(tmp_path.resolve())  # outside: absolute, read as it is
+    assert selection.models_folder({"models": str(tmp_path)}) == tmp_path

@@ -24,6 +24,7 @@ import pandas as pd
 
 from lib import io
 from lib.ir import linesets, mode_physics, protocol, transfer
+from lib.paths import REPO
 
 SEEDS = (0, 1, 2)
 VALIDATION_VERSION = 2
@@ -70,6 +71,19 @@ def base_physics(info: Mapping) -> transfer.Physics:
     by :func:`install` (``physics_kind`` "mode"), the base under its per-type corrections."""
     physics = info["physics"]
     return transfer.Physics.from_dict(physics["base"] if info.get("physics_kind") == "mode" else physics)
+
+
+def repo_relative(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository when it lies inside it (so a committed table names the committed nets on
+    every clone), else absolute."""
+    path = Path(path).resolve()
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
+
+
+def models_folder(entry: Mapping) -> Path:
+    """The folder of a candidate's trained nets, a relative ``models`` read from the repository's root."""
+    path = Path(entry["models"])
+    return path if path.is_absolute() else REPO / path
 
 
 def files_digest(folder: str | os.PathLike, pattern: str) -> str:
@@ -201,7 +215,8 @@ def run(
     reference: str | os.PathLike | None = None,
     corrections: str | os.PathLike | None = None,
 ) -> dict:
-    """Train and score every candidate (resumable: trained seeds are kept under ``models``), write the table to
+    """Train and score every candidate (resumable: trained seeds are kept under ``models``, default
+    :data:`DEFAULT_MODELS`, and the table names them relative to the repository), write the table to
     ``out`` after each and return it. ``max_epochs``: the shipped ensemble's unless given (shorter runs are for
     tests and are recorded as such). Refuses until :func:`readiness` has no problem (``require_complete`` off is
     for tests only; the table records the readiness either way), when two candidates would train the same
@@ -232,7 +247,8 @@ def run(
     epochs = int(max_epochs or shipped["max_epochs"])
     typed_digest = files_digest(typed, "part-*.json.gz")
     reweight = shipped["loss"] != "plain"
-    root = Path(models) if models else cache_dir("recipe_selection")
+    root = Path(models) if models else REPO / DEFAULT_MODELS
+    scratch = root / "checkpoints" if models else cache_dir("recipe_selection")  # unfinished seeds, never committed
     table = {"protocol": {"validation_version": VALIDATION_VERSION, "validation_seed": protocol.VALIDATION_SEED,
                           "seeds": list(seeds), "max_epochs": epochs, "shipped_max_epochs": shipped["max_epochs"],
                           "copies": shipped["copies"], "loss": shipped["loss"], "n_train": len(parts["train"]),
@@ -258,12 +274,12 @@ def run(
     for recipe, physics, key in planned:
         folder = root / key
         transfer.train_ensemble(parts, physics, seeds, folder, grid, epochs, 0, reweight=reweight,
-                                copies=shipped["copies"])  # fmt: skip
+                                copies=shipped["copies"], checkpoints=scratch / key)  # fmt: skip
         ensemble = fg.load_trained(folder, seeds)
         probs = np.stack([predict_proba(m, val_x) for m in ensemble])
         table["candidates"][recipe.name] = {"description": recipe.description, "steps": recipe.steps,
-                                            "fingerprint": key, "models": str(folder), "physics": physics.to_dict(),
-                                            **score(probs, parts["val"].y)}  # fmt: skip
+                                            "fingerprint": key, "models": repo_relative(folder),
+                                            "physics": physics.to_dict(), **score(probs, parts["val"].y)}  # fmt: skip
         io.write_json(out, table)
     shipped_models = load_ensemble(SHIPPED_MODELS)
     table["shipped"] = score(np.stack([predict_proba(m, val_x) for m in shipped_models]), parts["val"].y)
@@ -297,7 +313,7 @@ def score_measured(table: Mapping, log: str | os.PathLike, recipe: str | None = 
         raise ValueError(f"recipe {name!r} is not a candidate of the table (have: {list(table['candidates'])})")
     protocol.check_unscored(log, entry["fingerprint"], name)
     real, _ = datasets.real_jcamp()
-    ours = predict_proba(fg.load_trained(entry["models"], table["protocol"]["seeds"]), real.x)
+    ours = predict_proba(fg.load_trained(models_folder(entry), table["protocol"]["seeds"]), real.x)
     r23 = predict_proba(load_ensemble(published_weights_dir()), real.x)
     answers = {"ours": ours, "R23": r23, "both": (ours + r23) / 2}
     skeletons = [connectivity(k) for k in real.inchikeys]
@@ -348,7 +364,7 @@ def install(
     if not logged:
         raise ValueError(f"{name!r} has no measured score in {log or DEFAULT_LOG}: score it once first "
                          "(python -m lib recipe-score)")  # fmt: skip
-    source = Path(entry["models"])
+    source = models_folder(entry)
     seeds = p["seeds"]
     nets = [source / f"seed{s}.pt" for s in seeds]
     missing = [str(n) for n in nets if not n.is_file()]
@@ -445,6 +461,9 @@ def status_sentence(table: Mapping | None, ready: Mapping) -> str:
 # --------------------------------------------------------------------------- command line
 DEFAULT_TYPED = "book/ir/data/nist_xtb_modes"
 DEFAULT_TABLE = "book/ir/results/recipe_selection.json"
+#: The candidates' nets (``<fingerprint>/seed<k>.pt`` + ``runs.json``, 124 kB a net): committed as each seed
+#: finishes, so the selection resumes on any clone and the measured score can be recomputed from them.
+DEFAULT_MODELS = "book/ir/results/recipe_models"
 DEFAULT_LOG = "book/ir/results/measured_scores.json"
 
 
@@ -490,7 +509,7 @@ def _install(args) -> int:
 def add_select_arguments(p) -> None:
     """The arguments of ``python -m lib recipe-select``."""
     p.add_argument("--out", type=Path, default=Path(DEFAULT_TABLE), help=f"the table (default {DEFAULT_TABLE})")
-    p.add_argument("--models", type=Path, default=None, help="model root (default _build/cache/recipe_selection)")
+    p.add_argument("--models", type=Path, default=None, help=f"model root (default {DEFAULT_MODELS})")
     p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     p.add_argument("--max-epochs", type=int, default=None, help="default: the shipped ensemble's")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")

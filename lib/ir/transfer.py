@@ -396,6 +396,7 @@ def train_ensemble(
     reweight: bool = True,
     copies: int = 4,
     extra: dict | None = None,
+    checkpoints: str | os.PathLike | None = None,
 ) -> Path:
     """Train every seed not yet saved in ``folder`` on ``parts["train"]`` rendered afresh every epoch with
     ``physics`` (a :class:`Physics` or a :class:`lib.ir.mode_physics.ModePhysics`: its ``training_data``,
@@ -403,7 +404,8 @@ def train_ensemble(
     ``parts["val"]``; saved as :func:`lib.ir.fg.save_model` does (``seed<k>.pt`` + ``runs.json``, with the
     physics and ``extra`` under ``settings``). ``patience=0``: no early stopping, the weights of the last of
     ``max_epochs`` epochs are kept (the reweighted validation loss of a few hundred molecules keeps rising
-    while the validation micro-F1 still improves, so stopping on it picks under-trained nets)."""
+    while the validation micro-F1 still improves, so stopping on it picks under-trained nets). ``checkpoints``: where
+    the per-epoch checkpoints of an unfinished seed go (default ``folder/checkpoints``)."""
     from lib import metrics
     from lib.losses import r23_l2_penalty
     from lib.models.fga import FGANet, predict_proba, read_runs
@@ -411,6 +413,7 @@ def train_ensemble(
 
     grid = r23_grid() if grid is None else np.asarray(grid, dtype=float)
     folder = Path(folder)
+    checkpoints = Path(checkpoints) if checkpoints is not None else folder / "checkpoints"
     if patience == 0:  # a fixed number of epochs, the last weights kept
         config = replace(R23, max_epochs=max_epochs, patience=None, restore_best=False)
     else:
@@ -427,7 +430,7 @@ def train_ensemble(
         result = fit(
             lambda: FGANet(input_len=grid.size, n_groups=train.y.shape[1]), data, (x_val, val.y), config,
             seed=seed, loss=fg.make_loss(train.y, reweight), metric=fg.micro_f1_metric, penalty=r23_l2_penalty,
-            device="cpu", checkpoint=folder / "checkpoints" / stem, progress=False, desc=stem,
+            device="cpu", checkpoint=checkpoints / stem, progress=False, desc=stem,
         )  # fmt: skip
         x_train = physics.spectra(train, grid)
         thresholds = metrics.best_f1_thresholds(train.y, predict_proba(result.model, x_train))
