@@ -189,9 +189,14 @@ def test_ablation_frame_shows_the_choice_and_only_logged_measured_scores():
              "shipped": {"micro_f1": 0.65, "exact_match": 0.2}, "chosen": "b", "replace_shipped": True}  # fmt: skip
     log = [{"fingerprint": "k2", "scores": {"micro_f1": {"value": 0.71, "lo": 0.64, "hi": 0.78}}}]
     frame = selection.ablation_frame(table, log)
-    assert frame["recipe"].tolist() == ["a", "b (chosen)", selection.SHIPPED]
+    assert frame["recipe"].tolist() == ["a", "b (chosen)", selection.REPLACED]
     assert frame["measured"].tolist() == ["not scored", "0.710 [0.640, 0.780]", "development"]
-    assert "chose *b*, which replaces" in selection.status_sentence(table, {})
+    assert "chose *b*. It beats the development ensemble" in selection.status_sentence(table, {})
+    assert "so it replaces that ensemble" in selection.status_sentence(table, {})
+    kept = {**table, "replace_shipped": False}
+    assert selection.ablation_frame(kept, log)["recipe"].tolist()[-1] == selection.KEPT
+    assert "does not beat the development ensemble" in selection.status_sentence(kept, {})
+    assert "so that ensemble stays the shipped one" in selection.status_sentence(kept, {})
     ready = {"coverage": {"typed": 275, "all": 1222}, "reference": {"have": 10, "all": 111}}
     assert "covers 275 of the 1,222 validation molecules and the DFT reference covers 10 of its 111" in (
         selection.status_sentence(None, ready)
@@ -203,7 +208,7 @@ def test_ablation_frame_shows_the_choice_and_only_logged_measured_scores():
     ready["reference"]["have"] = 111
     assert "the DFT reference is complete (111 molecules)" in selection.status_sentence(None, ready)
     table["protocol"] = {"n_train": 5800, "shipped_n_train": 6129}
-    assert "on 5,800 molecules of the typed re-simulation, the shipped ensemble on 6,129" in (
+    assert "on 5,800 molecules of the typed re-simulation, the development ensemble shipped before on 6,129" in (
         selection.status_sentence(table, {})
     )
 

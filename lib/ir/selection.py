@@ -29,6 +29,8 @@ from lib.paths import REPO
 SEEDS = (0, 1, 2)
 VALIDATION_VERSION = 2
 SHIPPED = "shipped ensemble"
+#: The ablation's last row, the development ensemble shipped before the protocol, as the rule left it.
+REPLACED, KEPT = "development ensemble (replaced)", "development ensemble (stays shipped)"
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,8 @@ def install(
 
 
 def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
-    """The protocol's ablation for people: one row per candidate (and the shipped ensemble) with its steps, its
+    """The protocol's ablation for people: one row per candidate (and the development ensemble shipped before, as
+    replaced or kept by the rule) with its steps, its
     measured-like validation micro-F1 and exact match (what chooses), whether the step was kept, and, where the
     score ``log`` holds it, its one measured micro-F1 with the 95 % CI."""
     logged = {e["fingerprint"]: e for e in log}
@@ -430,7 +433,8 @@ def ablation_frame(table: Mapping, log: Sequence[Mapping] = ()) -> pd.DataFrame:
                      "measured": measured})  # fmt: skip
     if "shipped" in table:
         shipped = table["shipped"]
-        rows.append({"recipe": SHIPPED, "steps": 0, "micro_f1": shipped["micro_f1"],
+        label = REPLACED if table.get("replace_shipped") else KEPT
+        rows.append({"recipe": label, "steps": 0, "micro_f1": shipped["micro_f1"],
                      "exact_match": shipped["exact_match"], "kept": "", "measured": "development"})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -447,15 +451,16 @@ def status_sentence(table: Mapping | None, ready: Mapping) -> str:
                      else f"the DFT reference covers {r['have']:,} of its {r['all']:,} molecules")  # fmt: skip
         return (f"{typed} and {reference}; the protocol trains and scores no candidate before both are complete "
                 "and the corrections are derived from them, so none has been trained or scored yet.")  # fmt: skip
-    verdict = "replaces" if table["replace_shipped"] else "does not replace"
-    text = (
-        f"The rule chose *{table['chosen']}*, which {verdict} the shipped ensemble on the measured-like validation set"
-    )
+    text = f"The rule chose *{table['chosen']}*"
     p = table.get("protocol", {})
     if "n_train" in p and "shipped_n_train" in p:
-        text += (f" (the candidates trained on {p['n_train']:,} molecules of the typed re-simulation, the shipped "
-                 f"ensemble on {p['shipped_n_train']:,} of the earlier one)")  # fmt: skip
-    return text + "."
+        text += (f" (the candidates trained on {p['n_train']:,} molecules of the typed re-simulation, the development "
+                 f"ensemble shipped before on {p['shipped_n_train']:,} of the earlier one)")  # fmt: skip
+    if table["replace_shipped"]:
+        return text + (". It beats the development ensemble on the measured-like validation set, so it replaces that "
+                       "ensemble as the shipped one.")  # fmt: skip
+    return text + (". It does not beat the development ensemble on the measured-like validation set, so that ensemble "
+                   "stays the shipped one.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- command line
