@@ -180,3 +180,15 @@ def test_validation_physics_version_2_corrects_typed_lines_and_leaves_untyped_on
     assert physics.base == protocol.validation_physics() and physics.contours
     with pytest.raises(ValueError, match="version"):
         protocol.measured_like(plain, version=3)
+
+
+def test_rank_models_orders_by_exact_match_then_micro_f1():
+    y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
+    exact = y * 0.9  # every row right
+    half = np.where(np.array([[1, 0, 1], [0, 1, 1], [1, 0, 0]]), 0.8, 0.1)  # rows 2, 3 wrong: exact 1/3
+    tie = np.where(np.array([[1, 0, 1], [0, 1, 0], [1, 0, 0]]), 0.8, 0.1)  # row 3 misses one: exact 2/3
+    assert protocol.rank_models(y, {"half": half, "tie": tie, "exact": exact}) == ["exact", "tie", "half"]
+    # equal exact match: the higher micro-F1 first
+    more = np.where(np.array([[1, 0, 1], [0, 1, 0], [1, 1, 1]]), 0.8, 0.1)  # row 3 one extra: exact 2/3
+    fewer = np.where(np.array([[1, 0, 1], [0, 1, 0], [0, 0, 0]]), 0.8, 0.1)  # row 3 misses two: exact 2/3
+    assert protocol.rank_models(y, {"fewer": fewer, "more": more}) == ["more", "fewer"]

@@ -207,7 +207,7 @@ target_names = (("micro-F1", "micro_f1", "micro_f1"), ("exact match", "exact_mat
                 ("share of polar positives found", "polar_share", "polar_found"))  # fmt: skip
 glue("targets_sim", "; ".join(f"{label} ≥ {protocol.TARGETS[key]:.2f}: {'met' if met[stat] else 'missed'}"
                               for label, key, stat in target_names), display=False)  # fmt: skip
-ranked = sorted(answers, key=lambda m: (-value.loc[(m, "exact_match"), "value"], -value.loc[(m, "micro_f1"), "value"]))
+ranked = protocol.rank_models(real.y, answers)
 best_name = {"sim": "sim", "R23": "r23", "both": "both"}[ranked[0]]
 glue("best_model", best_name, display=False)
 glue("default_note", "which is the default of python -m lib predict" if best_name == predict.DEFAULT_MODEL

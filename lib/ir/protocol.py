@@ -62,6 +62,13 @@ def exact_match(y: np.ndarray, pred: np.ndarray) -> float:
     return float(np.all(np.asarray(y).astype(bool) == np.asarray(pred).astype(bool), axis=1).mean())
 
 
+def rank_models(y: np.ndarray, answers: Mapping[str, np.ndarray], threshold: float = THRESHOLD) -> list[str]:
+    """The names of ``answers`` (probabilities per model) best first: by exact match, then micro-F1, at ``threshold``
+    (how *Benchmarking functional groups* ranks the models ``predict`` offers; its best is ``predict``'s default)."""
+    score = {name: (exact_match(y, p >= threshold), micro_f1(y, p >= threshold)) for name, p in answers.items()}
+    return sorted(answers, key=lambda name: (-score[name][0], -score[name][1]))
+
+
 def positives_found(columns: Sequence[int]) -> Statistic:
     """A statistic: the share of the positives in ``columns`` that are predicted (NaN without positives)."""
     cols = list(columns)
