@@ -154,3 +154,4 @@ def test_dft_reference_names_the_largest_covered_disagreements():
     assert "C≡N stretch 20× as intense (6 molecules); the C=O stretch 1.4× as intense" in text
     assert "O–H" not in text  # 3 molecules: not enough to enter the corrections
     assert "no mode type has enough" in sentences.dft_reference(frame.iloc[[1]], 3, 112, "B3LYP/6-31G*")
+    assert sentences.dft_reference(frame, 90, 90, "B3LYP/6-31G*").startswith("All 90 reference molecules are computed")

@@ -504,8 +504,9 @@ glue("n_corrected_types", len(shown), display=False)
 # method run through the very same pipeline: B3LYP/6-31G* {cite}`becke1993` in PySCF
 # {cite}`sun2020` (`lib.ir.dft`; its two-electron integrals density-fitted for speed), on small
 # *training* molecules, up to {glue:text}`dft_per_type` per mode type of at most
-# {glue:text}`dft_max_atoms` atoms (`python -m lib dft-molecules`, `data/dft_molecules.csv`), each
-# optimised from GFN2-xTB's minimum and given the same finite-difference Hessian and the same mode
+# {glue:text}`dft_max_atoms` atoms, fewest atoms first, the list cut to its first
+# {glue:text}`dft_n_planned` molecules for compute time (the protocol's seventh amendment;
+# `python -m lib dft-molecules`, `data/dft_molecules.csv`), each optimised from GFN2-xTB's minimum and given the same finite-difference Hessian and the same mode
 # types. Per type and molecule the two methods' summed intensities are compared; the median ratio
 # over molecules becomes the type's intensity shift once {glue:text}`dft_min_molecules` molecules
 # cover it, and the median ratio of B3LYP's wavenumbers, scaled by {glue:text}`dft_scale:.4f`
@@ -527,6 +528,7 @@ glue("dft_fitting", sentences.density_fitting(dft.fitting_effect(exact_shards, s
      if fitted else "", display=False)  # fmt: skip
 glue("dft_per_type", dft.PER_TYPE, display=False)
 glue("dft_max_atoms", dft.MAX_ATOMS, display=False)
+glue("dft_n_planned", n_planned, display=False)
 glue("dft_scale", dft.scale(dft_method), display=False)
 glue("dft_min_molecules", mode_physics.MIN_REFERENCE_MOLECULES, display=False)
 glue_table("tab_dft_reference", reference_table, headers={"type": "Mode type", "molecules": "Molecules",
