@@ -155,3 +155,5 @@ def test_dft_reference_names_the_largest_covered_disagreements():
     assert "O–H" not in text  # 3 molecules: not enough to enter the corrections
     assert "no mode type has enough" in sentences.dft_reference(frame.iloc[[1]], 3, 112, "B3LYP/6-31G*")
     assert sentences.dft_reference(frame, 90, 90, "B3LYP/6-31G*").startswith("All 90 reference molecules are computed")
+    text = sentences.dft_reference(frame, 90, 90, "B3LYP/6-31G*", n_left_out=3)
+    assert "computed with B3LYP/6-31G*; 3 of them kept an imaginary mode and stay out of the comparison. The" in text

@@ -520,8 +520,9 @@ typed_records = simulate.load_shards(typed_dir) if os.path.isdir(typed_dir) else
 comparison, dft_method, n_done = mode_physics.reference_comparison(dft_dir, typed_records)
 reference_table = mode_physics.reference_frame(comparison)
 n_planned = len(pd.read_csv(dft_molecules_file))
-glue("dft_sentence", sentences.dft_reference(reference_table, n_done, n_planned, dft.describe(dft_method)),
-     display=False)
+n_left_out = sum(r.get("status") == "imaginary" for r in simulate.load_shards(dft_dir))
+glue("dft_sentence", sentences.dft_reference(reference_table, n_done, n_planned, dft.describe(dft_method),
+                                             n_left_out=n_left_out), display=False)  # fmt: skip
 exact_shards = simulate.load_shards(dft_exact_dir) if os.path.isdir(dft_exact_dir) else []
 fitted = dft.parse(dft_method)[2] and exact_shards
 glue("dft_fitting", sentences.density_fitting(dft.fitting_effect(exact_shards, simulate.load_shards(dft_dir)))

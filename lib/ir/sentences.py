@@ -231,14 +231,19 @@ def recompute_sentence(check: dict) -> str:
     )
 
 
-def dft_reference(frame: pd.DataFrame, n_done: int, n_planned: int, method: str, shown: int = 3) -> str:
+def dft_reference(
+    frame: pd.DataFrame, n_done: int, n_planned: int, method: str, shown: int = 3, n_left_out: int = 0
+) -> str:
     """How GFN2-xTB's intensities compare with the DFT reference so far (``frame``: :func:`lib.ir.mode_physics.
-    reference_frame`), naming the ``shown`` largest disagreements among the types with enough molecules."""
+    reference_frame`), naming the ``shown`` largest disagreements among the types with enough molecules;
+    ``n_left_out``: computed molecules that kept an imaginary mode, left out of the comparison."""
     head = (
         f"All {n_planned:,} reference molecules are computed with {method}"
         if n_done >= n_planned
         else f"{n_done:,} of the {n_planned:,} reference molecules are computed with {method} so far"
     )
+    if n_left_out:
+        head += f"; {n_left_out} of them kept an imaginary mode and stay out of the comparison"
     used = frame[frame["used"] == "yes"].head(shown)
     if not len(used):
         return head + "; no mode type has enough molecules yet for a correction."
