@@ -506,8 +506,9 @@ glue("n_corrected_types", len(shown), display=False)
 # *training* molecules, up to {glue:text}`dft_per_type` per mode type of at most
 # {glue:text}`dft_max_atoms` atoms, fewest atoms first, the list cut to its first
 # {glue:text}`dft_n_planned` molecules for compute time (the protocol's seventh amendment;
-# `python -m lib dft-molecules`, `data/dft_molecules.csv`), each optimised from GFN2-xTB's minimum and given the same finite-difference Hessian and the same mode
-# types. Per type and molecule the two methods' summed intensities are compared; the median ratio
+# `python -m lib dft-molecules`, `data/dft_molecules.csv`), each optimised from GFN2-xTB's
+# minimum and given the same finite-difference Hessian and the same mode types.
+# Per type and molecule the two methods' summed intensities are compared; the median ratio
 # over molecules becomes the type's intensity shift once {glue:text}`dft_min_molecules` molecules
 # cover it, and the median ratio of B3LYP's wavenumbers, scaled by {glue:text}`dft_scale:.4f`
 # {cite}`scott1996`, gives the types without a textbook band (ring, skeletal, deformation) their
