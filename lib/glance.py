@@ -672,7 +672,7 @@ def badge(word: str, coverage: str = "") -> str:
 def to_html(frame: pd.DataFrame, style: bool = True) -> str:
     """The scoreboard: one group per paper, one line per claim, the verdict as a badge (links kept)."""
     e = html.escape
-    head = ["claim", "paper's figure", "ours", "verdict", "source", "chapter"]
+    head = ["Claim", "Paper's figure", "Ours", "Verdict", "Source", "Chapter"]
     out = [STYLE if style else "", '<table class="glance-board"><thead><tr>']
     out += [f"<th>{h}</th>" for h in head] + ["</tr></thead><tbody>"]
     for paper, rows in frame.groupby("paper", sort=False):
@@ -691,7 +691,7 @@ def to_html(frame: pd.DataFrame, style: bool = True) -> str:
 
 def capped_html(frame: pd.DataFrame) -> str:
     """The time-capped runs as a plain table, each marked with the *time-capped* badge."""
-    shown = frame.map(lambda v: html.escape(str(v)))
+    shown = frame.map(lambda v: html.escape(str(v))).rename(columns=lambda c: c[:1].upper() + c[1:])
     shown.insert(0, "", badge(CAPPED))
     return shown.to_html(escape=False, index=False, classes="glance-board", border=0)
 

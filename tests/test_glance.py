@@ -140,6 +140,7 @@ def test_table_marks_missing_chapters_not_run_and_counts(tmp_path):
     assert "<a>" not in page and "&lt;a&gt;" in page
     assert 'class="glance-badge good"' in page and 'class="glance-badge none"' in page
     assert page.count('class="glance-paper"') == 2  # one group per paper
+    assert "<th>Claim</th><th>Paper's figure</th>" in page  # headers for people
 
 
 def test_percentages_share_one_unit():

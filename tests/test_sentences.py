@@ -72,6 +72,10 @@ def test_the_shipped_ensemble_is_described_as_development_until_the_protocol_ins
     assert sentences.protocol_installed(shipped_info())  # lib/weights/fga holds the protocol's winner now
     assert sentences.shipped_status(development)["sim"].startswith("development")
     assert sentences.shipped_caveat(development).startswith("These are development numbers")
+    assert sentences.protocol_look(development).endswith("scored on them once.")
+    recipe = sentences.shipped_recipe(development)
+    assert recipe.startswith("every step of the transfer table below;") and "protocol" not in recipe
+    assert f"renderings of {development['data']['n_train']:,} molecules a seed" in recipe
     text = sentences.shipped_ensemble(development, development, 0.69)
     assert "development numbers all" in text and "R23's models" in text
     assert f"{development['data']['n_train']:,} simulated molecules" in text
@@ -84,6 +88,11 @@ def test_the_shipped_ensemble_is_described_as_development_until_the_protocol_ins
     assert sentences.protocol_installed(installed)
     assert sentences.shipped_status(installed)["sim"].startswith("protocol")
     assert "one look" in sentences.shipped_caveat(installed)
+    assert "its one score on them is the one above" in sentences.protocol_look(installed)
+    assert sentences.shipped_recipe({**installed, "max_epochs": 40, "copies": 4}) == (
+        "every step of the transfer table below, then the protocol's steps up to *per-type physics* (selection "
+        "table below); 40 epochs over 4 renderings of 5,000 molecules a seed"
+    )
     text = sentences.shipped_ensemble(installed, {}, 0.69)
     assert "*per-type physics*" in text and "1,222 measured-like validation spectra" in text
     assert "(micro-F1 0.812, exact match 0.310, against 0.790 and 0.290" in text

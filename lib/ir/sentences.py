@@ -287,6 +287,23 @@ def shipped_caveat(shipped: dict) -> str:
             "chosen while looking at these spectra, so they flatter it.")  # fmt: skip
 
 
+def shipped_recipe(shipped: dict) -> str:
+    """What the shipped ensemble's recipe adds to the plain simulations and what one seed of it trains on."""
+    steps = "every step of the transfer table below"
+    if protocol_installed(shipped):
+        steps += f", then the protocol's steps up to *{shipped['recipe']}* (selection table below)"
+    return (f"{steps}; {shipped['max_epochs']} epochs over {shipped['copies']} renderings of "
+            f"{shipped['data']['n_train']:,} molecules a seed")  # fmt: skip
+
+
+def protocol_look(shipped: dict) -> str:
+    """Whether the shipped ensemble's measured score is the protocol's one look or still to come."""
+    if protocol_installed(shipped):
+        return ("`book/ir/PROTOCOL.md` fixed how the shipped ensemble's recipe was chosen on simulated data only; "
+                "its one score on them is the one above.")  # fmt: skip
+    return "`book/ir/PROTOCOL.md` fixes how the next recipe is chosen on simulated data only and scored on them once."
+
+
 def shipped_ensemble(shipped: dict, other: dict, r23_micro_f1: float) -> str:
     """The paragraph on the shipped ensemble (``lib/weights/fga``): how it was trained and chosen and what it scores.
 
