@@ -284,7 +284,8 @@ display(tables.table(like_table.rename_axis("measured-like validation"), index=N
 for version, (lines_v, _) in like_sets.items():
     glue(f"like{version}_n", len(lines_v), display=False)
     for name in ("sim", "R23"):
-        glue(f"like{version}_{name.lower()}", float(like_table.loc[name, f"micro-F1, version {version}"]), display=False)
+        micro = float(like_table.loc[name, f"micro-F1, version {version}"])
+        glue(f"like{version}_{name.lower()}", micro, display=False)
 glue("like2_sim_exact", float(like_table.loc["sim", "exact match, version 2"]), display=False)
 like_r23_change = like_table.loc["R23", "micro-F1, version 2"] - like_table.loc["R23", "micro-F1, version 1"]
 glue("like_r23_change", f"{'higher' if like_r23_change > 0 else 'lower'} by {abs(like_r23_change):.3f}",
