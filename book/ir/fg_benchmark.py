@@ -260,9 +260,10 @@ display(tables.table(polar_table.rename_axis("polar group (F1 at 0.5)"), index=N
 # Recipes are now chosen without these spectra (`book/ir/PROTOCOL.md`): on the validation molecules
 # of R23's split of the index, rendered once with fixed randomised physics
 # (`lib.ir.protocol.measured_like`). Version 1 of that physics is the development recipe's (one
-# frequency scale, one band width); version 2, the one that chose, adds GFN2-xTB's errors per mode
-# type and rotational band contours (chapter *Simulated spectra*). R23's nets, trained on measured
-# spectra, read both as a check of how measured-like they are.
+# global frequency scale and one band width, each drawn around its fitted value); version 2, the
+# one that chose, adds GFN2-xTB's errors per mode type and rotational band contours (chapter
+# *Simulated spectra*). R23's nets, trained on measured spectra, read both as a check of how
+# measured-like they are.
 
 # %% tags=["remove-input"]
 index_csv = data_file("nist_gas_ir_index.csv", data_dir)
