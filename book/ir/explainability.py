@@ -279,7 +279,9 @@ glue("agree_md", Markdown(agree.sentence), display=False)
 # %% tags=["remove-input"]
 display(explain.ranges_text())
 shares = {label: explain.share_table(prof, centres) for label, prof in clipped.items()}
-display(tables.table(pd.concat(shares, axis=1), index=None, digits=2))
+share_frame = pd.concat(shares, axis=1)
+share_digits = {f"{model} {column}": 0 if column.startswith("strongest column") else 2 for model, column in share_frame}
+display(tables.table(share_frame, index=None, digits=share_digits))
 textbook = rules.textbook_rule(shares["ours"], shares.get("R23"))
 cn = {k: explain.band_position(v.x, v.y, "nitriles", (2000.0, 2700.0), grid) for k, v in (("sim", sim), ("real", real))}
 band = rules.band_rule(shares["ours"].loc["nitriles", "strongest column (cm⁻¹)"], cn["sim"], cn["real"])
