@@ -9,8 +9,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from lib.ir import mode_physics, protocol, selection, transfer
+from lib.ir import linesets, mode_physics, protocol, selection, transfer
 from lib.ir.mode_physics import Correction, ModePhysics
 from lib.ir.simulate import load_shard, shard_path
 
@@ -58,15 +59,38 @@ def test_score_is_the_ensemble_at_the_threshold():
     assert s["micro_f1"] == 1.0 and s["exact_match"] == 1.0 and s["member_micro_f1"] == [0.6667, 1.0]
 
 
-@pytest.fixture(scope="module")
-def small_typed(tmp_path_factory):
-    """The first 80 molecules of the typed index as one shard: a tiny, incomplete typed index."""
-    folder = tmp_path_factory.mktemp("typed")
-    shard = load_shard(shard_path("book/ir/data/nist_xtb_modes", 0))
-    shard["records"], shard["count"] = shard["records"][:80], 80
+def _first_molecules(source: str, folder, n: int = 80):
+    shard = load_shard(shard_path(source, 0))
+    shard["records"], shard["count"] = shard["records"][:n], n
     with gzip.open(shard_path(folder, 0), "wt") as handle:
         json.dump(shard, handle)
     return folder
+
+
+@pytest.fixture(scope="module")
+def small_typed(tmp_path_factory):
+    """The first 80 molecules of the typed index as one shard: a tiny, incomplete typed index."""
+    return _first_molecules("book/ir/data/nist_xtb_modes", tmp_path_factory.mktemp("typed"))
+
+
+def test_validation_versions_render_each_source_with_its_physics(small_typed, tmp_path):
+    from lib.models import fga
+    from lib.reference import r23_grid
+
+    small_dev = _first_molecules("book/ir/data/nist_xtb", tmp_path)  # the development simulation, untyped
+    index = linesets.default_paths()["index"]
+    torch.manual_seed(0)
+    nets = [fga.FGANet().eval() for _ in range(2)]
+    table, sizes = selection.validation_versions({"two": nets, "one": nets[:1]}, small_dev, small_typed, index)
+    assert list(table.index) == ["two", "one"]
+    for version, source in ((1, small_dev), (selection.VALIDATION_VERSION, small_typed)):
+        val = linesets.nist_lines(source, index)["val"]
+        assert sizes[version] == len(val) > 0
+        x = protocol.measured_like(val, r23_grid(), version=version)
+        for name, members in (("two", nets), ("one", nets[:1])):
+            expected = selection.score(np.stack([fga.predict_proba(m, x) for m in members]), val.y)
+            assert table.loc[name, f"micro-F1, version {version}"] == expected["micro_f1"]
+            assert table.loc[name, f"exact match, version {version}"] == expected["exact_match"]
 
 
 def test_run_refuses_an_incomplete_validation_part(small_typed, tmp_path):
@@ -75,8 +99,6 @@ def test_run_refuses_an_incomplete_validation_part(small_typed, tmp_path):
 
 
 def test_readiness_names_what_is_missing(small_typed, tmp_path):
-    from lib.ir import linesets
-
     reference = tmp_path / "dft"
     reference.mkdir()
     (reference / "part-000.json.gz").write_bytes(shard_path("book/ir/data/dft_modes", 0).read_bytes())

@@ -54,7 +54,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from lib import metrics, notebook, reference, tables
-from lib.ir import fg, linesets, predict, protocol, selection, sentences, simulate, transfer, transfer_ablation, weights
+from lib.ir import fg, predict, protocol, selection, sentences, simulate, transfer, transfer_ablation, weights
 from lib.ir.datasets import connectivity
 from lib.ir.mode_physics import measured_inchikeys
 from lib.models import fga
@@ -265,25 +265,16 @@ display(tables.table(polar_table.rename_axis("polar group (F1 at 0.5)"), index=N
 # *Simulated spectra*). R23's nets, trained on measured spectra, read both as a check of how
 # measured-like they are.
 
-# %% tags=["remove-input"]
+# %% tags=["hide-input"]
 index_csv = data_file("nist_gas_ir_index.csv", data_dir)
-measured_keys = measured_inchikeys()  # their skeletons never enter any part
-val_lines = linesets.nist_lines(shards, index_csv, measured_keys)["val"]
-typed_val = linesets.nist_lines(typed_shards, index_csv, measured_keys)["val"]
-like_sets = {1: (val_lines, protocol.measured_like(val_lines, real.grid, version=1)),
-             2: (typed_val, protocol.measured_like(typed_val, real.grid, version=selection.VALIDATION_VERSION))}
-like_rows = {}
-for name, ensemble in (("sim", shipped_models), ("R23", published)):
-    for version, (lines_v, x_v) in like_sets.items():
-        q = metrics.binarize(fga.predict_proba(ensemble, x_v))
-        like_rows.setdefault(name, {})[f"micro-F1, version {version}"] = protocol.micro_f1(lines_v.y, q)
-        like_rows[name][f"exact match, version {version}"] = protocol.exact_match(lines_v.y, q)
-like_table = pd.DataFrame(like_rows).T
+like_table, like_n = selection.validation_versions(  # the measured spectra's skeletons never enter any part
+    {"sim": shipped_models, "R23": published}, shards, typed_shards, index_csv, measured_inchikeys(), real.grid
+)
 display(tables.table(like_table.rename_axis("measured-like validation"), index=None, digits=3))
 
 # %% tags=["remove-input"]
-for version, (lines_v, _) in like_sets.items():
-    glue(f"like{version}_n", len(lines_v), display=False)
+for version, n in like_n.items():
+    glue(f"like{version}_n", n, display=False)
     for name in ("sim", "R23"):
         micro = float(like_table.loc[name, f"micro-F1, version {version}"])
         glue(f"like{version}_{name.lower()}", micro, display=False)

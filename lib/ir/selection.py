@@ -25,6 +25,7 @@ import pandas as pd
 from lib import io
 from lib.ir import linesets, mode_physics, protocol, transfer
 from lib.paths import REPO
+from lib.reference import r23_grid
 
 SEEDS = (0, 1, 2)
 VALIDATION_VERSION = 2
@@ -188,6 +189,39 @@ def score(probabilities: np.ndarray, y: np.ndarray) -> dict:
             "member_micro_f1": [round(float(m), 4) for m in members]}  # fmt: skip
 
 
+def validation_versions(
+    ensembles: Mapping[str, Sequence],
+    shards: str | os.PathLike,
+    typed: str | os.PathLike,
+    index_csv: str | os.PathLike,
+    exclude: Sequence[str] = (),
+    grid: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Each ensemble's micro-F1 and exact match (:func:`score`) on both versions of the measured-like validation set.
+
+    Version 1 renders the validation part of ``shards`` (the development simulation) with the development physics;
+    version 2 (:data:`VALIDATION_VERSION`, the one that chooses) the validation part of the typed re-simulation
+    ``typed`` with per-type corrections and rotational contours, as :func:`run` does. ``exclude`` keeps skeletons
+    out (the measured spectra's). Returns the table (a row per ensemble, columns ``micro-F1, version v`` and
+    ``exact match, version v``) and the number of spectra of each version.
+    """
+    from lib.models.fga import predict_proba
+
+    grid = r23_grid() if grid is None else grid
+    sources = {1: shards, VALIDATION_VERSION: typed}
+    rows: dict[str, dict[str, float]] = {name: {} for name in ensembles}
+    sizes = {}
+    for version, source in sources.items():
+        val = linesets.nist_lines(source, index_csv, exclude)["val"]
+        x = protocol.measured_like(val, grid, version=version)
+        sizes[version] = len(val)
+        for name, ensemble in ensembles.items():
+            s = score(np.stack([predict_proba(m, x) for m in ensemble]), val.y)
+            rows[name][f"micro-F1, version {version}"] = s["micro_f1"]
+            rows[name][f"exact match, version {version}"] = s["exact_match"]
+    return pd.DataFrame(rows).T, sizes
+
+
 def kept_steps(scores: Sequence[float], tie: float = protocol.TIE) -> list[bool]:
     """The cumulative ablation's rule: a step is kept when it raises the measured-like validation micro-F1 by at
     least ``tie`` over the step before it (the first row, the base, is kept)."""
@@ -229,7 +263,6 @@ def run(
     from lib.ir.transfer_ablation import _commit
     from lib.models.fga import load_ensemble, predict_proba
     from lib.paths import cache_dir
-    from lib.reference import r23_grid
 
     paths = linesets.default_paths()
     typed = Path(typed or DEFAULT_TYPED)
