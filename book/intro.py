@@ -51,13 +51,16 @@ notebook.glue_figure("verdicts", findings.verdict_figure(papers))
 # with a notebook (`NAME.ipynb`). The logic lives in the small package `lib`, which you can also call
 # from your own code; chapters narrate, call `lib` and draw. A chapter's first code cell holds its
 # parameters. The runner executes every chapter with [papermill](https://papermill.readthedocs.io)
-# under a *preset*:
+# under a *preset* ({numref}`tab-intro-presets`):
 #
-# | preset | meant for | budget |
+# ````{table} The three presets: what each is for and what it costs.
+# :name: tab-intro-presets
+# | Preset | Meant for | Budget |
 # |---|---|---|
 # | `ci` | continuous integration: tiny data, every code path | minutes on 2 CPU cores |
 # | `default` | this published book | under an hour on 2 CPU cores |
 # | `paper` | full-scale reproduction of the papers | a GPU |
+# ````
 #
 # ```bash
 # make book                                          # default preset, then the HTML book

@@ -213,7 +213,7 @@ def _settings_cell(preset: str, params: dict[str, Any], defaults: dict[str, Any]
         f":::{{admonition}} Run settings: preset {preset}, executed in {seconds:.0f} s\n:class: dropdown tip\n"
         f"This page was executed with these parameters; rerun it with others through "
         f"`python -m lib book run --preset {preset} --only CHAPTER -p NAME=VALUE`.\n\n"
-        f"| parameter | value | from |\n|---|---|---|\n{rows}\n:::"
+        f"| Parameter | Value | From |\n|---|---|---|\n{rows}\n:::"
     )
     return nbformat.v4.new_markdown_cell(text, metadata={"tags": ["run-settings"]})
 
@@ -309,6 +309,9 @@ def stage(preset: str) -> Path:
     static = src / "_static"
     static.mkdir(exist_ok=True)
     shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
+    css = REPO / "book" / "_static" / "book.css"  # wide captioned tables (lib.tables.glue_table)
+    if css.is_file():
+        shutil.copy2(css, static / "book.css")
     mathjax = REPO / "book" / "_static" / "mathjax"  # shipped with the book (its README); absent in a test's mini book
     if mathjax.is_dir():
         shutil.copytree(mathjax, static / "mathjax", dirs_exist_ok=True)

@@ -171,6 +171,10 @@ def glue_table(name: str, data: Table | pd.DataFrame, **options) -> None:
         ```
         ````
 
+    The caption is the directive's first line only (MyST reads no more) and holds no backtick (a backtick
+    fence's info string may not; the fence then never opens). A table wider than :data:`WIDE_CHARS` gets
+    ``:class: full-width`` under ``:name:`` (``book/_static/book.css`` widens it into the margin).
+
     ``options`` go to :func:`table` when ``data`` is a DataFrame.
     """
     from IPython.display import Markdown

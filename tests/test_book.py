@@ -30,6 +30,26 @@ def test_every_chapter_source_has_a_notebook_in_sync():
             pytest.fail(f"{paired.name} is out of sync with {source.name} (run `make sync`):\n{err}")
 
 
+def test_every_cell_marker_starts_a_cell():
+    """A Markdown fence that never closes (a ```` ```{table} ```` line with a backtick in its caption is no
+    fence, so its closing line opens one) swallows the ``# %%`` markers after it: code runs as text."""
+    for source in SOURCES:
+        markers = sum(line.startswith("# %%") for line in source.read_text().splitlines())
+        assert len(jupytext.read(source).cells) == markers, f"{source.name}: a fence swallows cell markers"
+
+
+def test_table_captions_are_one_line_without_backticks():
+    """MyST takes a directive's argument from its first line only, and a backtick fence's info string may
+    hold no backtick: the caption is that line and ``:name:`` follows it."""
+    for source in SOURCES:
+        lines = source.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if re.match(r"# `{3,}\{table\}", line):
+                where = f"{source.name}:{i + 1}"
+                assert "`" not in line.split("{table}", 1)[1], f"{where}: a backtick in the caption"
+                assert lines[i + 1].startswith("# :name: tab-"), f"{where}: the caption must be one line, then :name:"
+
+
 def test_notebooks_carry_no_outputs():
     for source in SOURCES:
         nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)

@@ -190,42 +190,63 @@ glue("r23_md", Markdown(f"We also explain R23's {len(r23)} published models." if
 #
 # ### Step 1: patterns per channel (R23 Fig. 3)
 #
-# Top row: the input windows behind the strongest activations of each channel of our first model,
-# overlaid; below, randomly chosen single windows among them. The x axis is the position inside
+# {numref}`fig-xai-patterns`, top row: the input windows behind the strongest activations of each channel of our
+# first model, overlaid; below, randomly chosen single windows among them. The x axis is the position inside
 # the window in cm⁻¹ (high to low, like every wavenumber axis here).
 
 # %%
 spectra = np.concatenate([sim.x, real.x]).astype(float)
 latent = explain.latent_activations(model, spectra)
 patterns = explain.channel_patterns(model, spectra, k=top_k, grid=grid, latent=latent)
-figures.patterns_figure(patterns, model.latent_shape[0], n_examples, seed)
+notebook.glue_figure("fig_xai_patterns", figures.patterns_figure(patterns, model.latent_shape[0], n_examples, seed))
 
 # %%
 spread, dead = explain.pattern_spread(patterns, latent)
 
 # %% tags=["remove-input"]
-display(tables.table(spread, index=None, digits=2))
+tables.glue_table("tab_xai_spread", spread, index=None, digits=2)
 glue("spread_md", Markdown(rules.spread_rule(spread["iqr"], dead=dead).sentence), display=False)
 
 # %% [markdown]
-# Where the top windows lie (cm⁻¹ of the window centre, with the interquartile range `iqr`) and
-# where their maximum sits inside the window (median; 0 = low-wavenumber end, 1 = high end).
+# ```{glue:figure} fig_xai_patterns
+# :name: fig-xai-patterns
+# Input windows behind the strongest activations of each latent channel (columns) of our first model, over the
+# simulated and real spectra: overlaid in the top row, single windows drawn at random below (x: position inside
+# the window, cm⁻¹).
+# ```
+#
+# ````{table} Per channel of our first model: quantiles and IQR of its top windows' centres (cm⁻¹), peak position (0–1).
+# :name: tab-xai-spread
+# ```{glue:md} tab_xai_spread
+# :format: myst
+# ```
+# ````
+#
+# Where the top windows lie ({numref}`tab-xai-spread`: cm⁻¹ of the window centre, with the interquartile range
+# `iqr`) and where their maximum sits inside the window (median; 0 = low-wavenumber end, 1 = high end).
 # {glue:md}`spread_md`
 #
 # ### Step 2: where the classifier looks (R23 Fig. 5)
 
 # %%
 title = f"Classifier weights of {ours.names[0]} (rows: {model.latent_shape[0]} channels; negatives clipped)"
-figures.weights_figure(explain.weight_map(model, clip_negative=True), centres, GROUPS, title)
+weights_fig = figures.weights_figure(explain.weight_map(model, clip_negative=True), centres, GROUPS, title)
+notebook.glue_figure("fig_xai_weights", weights_fig)
 
 # %% [markdown]
+# ```{glue:figure} fig_xai_weights
+# :name: fig-xai-weights
+# Classifier weights of our first model, one heat map per group: latent channels (rows) against the centre of
+# each latent column (cm⁻¹); negative weights clipped to zero.
+# ```
+#
 # ### The alkene zoom (R23 Fig. 4)
 #
 # R23 crop the alkene weights to {glue:text}`r23_zoom_lo:.0f`–{glue:text}`r23_zoom_hi:.0f` cm⁻¹
 # and three channels and put the channels' patterns beside them. We take the channels with the
 # largest alkene weights in that region and, for each, its strongest windows *inside* the region.
 # `towards_target` is the share of a channel's top windows whose maximum lies on the side facing
-# the C=C band.
+# the C=C band ({numref}`tab-xai-zoom`).
 
 # %%
 fig, zoom_ch, zoom_patterns = explain.zoom_figure(
@@ -234,7 +255,7 @@ fig, zoom_ch, zoom_patterns = explain.zoom_figure(
 zoom = explain.zoom_summary(model, zoom_patterns, zoom_ch, zoom_group, zoom_target, grid)
 
 # %% tags=["remove-input"]
-display(tables.table(zoom, index=None, digits=3))
+tables.glue_table("tab_xai_zoom", zoom, index=None, digits=3)
 orientation = rules.orientation_rule(zoom["towards_target"], zoom_target)
 glue("orientation_md", Markdown(orientation.sentence), display=False)
 notebook.glue_figure("fig_zoom", fig)
@@ -242,6 +263,13 @@ glue("zoom_caption", f"{zoom_group}: the strongest channels in {zoom_region[0]:.
      display=False)  # fmt: skip
 
 # %% [markdown]
+# ````{table} Per zoomed channel: largest alkene weight, weighted and median window centre (cm⁻¹), share facing C=C.
+# :name: tab-xai-zoom
+# ```{glue:md} tab_xai_zoom
+# :format: myst
+# ```
+# ````
+#
 # ```{glue:figure} fig_zoom
 # :name: fig-explain-zoom
 # {glue:text}`zoom_caption` and their strongest windows inside that region.
@@ -256,32 +284,52 @@ glue("zoom_caption", f"{zoom_group}: the strongest channels in {zoom_region[0]:.
 sets = {"ours": ours} | ({"R23": r23} if r23 is not None else {})
 profiles = {k: explain.seed_profiles(e) for k, e in sets.items()}
 clipped = {k: np.clip(p, 0, None) for k, p in profiles.items()}
-display(figures.profiles_figure(clipped, centres, ["methyl", "alkene"], GROUPS))
-figures.all_profiles_figure(clipped, centres, GROUPS)
+notebook.glue_figure("fig_xai_profiles", figures.profiles_figure(clipped, centres, ["methyl", "alkene"], GROUPS))
+notebook.glue_figure("fig_xai_all_profiles", figures.all_profiles_figure(clipped, centres, GROUPS))
 
 # %% tags=["remove-input"]
 agreement = pd.DataFrame({f"{kind} {k}": (explain.seed_agreement if kind == "agreement" else
                                           explain.cross_group_agreement)(p)
                           for k, p in profiles.items() for kind in ("agreement", "reference")})  # fmt: skip
-display(tables.table(agreement, index=None, digits=2))
+tables.glue_table("tab_xai_agreement", agreement, index=None, digits=2)
 agree = rules.seed_agreement_rule(agreement["agreement ours"], agreement["reference ours"],
                                   agreement.get("agreement R23"))  # fmt: skip
 glue("agree_md", Markdown(agree.sentence), display=False)
 
 # %% [markdown]
-# {glue:md}`agree_md` A correlation of 1 would mean identical profiles up to scale.
+# ```{glue:figure} fig_xai_profiles
+# :name: fig-xai-profiles
+# Methyl and alkene: the maximum classifier weight over channels (negatives clipped) at each latent column's
+# centre (cm⁻¹), mean ± standard deviation over the models of each set (legend); orange: textbook ranges.
+# ```
+#
+# ```{glue:figure} fig_xai_all_profiles
+# :name: fig-xai-all-profiles
+# Every group's mean profile (maximum weight over channels, negatives clipped, mean over the models) of each set
+# of models, scaled to its maximum; orange: the group's textbook ranges.
+# ```
+#
+# ````{table} Per group: mean pairwise Pearson correlation between the seeds' profiles, and the cross-group reference.
+# :name: tab-xai-agreement
+# ```{glue:md} tab_xai_agreement
+# :format: myst
+# ```
+# ````
+#
+# {glue:md}`agree_md` A correlation of 1 would mean identical profiles up to scale ({numref}`tab-xai-agreement`;
+# the profiles in {numref}`fig-xai-profiles` and {numref}`fig-xai-all-profiles`).
 #
 # ### Group frequencies
 #
-# The textbook ranges, then per group the share of weight mass inside them, chance, their ratio and
-# the strongest column of the mean profile.
+# The textbook ranges ({numref}`tab-xai-ranges`), then per group the share of weight mass inside them, chance,
+# their ratio and the strongest column of the mean profile ({numref}`tab-xai-shares`).
 
 # %% tags=["remove-input"]
-display(explain.ranges_text())
+tables.glue_table("tab_xai_ranges", explain.ranges_text(), index=None)
 shares = {label: explain.share_table(prof, centres) for label, prof in clipped.items()}
 share_frame = pd.concat(shares, axis=1)
 share_digits = {f"{model} {column}": 0 if column.startswith("strongest column") else 2 for model, column in share_frame}
-display(tables.table(share_frame, index=None, digits=share_digits))
+tables.glue_table("tab_xai_shares", share_frame, index=None, digits=share_digits)
 textbook = rules.textbook_rule(shares["ours"], shares.get("R23"))
 cn = {k: explain.band_position(v.x, v.y, "nitriles", (2000.0, 2700.0), grid) for k, v in (("sim", sim), ("real", real))}
 band = rules.band_rule(shares["ours"].loc["nitriles", "strongest column (cm⁻¹)"], cn["sim"], cn["real"])
@@ -289,6 +337,21 @@ glue("textbook_md", Markdown(textbook.sentence), display=False)
 glue("band_md", Markdown(band.sentence), display=False)
 
 # %% [markdown]
+# ````{table} Textbook frequency ranges of each group (cm⁻¹), against which the weight shares are measured.
+# :name: tab-xai-ranges
+# ```{glue:md} tab_xai_ranges
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Per group and set of models: weight share inside the textbook ranges, chance, ratio, strongest column.
+# :name: tab-xai-shares
+# :class: full-width
+# ```{glue:md} tab_xai_shares
+# :format: myst
+# ```
+# ````
+#
 # {glue:md}`textbook_md`
 #
 # Nitriles, a group R23 single out (one characteristic band, poorly classified):
@@ -297,30 +360,51 @@ glue("band_md", Markdown(band.sentence), display=False)
 # ### R23's region of weak bands (Fig. 7)
 
 # %% tags=["hide-input"]
-figures.region_figure(sim.x, sim.y, grid, region_groups, tuple(region))
+notebook.glue_figure("fig_xai_region", figures.region_figure(sim.x, sim.y, grid, region_groups, tuple(region)))
 
 # %% tags=["remove-input"]
 region_table = pd.DataFrame([{"group": g, "spectra": name, **explain.region_study(v.x, v.y, g, grid, tuple(region))
                               .summary()} for g in region_groups for name, v in (("simulated", sim), ("real", real))])
-display(tables.table(region_table.set_index(["group", "spectra"]), index=None, digits=4))
+tables.glue_table("tab_xai_region_spectra", region_table.set_index(["group", "spectra"]), index=None, digits=4)
 level = {k: explain.region_level(v.x, grid, tuple(region)) for k, v in (("simulated", sim), ("real", real))}
 weights_region = pd.concat({label: explain.region_share(prof, centres, tuple(region)).loc[region_groups]
                             for label, prof in clipped.items()}, axis=1)  # fmt: skip
-display(tables.table(weights_region, index=None, digits=3))
+tables.glue_table("tab_xai_region_weights", weights_region, index=None, digits=3)
 region_finding = rules.region_rule(
     weights_region[("ours", "share")].to_dict(), float(weights_region[("ours", "chance")].iloc[0]), level,
     weights_region[("R23", "share")].to_dict() if r23 is not None else None, tuple(region))  # fmt: skip
 glue("region_md", Markdown(region_finding.sentence), display=False)
 
 # %% [markdown]
-# Our simulated spectra in the region (above), the spectra with and without each group (first
-# table) and the share of each group's weight mass in the region (second table).
+# ```{glue:figure} fig_xai_region
+# :name: fig-xai-region
+# Our simulated spectra inside R23's region of weak bands, per group (rows) without and with the group (columns;
+# a subset of each drawn); dotted: the median.
+# ```
+#
+# ````{table} Per group and set of spectra: spectra with and without the group, their median absorbance in the region.
+# :name: tab-xai-region-spectra
+# ```{glue:md} tab_xai_region_spectra
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Per group: share of weight mass in the region (mean and std over each set's models) and chance.
+# :name: tab-xai-region-weights
+# ```{glue:md} tab_xai_region_weights
+# :format: myst
+# ```
+# ````
+#
+# Our simulated spectra in the region ({numref}`fig-xai-region`), the spectra with and without each group
+# ({numref}`tab-xai-region-spectra`) and the share of each group's weight mass in the region
+# ({numref}`tab-xai-region-weights`).
 # {glue:md}`region_md`
 #
 # ### One spectrum, one group
 #
 # Activation × weight per latent column for one held-out spectrum: green columns pushed the
-# group's logit up, red ones down; their sum plus the bias is the logit. The figure shows the real
+# group's logit up, red ones down; their sum plus the bias is the logit. {numref}`fig-xai-spectrum` shows the real
 # spectrum carrying the group that the model is most sure of.
 
 # %%
@@ -330,7 +414,7 @@ pool = pool if len(pool) else np.arange(len(real))
 prob = fga.predict_proba(model, real.x[pool])[:, g]
 index = int(pool[np.argmax(prob)])
 view = explain.Explorer(model, real.x, real.names, grid, group=explain_group, index=index)
-display(view.figure())
+notebook.glue_figure("fig_xai_spectrum", view.figure())
 frame = explain.explain_spectrum(model, real.x[index], g, grid)
 
 # %% tags=["remove-input"]
@@ -342,6 +426,12 @@ glue("one_pos", float(frame["positive"].sum()), display=False)
 glue("one_neg", float(frame["negative"].sum()), display=False)
 
 # %% [markdown]
+# ```{glue:figure} fig_xai_spectrum
+# :name: fig-xai-spectrum
+# Activation × weight per latent column of our first model for the alkene group (bars, right axis; green: up, red:
+# down) on the real spectrum carrying the group that the model is most sure of (line, scaled to a maximum of 1).
+# ```
+#
 # {glue:md}`one_md`; positive contributions add up to {glue:text}`one_pos:+.2f`, negative ones to
 # {glue:text}`one_neg:+.2f`.
 #
@@ -405,7 +495,7 @@ faith = faithfulness.compare_models(
 summary = faithfulness.summarise(faith)
 
 # %% tags=["remove-input"]
-display(tables.table(summary, index=None, digits=3))
+tables.glue_table("tab_xai_faithfulness", summary, index=None, digits=3)
 mine = faith[faith["models"] == "ours"]
 per_group = mine.groupby(["group", "method"])["difference"].mean().unstack()[list(faith_methods)]
 faith_finding = rules.faithfulness_rule(summary.loc["ours"], resolution=numbers["rf_cm"])
@@ -426,11 +516,25 @@ glue("faith_r23_md", Markdown(
     else "R23's models are not part of this comparison (`faith_published = False`)."), display=False)  # fmt: skip
 
 # %% tags=["hide-input"]
-figures.curves_figure(mine, faith_methods)
+notebook.glue_figure("fig_xai_curves", figures.curves_figure(mine, faith_methods))
 
 # %% [markdown]
+# ````{table} Mean area under the deletion and insertion curves, and insertion − deletion, per set of models and method.
+# :name: tab-xai-faithfulness
+# ```{glue:md} tab_xai_faithfulness
+# :format: myst
+# ```
+# ````
+#
+# ```{glue:figure} fig_xai_curves
+# :name: fig-xai-curves
+# Mean deletion (left) and insertion (right) curves of each relevance method on our models: the group's
+# probability against the fraction of input points set to 0 or restored, over groups, models and held-out spectra.
+# ```
+#
 # Over {glue:text}`faith_pairs` spectrum–group pairs of our models ({glue:text}`faith_groups`
-# groups, up to `max_faith_spectra` held-out spectra carrying the group per group and model), the
+# groups, up to `max_faith_spectra` held-out spectra carrying the group per group and model;
+# {numref}`tab-xai-faithfulness`, {numref}`fig-xai-curves`), the
 # largest insertion − deletion area is that of {glue:md}`faith_best_md`; R23's activation × weight
 # ranks {glue:text}`faith_rank` of {glue:text}`faith_n` (difference {glue:text}`faith_axw:.2f`).
 # Per group, it beats the random ranking in {glue:text}`beats_random` and the input ranking in
@@ -468,7 +572,7 @@ runs = es.pointing_runs(
 )  # fmt: skip
 tol_main = max(syn_tolerances)
 prec = runs.precision(tol_main)
-display(tables.table(prec, index=None, digits=3))
+tables.glue_table("tab_xai_pointing", prec, index=None, digits=3)
 
 # %% tags=["remove-input"]
 for key, value in {"syn_n": len(labels), "syn_peaks": int(sub.n_peaks.sum()),
@@ -480,18 +584,27 @@ for key, value in {"syn_n": len(labels), "syn_peaks": int(sub.n_peaks.sum()),
 glue("syn_acc_md", Markdown(rules.join(f"{a:.0%}" for a in runs.accuracy)), display=False)
 
 # %% [markdown]
-# Top-{glue:text}`syn_k` precision within {glue:text}`syn_tol` original points of a peak (rows:
-# model, peak set; chance on the distinctive peaks {glue:text}`syn_chance:.3f`).
+# ````{table} Top-k precision of each method (columns) on the synthetic test spectra, per net and peak set (rows).
+# :name: tab-xai-pointing
+# ```{glue:md} tab_xai_pointing
+# :format: myst
+# ```
+# ````
+#
+# Top-{glue:text}`syn_k` precision within {glue:text}`syn_tol` original points of a peak ({numref}`tab-xai-pointing`;
+# rows: model, peak set; chance on the distinctive peaks {glue:text}`syn_chance:.3f`).
 # {glue:text}`syn_n` classes with {glue:text}`syn_peaks` peaks, {glue:text}`syn_distinct` of them
 # distinctive; {glue:text}`syn_seeds` trained FGA net(s) with test accuracy
 # {glue:md}`syn_acc_md`, on {glue:text}`syn_test` test spectra of {glue:text}`syn_points` points
-# ({glue:text}`syn_s:.0f` s). Below, one test spectrum and each method's relevance for its class.
+# ({glue:text}`syn_s:.0f` s). Below ({numref}`fig-xai-relevance`), one test spectrum and each method's relevance
+# for its class.
 
 # %% tags=["hide-input"]
 example = int(np.flatnonzero(syn_data["y_test"] == 0)[0])
-es.relevance_figure(runs.models[0], syn_data["x_test"][example], 0, syn_peaks["test"].positions[example],
-                    syn_peaks["test"].heights[example], distinct[0], syn_downsample, syn_top_k, ig_steps,
-                    seed)  # fmt: skip
+relevance_fig = es.relevance_figure(runs.models[0], syn_data["x_test"][example], 0,
+                                    syn_peaks["test"].positions[example], syn_peaks["test"].heights[example],
+                                    distinct[0], syn_downsample, syn_top_k, ig_steps, seed)  # fmt: skip
+notebook.glue_figure("fig_xai_relevance", relevance_fig)
 
 # %% tags=["remove-input"]
 tight = runs.precision(min(syn_tolerances)).loc[("trained", "distinctive")]
@@ -500,6 +613,13 @@ glue("tight_md", Markdown(rules.join(f"{m} {v:.2f}" for m, v in tight.sort_value
      display=False)  # fmt: skip
 
 # %% [markdown]
+# ```{glue:figure} fig_xai_relevance
+# :name: fig-xai-relevance
+# One synthetic test spectrum of the first chosen class (top; dotted: its peaks, green distinctive, red shared) and
+# below it each method's relevance for the class's centred logit in the first trained net, scaled to a maximum of
+# 1 (black: the top-{glue:text}`syn_k` points).
+# ```
+#
 # With the tight tolerance of {glue:text}`syn_tol_min` points (about a peak's width) the trained
 # net's distinctive-peak precision is {glue:md}`tight_md`.
 #
@@ -519,13 +639,21 @@ if r23 is not None:
     on_real["R23 published"] = explain.measured_band_share(r23, real.x, real.y, grid)
 
 # %% tags=["remove-input"]
-display(tables.table(pd.concat(on_real, axis=1), index=None, digits=2))
+tables.glue_table("tab_xai_measured", pd.concat(on_real, axis=1), index=None, digits=2)
 glue("measured_share_text", explain.band_share_sentence(on_real), display=False)
 
 # %% [markdown]
-# On the real spectra, share of the relevance inside the textbook ranges against chance (the share
-# a flat profile would put there): {glue:text}`measured_share_text` A group near chance is not read
-# from its characteristic bands more than from anywhere else in the spectrum.
+# ````{table} Per group on the real spectra: share of the relevance inside the textbook ranges, chance, ratio, spectra.
+# :name: tab-xai-measured
+# :class: full-width
+# ```{glue:md} tab_xai_measured
+# :format: myst
+# ```
+# ````
+#
+# On the real spectra ({numref}`tab-xai-measured`), share of the relevance inside the textbook ranges against
+# chance (the share a flat profile would put there): {glue:text}`measured_share_text` A group near chance is not
+# read from its characteristic bands more than from anywhere else in the spectrum.
 #
 # ## Discussion
 #

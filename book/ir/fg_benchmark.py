@@ -50,7 +50,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import torch
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 from myst_nb import glue
 
 from lib import metrics, notebook, reference, tables
@@ -169,11 +169,11 @@ glue("n_published", len(published), display=False)
 # `python -m lib predict` answers with one of three models: **sim**, the ensemble shipped in
 # `lib/weights/fga` (trained on simulated spectra only, by {glue:text}`ship_trained_by`); **R23**,
 # the authors' ten published nets (trained on measured NIST spectra); and **both**, the mean of the
-# two ensembles' probabilities. All three are scored here on the {glue:text}`n_real_all:d` measured
-# gas-phase spectra of the `jcamp` package ({glue:text}`n_skeletons:d` molecular skeletons) at
-# threshold 0.5. Every interval is a bootstrap 95 % CI that resamples skeletons
-# ({glue:text}`n_boot:,d` resamples, `lib.ir.protocol`); every difference is paired against R23
-# on the same resamples, and marked * where its CI excludes zero.
+# two ensembles' probabilities. All three are scored here ({numref}`tab-fgb-measured`) on the
+# {glue:text}`n_real_all:d` measured gas-phase spectra of the `jcamp` package
+# ({glue:text}`n_skeletons:d` molecular skeletons) at threshold 0.5. Every interval is a bootstrap
+# 95 % CI that resamples skeletons ({glue:text}`n_boot:,d` resamples, `lib.ir.protocol`); every
+# difference is paired against R23 on the same resamples, and marked * where its CI excludes zero.
 
 # %% tags=["remove-input"]
 shipped_models = fga.load_ensemble(predict.SHIPPED_MODELS)
@@ -191,7 +191,7 @@ status = {
 }
 shown = protocol.report_table(measured)
 shown.insert(0, "status", pd.Series(status))
-display(tables.table(shown, index=None))
+tables.glue_table("tab_fgb_measured", shown, index=None)
 value = measured.set_index(["model", "statistic"])
 for model, short in (("sim", "sim"), ("R23", "r23"), ("both", "both")):
     for stat in ("micro_f1", "exact_match", "polar_found"):
@@ -230,12 +230,21 @@ glue("n_r23_elsewhere", len({b for b, part in zip(skeletons, in_r23, strict=True
      display=False)  # fmt: skip
 
 # %% [markdown]
+# ````{table} The predict command's three models on the measured spectra at 0.5: value, difference to R23 [95 % CI].
+# :name: tab-fgb-measured
+# :class: full-width
+# ```{glue:md} tab_fgb_measured
+# :format: myst
+# ```
+# ````
+#
 # Micro-F1: sim {glue:text}`m_sim_micro_f1`, R23 {glue:text}`m_r23_micro_f1`, both
 # {glue:text}`m_both_micro_f1`. Exact match (all 17 groups right): sim {glue:text}`m_sim_exact_match`,
 # R23 {glue:text}`m_r23_exact_match`, both {glue:text}`m_both_exact_match`. Polar groups found
-# (positives of the O/N groups present): sim {glue:text}`p_sim` ({glue:text}`m_sim_polar_found`),
-# R23 {glue:text}`p_r23` ({glue:text}`m_r23_polar_found`), both {glue:text}`p_both`
-# ({glue:text}`m_both_polar_found`). Paired against R23, sim differs by
+# (positives of the O/N groups present; F1 per group in {numref}`tab-fgb-polar`): sim
+# {glue:text}`p_sim` ({glue:text}`m_sim_polar_found`), R23 {glue:text}`p_r23`
+# ({glue:text}`m_r23_polar_found`), both {glue:text}`p_both` ({glue:text}`m_both_polar_found`).
+# Paired against R23, sim differs by
 # {glue:text}`d_sim_micro_f1` in micro-F1, {glue:text}`d_sim_exact_match` in exact match and
 # {glue:text}`d_sim_polar_found` in polar groups found; both by {glue:text}`d_both_micro_f1`,
 # {glue:text}`d_both_exact_match` and {glue:text}`d_both_polar_found`.
@@ -254,9 +263,16 @@ polar_table = pd.DataFrame(
     {name: metrics.per_group_metrics(real.y, p, real.groups).loc[polar_present, "f1"] for name, p in answers.items()}
 )
 polar_table.insert(0, "positives", real.y[:, [real.groups.index(g) for g in polar_present]].sum(axis=0).astype(int))
-display(tables.table(polar_table.rename_axis("polar group (F1 at 0.5)"), index=None, digits=2))
+tables.glue_table("tab_fgb_polar", polar_table.rename_axis("polar group (F1 at 0.5)"), index=None, digits=2)
 
 # %% [markdown]
+# ````{table} F1 at 0.5 of the three models per polar (O/N) group present in the measured spectra, with its positives.
+# :name: tab-fgb-polar
+# ```{glue:md} tab_fgb_polar
+# :format: myst
+# ```
+# ````
+#
 # Recipes are now chosen without these spectra (`book/ir/PROTOCOL.md`): on the validation molecules
 # of R23's split of the index, rendered once with fixed randomised physics
 # (`lib.ir.protocol.measured_like`). Version 1 of that physics is the development recipe's (one
@@ -270,7 +286,7 @@ index_csv = data_file("nist_gas_ir_index.csv", data_dir)
 like_table, like_n = selection.validation_versions(  # the measured spectra's skeletons never enter any part
     {"sim": shipped_models, "R23": published}, shards, typed_shards, index_csv, measured_inchikeys(), real.grid
 )
-display(tables.table(like_table.rename_axis("measured-like validation"), index=None, digits=3))
+tables.glue_table("tab_fgb_like", like_table.rename_axis("measured-like validation"), index=None, digits=3)
 
 # %% tags=["remove-input"]
 for version, n in like_n.items():
@@ -284,9 +300,16 @@ glue("like_r23_change", f"{'higher' if like_r23_change > 0 else 'lower'} by {abs
      display=False)  # fmt: skip
 
 # %% [markdown]
-# On the {glue:text}`like2_n:,d` spectra of version 2 the shipped ensemble reaches a micro-F1 of
-# {glue:text}`like2_sim:.3f` (exact match {glue:text}`like2_sim_exact:.3f`; its recipe was chosen
-# there and trained on the same physics) and R23's nets {glue:text}`like2_r23:.3f`,
+# ````{table} Micro-F1 and exact match at 0.5 on the measured-like validation spectra, physics versions 1 and 2.
+# :name: tab-fgb-like
+# ```{glue:md} tab_fgb_like
+# :format: myst
+# ```
+# ````
+#
+# On the {glue:text}`like2_n:,d` spectra of version 2 ({numref}`tab-fgb-like`) the shipped ensemble
+# reaches a micro-F1 of {glue:text}`like2_sim:.3f` (exact match {glue:text}`like2_sim_exact:.3f`; its
+# recipe was chosen there and trained on the same physics) and R23's nets {glue:text}`like2_r23:.3f`,
 # {glue:text}`like_r23_change` than on the {glue:text}`like1_n:,d` spectra of version 1
 # ({glue:text}`like1_r23:.3f`), against {glue:text}`m_r23_micro_f1` on the measured spectra.
 
@@ -300,7 +323,7 @@ glue("like_r23_change", f"{'higher' if like_r23_change > 0 else 'lower'} by {abs
 # construction. Each is trained with
 # {glue:text}`selection_seeds` seeds and scored on the measured-like validation set of that per-type
 # physics (version {glue:text}`selection_version`), which chooses; only the
-# chosen recipe meets the measured spectra, once. {glue:md}`selection_status`
+# chosen recipe meets the measured spectra, once ({numref}`tab-fgb-selection`). {glue:md}`selection_status`
 
 # %% tags=["remove-input"]
 chosen_table = json.loads(Path(selection_file).read_text()) if Path(selection_file).is_file() else None
@@ -310,12 +333,20 @@ glue("selection_seeds", len(selection.SEEDS), display=False)
 glue("selection_version", selection.VALIDATION_VERSION, display=False)
 if chosen_table is not None:
     logged = protocol.read_log(scores_log)
-    display(tables.table(selection.ablation_frame(chosen_table, logged), index=None, digits=3,
-                         headers={"recipe": "Recipe", "steps": "Steps added", "micro_f1": "Micro-F1 (measured-like)",
-                                  "exact_match": "Exact match (measured-like)", "kept": "Step kept",
-                                  "measured": "Micro-F1, measured [95 % CI]"}))  # fmt: skip
+    tables.glue_table("tab_fgb_selection", selection.ablation_frame(chosen_table, logged), index=None, digits=3,
+                      headers={"recipe": "Recipe", "steps": "Steps added", "micro_f1": "Micro-F1 (measured-like)",
+                               "exact_match": "Exact match (measured-like)", "kept": "Step kept",
+                               "measured": "Micro-F1, measured [95 % CI]"})  # fmt: skip
 
 # %% [markdown]
+# ````{table} Candidate recipes: measured-like validation scores (which choose) and measured micro-F1 [95 % CI].
+# :name: tab-fgb-selection
+# :class: full-width
+# ```{glue:md} tab_fgb_selection
+# :format: myst
+# ```
+# ````
+#
 # ### Table 1: per group
 
 # %% tags=["remove-input"]
@@ -334,8 +365,9 @@ table1.insert(0, ("proportion", "ours"), whole.loc[paper.index].map(lambda v: f"
 # two halves, so that each fits the text column
 metric_names = {"proportion": "Proportion", "f1": "F1", "auc": "ROC-AUC", "accuracy": "Accuracy",
                 "precision": "Precision", "recall": "Recall"}  # fmt: skip
-for half in (["proportion", "f1", "auc"], ["accuracy", "precision", "recall"]):
-    display(tables.table(table1[half].rename(columns=metric_names, level=0).rename_axis("group"), index=None))
+for name, half in (("tab_fgb_groups1", ["proportion", "f1", "auc"]),
+                   ("tab_fgb_groups2", ["accuracy", "precision", "recall"])):  # fmt: skip
+    tables.glue_table(name, table1[half].rename(columns=metric_names, level=0).rename_axis("group"), index=None)
 
 # %% tags=["remove-input"]
 glue("n_test", int(ours.runs[0]["n_test"]), display=False)
@@ -346,7 +378,24 @@ glue("same_molecules", sentences.same_molecules_note(data, int(ours.runs[0]["n_t
      if data in fg.DATA_KINDS else "", display=False)  # fmt: skip
 
 # %% [markdown]
-# Thresholds: the authors' rule (per group, maximum F1 on each model's training predictions). Mean
+# ````{table} R23 Table 1, part 1 (simulated test split): proportion, F1, ROC-AUC; ours mean ± std over seeds.
+# :name: tab-fgb-groups1
+# :class: full-width
+# ```{glue:md} tab_fgb_groups1
+# :format: myst
+# ```
+# ````
+#
+# ````{table} R23 Table 1, part 2 (simulated test split): accuracy, precision, recall; ours mean ± std over seeds.
+# :name: tab-fgb-groups2
+# :class: full-width
+# ```{glue:md} tab_fgb_groups2
+# :format: myst
+# ```
+# ````
+#
+# Thresholds ({numref}`tab-fgb-groups1` and {numref}`tab-fgb-groups2`): the authors' rule (per
+# group, maximum F1 on each model's training predictions). Mean
 # ± std over our seeds on one test split of {glue:text}`n_test:,d` spectra (R23:
 # {glue:text}`r23_test:,d`); R23's cells as printed (two decimals truncated, then a digit of the
 # std); proportions are shares of the whole labelled set; groups in R23's order.
@@ -418,7 +467,7 @@ table2 = pd.DataFrame(
         "Fine et al. 2020": {k: f"{reference.FINE2020_MOLECULAR[v]}" for k, v in names.items()},
     }
 ).loc[list(names)]
-display(tables.table(table2.rename(index=names).rename_axis("per molecule"), index=None))
+tables.glue_table("tab_fgb_molecules", table2.rename(index=names).rename_axis("per molecule"), index=None)
 for key, short in (("molecular_perfection", "perf"), ("molecular_f1", "molf1")):
     m, s = r23_mol[key]
     value = float(mol["best"].loc[key, "mean"])
@@ -443,8 +492,15 @@ glue("threshold_note", sentences.threshold_note(len(train_parts[0]), float(train
      display=False)  # fmt: skip
 
 # %% [markdown]
-# Molecular perfection **{glue:text}`perf_best:.3f`** ± {glue:text}`perf_best_std:.3f` with the
-# training-F1 thresholds ({glue:text}`perf_05:.3f` at 0.5), against R23's
+# ````{table} R23 Table 2 (simulated test split): perfection and molecular F1; ours mean ± std over seeds.
+# :name: tab-fgb-molecules
+# ```{glue:md} tab_fgb_molecules
+# :format: myst
+# ```
+# ````
+#
+# Molecular perfection ({numref}`tab-fgb-molecules`) **{glue:text}`perf_best:.3f`** ±
+# {glue:text}`perf_best_std:.3f` with the training-F1 thresholds ({glue:text}`perf_05:.3f` at 0.5), against R23's
 # {glue:text}`perf_r23`: {glue:text}`perf_verdict` their mean ± one standard deviation. Molecular
 # F1 **{glue:text}`molf1_best:.3f`** ± {glue:text}`molf1_best_std:.3f` ({glue:text}`molf1_05:.3f`
 # at 0.5), against R23's {glue:text}`molf1_r23`: {glue:text}`molf1_verdict` it.
@@ -480,11 +536,11 @@ if data in fg.DATA_KINDS:
 else:
     scored = {"ours": fg.score_fixed_set(ours, real), "R23 published": fg.score_fixed_set(published, real)}
     per_half, same_models = None, True
-display(tables.table(fg.real_spectra_table(scored), index=None,
-                     headers={"": "", "micro_f1": "Micro-F1", "molecular_f1": "Molecular F1",
-                              "molecular_perfection": "Exact match"}))  # fmt: skip
+tables.glue_table("tab_fgb_real", fg.real_spectra_table(scored), index=None,
+                  headers={"": "", "micro_f1": "Micro-F1", "molecular_f1": "Molecular F1",
+                           "molecular_perfection": "Exact match"})  # fmt: skip
 if per_half is not None:
-    display(tables.table(per_half.rename_axis("ensemble micro-F1"), index=None, digits=3))
+    tables.glue_table("tab_fgb_halves", per_half.rename_axis("ensemble micro-F1"), index=None, digits=3)
 main = next(iter(scored))
 ours_real, r23_real = scored[main], scored["R23 published"]
 pooled = held if data in fg.DATA_KINDS else [real]
@@ -493,7 +549,7 @@ own = protocol.measured_report(
     {"chapter's models": ours_real["probabilities"], "R23": r23_real["probabilities"]},
     [connectivity(k) for h in pooled for k in h.inchikeys], real.groups, reference="R23", n=n_boot, seed=seed,
 )  # fmt: skip
-display(tables.table(protocol.report_table(own), index=None))
+tables.glue_table("tab_fgb_own", protocol.report_table(own), index=None)
 own_micro = own.set_index(["model", "statistic"]).loc[("chapter's models", "micro_f1")]
 glue("own_micro", f"{own_micro['value']:.2f} [{own_micro['lo']:.2f}, {own_micro['hi']:.2f}]", display=False)
 glue("own_diff", f"{own_micro['diff']:+.2f} [{own_micro['diff_lo']:+.2f}, {own_micro['diff_hi']:+.2f}]", display=False)
@@ -513,8 +569,32 @@ else:
     glue("fit_note", "With a NIST training set no broadening is fitted.", display=False)
 
 # %% [markdown]
+# ````{table} Our models and R23's on the measured spectra at 0.5: single models (mean ± std) and ensemble mean.
+# :name: tab-fgb-real
+# :class: full-width
+# ```{glue:md} tab_fgb_real
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Ensemble micro-F1 at 0.5 on each half of the measured spectra, held out from the broadening fit.
+# :name: tab-fgb-halves
+# ```{glue:md} tab_fgb_halves
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Our held-out models and R23's on the measured spectra at 0.5: value, difference to R23 [95 % CI].
+# :name: tab-fgb-own
+# :class: full-width
+# ```{glue:md} tab_fgb_own
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`n_real:d` real gas-phase spectra with {glue:text}`n_present:d` of the 17 groups
-# present; threshold 0.5 (development, chosen while looking at these spectra). Micro-F1: **the
+# present; threshold 0.5 (development, chosen while looking at these spectra). Micro-F1
+# ({numref}`tab-fgb-real` to {numref}`tab-fgb-own`): **the
 # chapter's models {glue:text}`real_ours:.2f`** per model ({glue:text}`real_ours_ens:.2f` as an
 # ensemble, 95 % CI by skeleton {glue:text}`own_micro`; paired against R23 {glue:text}`own_diff`),
 # **R23's published models {glue:text}`real_r23:.2f`** ({glue:text}`real_r23_ens:.2f` as an
@@ -545,14 +625,15 @@ notebook.glue_figure("fig_real_f1", fig)
 # %% tags=["remove-input"]
 ablation = transfer_ablation.read_table(ablation_file)
 steps = transfer_ablation.summary_frame(ablation)
-display(tables.table(steps.drop(columns="change").astype({c: float for c in steps.columns[2:]}), index=None,
-                     digits=3, headers={"step": "Step", "training molecules": "Training molecules",
-                                        "simulated val., per model": "Simulated val., per model",
-                                        "simulated val., ensemble": "Simulated val., ensemble",
-                                        "real, per model": "Measured, per model",
-                                        "real, ensemble": "Measured, ensemble",
-                                        "real, exact match": "Measured, exact match",
-                                        "real ensemble gain": "Measured ensemble gain"}))  # fmt: skip
+tables.glue_table("tab_fgb_steps", steps.drop(columns="change").astype({c: float for c in steps.columns[2:]}),
+                  index=None, digits=3,
+                  headers={"step": "Step", "training molecules": "Training molecules",
+                           "simulated val., per model": "Simulated val., per model",
+                           "simulated val., ensemble": "Simulated val., ensemble",
+                           "real, per model": "Measured, per model",
+                           "real, ensemble": "Measured, ensemble",
+                           "real, exact match": "Measured, exact match",
+                           "real ensemble gain": "Measured ensemble gain"})  # fmt: skip
 settings = ablation["protocol"]
 first, last = steps.index[0], steps.index[-1]
 best_step = steps["real, ensemble"].astype(float).idxmax()
@@ -574,7 +655,15 @@ ship_paragraph = sentences.shipped_ensemble(ship_info, json.loads(Path(size_file
 glue("ship_paragraph", Markdown(ship_paragraph), display=False)
 
 # %% [markdown]
-# Each row adds one change to the row above ({glue:text}`abl_seeds:d` seeds per step,
+# ````{table} Transfer steps (development), each added to the row above: micro-F1 at 0.5, simulated and measured.
+# :name: tab-fgb-steps
+# :class: full-width
+# ```{glue:md} tab_fgb_steps
+# :format: myst
+# ```
+# ````
+#
+# Each row of {numref}`tab-fgb-steps` adds one change to the row above ({glue:text}`abl_seeds:d` seeds per step,
 # {glue:text}`abl_epochs:d` epochs, {glue:text}`abl_train:,d` simulated NIST molecules for
 # training before our curated set is added; micro-F1 at 0.5). Plain simulations reach
 # {glue:text}`abl_first_real:.2f` on the real spectra as an ensemble ({glue:text}`abl_first_member:.2f`
@@ -625,7 +714,7 @@ notebook.glue_figure("fig_steps_f1", fig)
 # How realistic do our simulations look to a network that learnt from measured spectra? R23's
 # published models read our GFN2-xTB spectra of the same real molecules, broadened with plain
 # Lorentzian bands at a few frequency scales and widths, and keep the labels of the measured
-# spectra. Nothing of ours is chosen on this table.
+# spectra. Nothing of ours is chosen on this table ({numref}`tab-fgb-view`).
 
 # %% tags=["remove-input"]
 view = pd.DataFrame([
@@ -633,11 +722,12 @@ view = pd.DataFrame([
     for sc in view_scales
     for row in transfer.measured_to_simulated(published, real, simulate.load_records(lines_file), view_fwhms, sc)
 ])  # fmt: skip
-display(tables.table(view, digits={"scale": 2, "fwhm": 0, "n": 0, "member_micro_f1": 3, "ensemble_micro_f1": 3,
-                                    "ensemble_exact_match": 3},
-                     headers={"scale": "Frequency scale", "fwhm": "Band width (cm⁻¹)", "n": "Spectra",
-                              "member_micro_f1": "Micro-F1, per model", "ensemble_micro_f1": "Micro-F1, ensemble",
-                              "ensemble_exact_match": "Exact match, ensemble"}))  # fmt: skip
+tables.glue_table("tab_fgb_view", view,
+                  digits={"scale": 2, "fwhm": 0, "n": 0, "member_micro_f1": 3, "ensemble_micro_f1": 3,
+                          "ensemble_exact_match": 3},
+                  headers={"scale": "Frequency scale", "fwhm": "Band width (cm⁻¹)", "n": "Spectra",
+                           "member_micro_f1": "Micro-F1, per model", "ensemble_micro_f1": "Micro-F1, ensemble",
+                           "ensemble_exact_match": "Exact match, ensemble"})  # fmt: skip
 best_view = view.loc[view["ensemble_micro_f1"].idxmax()]
 
 # %% tags=["remove-input"]
@@ -648,6 +738,13 @@ glue("view_best", f"scale {best_view['scale']:.2f}, width {best_view['fwhm']:.0f
 glue("view_share", 100 * float(best_view["ensemble_micro_f1"]) / float(r23_real["ensemble"]["micro_f1"]), display=False)
 
 # %% [markdown]
+# ````{table} R23's models on our simulations of the measured molecules, by frequency scale and band width, at 0.5.
+# :name: tab-fgb-view
+# ```{glue:md} tab_fgb_view
+# :format: myst
+# ```
+# ````
+#
 # On our simulations of {glue:text}`view_n:d` real molecules R23's ensemble reaches a micro-F1
 # between {glue:text}`view_lo:.2f` and {glue:text}`view_hi:.2f` (highest at
 # {glue:text}`view_best`), against {glue:text}`real_r23_ens:.2f` on the measured spectra of the
@@ -666,11 +763,19 @@ early_names = {"spectra": "spectra", "train": "training spectra", "epochs": "epo
                "stopped_early": "stopped early", "seconds": "seconds", "seconds_per_epoch": "seconds per epoch",
                "threads": "PyTorch threads"}  # fmt: skip
 early_shown = pd.Series({early_names.get(k, k): v for k, v in early.items()}, dtype=object)
-display(tables.table(early_shown.rename_axis("measurement").to_frame("value"), index=True, digits=2))
+tables.glue_table("tab_fgb_early", early_shown.rename_axis("measurement").to_frame("value"), index=True, digits=2)
 early_text = sentences.early_stop_timing(
     early, bench_max_epochs, fg.TARGET_EARLY_STOP_S, notebook.cpu_load_note(early["threads"])
 )
 glue("early_text", early_text, display=False)
+
+# %% [markdown]
+# ````{table} Training time of one seed with R23's protocol on spectra resampled from our simulations (seconds).
+# :name: tab-fgb-early
+# ```{glue:md} tab_fgb_early
+# :format: myst
+# ```
+# ````
 
 # %%
 speed = []
@@ -681,7 +786,7 @@ for n_threads in infer_threads:
 torch.set_num_threads(threads)
 speed = pd.DataFrame(speed).set_index(["threads", "batch_size"])
 speed["ensemble of 10, spectra/s"] = speed["spectra_per_s"] / 10
-display(tables.table(speed, index=None, digits=1))
+tables.glue_table("tab_fgb_speed", speed, index=None, digits=1)
 best = speed["spectra_per_s"].max()
 best_threads, best_batch = speed["spectra_per_s"].idxmax()
 
@@ -693,9 +798,16 @@ glue("infer_target", fg.TARGET_SPECTRA_PER_S, display=False)
 glue("infer_verdict", "met" if best >= fg.TARGET_SPECTRA_PER_S else "not met on this shared machine", display=False)
 
 # %% [markdown]
-# {glue:text}`early_text`
+# ````{table} Inference speed of one model on random spectra, per thread count and batch size (time in seconds).
+# :name: tab-fgb-speed
+# ```{glue:md} tab_fgb_speed
+# :format: myst
+# ```
+# ````
 #
-# Inference, one model: **{glue:text}`infer_best:,.0f` spectra/s** at best
+# Training ({numref}`tab-fgb-early`): {glue:text}`early_text`
+#
+# Inference, one model ({numref}`tab-fgb-speed`): **{glue:text}`infer_best:,.0f` spectra/s** at best
 # ({glue:text}`infer_threads:d` thread(s), batches of {glue:text}`infer_batch:d`); the target is
 # {glue:text}`infer_target:,d` spectra/s ({glue:text}`infer_verdict`). An ensemble of ten models
 # costs ten times as much.

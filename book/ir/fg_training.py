@@ -31,7 +31,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import torch
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 from myst_nb import glue
 
 from lib import metrics, notebook, reference
@@ -358,7 +358,9 @@ if augment:  # what the augmentation avoids: one seed on the bare training split
     bare_hist = pd.DataFrame(bare.history)
     bare_headers = {"epoch": "Epoch", "train_loss": "Training loss", "val_loss": "Validation loss",
                     "val_micro_f1": "Validation micro-F1"}  # fmt: skip
-    display(Markdown(table(bare_hist, headers=bare_headers, digits=3).to_markdown()))
+    bare_table = table(bare_hist, headers=bare_headers, digits=3).to_markdown()
+    glue("bare_table", Markdown(f"````{{table}} One seed trained on the bare training split, epoch by epoch.\n"
+                                f":name: tab-training-bare\n{bare_table}\n````"), display=False)  # fmt: skip
     probe = bare.model
     glue("bare_intro", sentences.bare_split_run(bare.epochs, bare.best_epoch,
                                                 float(bare_hist["val_micro_f1"].iloc[bare.best_epoch - 1])),
@@ -366,6 +368,7 @@ if augment:  # what the augmentation avoids: one seed on the bare training split
 else:
     probe = ensemble[0]
     glue("bare_intro", " Measured on the first model above:", display=False)
+    glue("bare_table", Markdown(""), display=False)
 bn_var, bn_batches = fg.bn_settling_batches(probe, sim.x)
 glue("bn_var", float(bn_var), display=False)
 glue("bn_momentum", float(probe.features[2].momentum), display=False)
@@ -375,6 +378,10 @@ glue("bn_text", sentences.batchnorm_note(len(parts["train"]), R23.batch_size, in
      display=False)  # fmt: skip
 
 # %% [markdown]
+# ```{glue:md} bare_table
+# :format: myst
+# ```
+#
 # The channel variance is about {glue:text}`bn_var:.1e`; at momentum {glue:text}`bn_momentum` the
 # running variance needs about {glue:text}`bn_batches:d` training batches to come down to it.
 # {glue:text}`bn_text`

@@ -40,13 +40,17 @@ notebook.setup(seed)
 # ## Background
 #
 # The WebBook (NIST Standard Reference Database 69) holds, among much else, many thousands
-# of IR spectra as JCAMP-DX text files. Three kinds of request are all a scraper needs:
+# of IR spectra as JCAMP-DX text files. Three kinds of request are all a scraper needs
+# ({numref}`tab-scraping-requests`):
 #
-# | what | request | answer |
+# ````{table} The three kinds of request a scraper needs, and what the WebBook answers.
+# :name: tab-scraping-requests
+# | What | Request | Answer |
 # |---|---|---|
 # | a spectrum | `/cgi/cbook.cgi?JCAMP=C{ID}&Index={i}&Type=IR` | a JCAMP-DX file, or the not-found body |
 # | an InChI | `/cgi/cbook.cgi?GetInChI=C{ID}` | one line of plain text |
 # | the species list | `/chemistry/download/` | tab-separated name, formula, CAS number |
+# ````
 #
 # The not-found body, past the last spectrum of a compound, is the two lines `##TITLE=Spectrum not
 # found.` and `##END=`. `ID` is the CAS registry number without dashes (benzene, 71-43-2, is

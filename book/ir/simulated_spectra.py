@@ -59,10 +59,10 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 from plotly.subplots import make_subplots
 
-from lib import notebook, reference, tables
+from lib import notebook, reference
 from lib.ir import datasets, dft, labels, mode_physics, modes, molecules, sentences, simulate, validation, xtb
 from lib.notebook import glue
 from lib.paths import data_file
@@ -126,7 +126,7 @@ compare = pd.concat([ours, r23_shares], axis=1)
 status = pd.Series([r["status"] for r in set_records]).value_counts()
 
 # %% tags=["remove-input"]
-display(tables.table(compare.rename_axis("Group"), index=True, digits=3))
+glue_table("tab_sim_shares", compare.rename_axis("Group"), index=True, digits=3)
 Markdown(
     f"{len(mol_table)} molecules; simulation status: "
     + ", ".join(f"{k} {v}" for k, v in status.items())
@@ -135,6 +135,13 @@ Markdown(
 )
 
 # %% [markdown]
+# ````{table} Share of molecules with each group in our simulated set and in R23's NIST set.
+# :name: tab-simulated-shares
+# ```{glue:md} tab_sim_shares
+# :format: myst
+# ```
+# ````
+#
 # Molecules marked `imaginary` kept an imaginary mode after re-optimisation; they are left out of
 # the data sets, as are failures. Are the shipped line spectra what this code computes? We
 # recompute a random sample from scratch, with the settings each record says it was made with:
@@ -564,9 +571,8 @@ statuses = Counter(r["status"] for r in shards)
 failed = [r for r in shards if r["status"] != "ok"]
 reasons = pd.Series([str(r.get("reason")).split(" (")[0] for r in failed], dtype=str)
 reason_table = reasons.value_counts().rename_axis("Reason").rename("Molecules")
-reason_table = reason_table.to_frame()
-if len(reason_table):
-    display(tables.table(reason_table, index=True))
+reason_table = reason_table.to_frame() if len(reason_table) else pd.DataFrame({"Molecules": [0]}, index=["none"])
+glue_table("tab_sim_reasons", reason_table.rename_axis("Reason"), index=True)
 glue("shard_size", simulate.SHARD_SIZE, display=False)
 glue("cov_shards", len(list(Path(shards_dir).glob("part-*.json.gz"))), display=False)
 glue("cov_molecules", len(shards), display=False)
@@ -577,12 +583,19 @@ glue("cov_failed", statuses["failed"], display=False)
 glue("cov_ok_share", 100 * statuses["ok"] / max(1, len(shards)), display=False)
 
 # %% [markdown]
+# ````{table} Why simulations of the NIST index failed or kept an imaginary mode: molecules per reason.
+# :name: tab-simulated-reasons
+# ```{glue:md} tab_sim_reasons
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`cov_shards` complete shards hold {glue:text}`cov_molecules:,` molecules,
 # {glue:text}`cov_share:.1f` % of the {glue:text}`index_unique:,` distinct molecules of the index:
 # {glue:text}`cov_ok:,` usable spectra ({glue:text}`cov_ok_share:.1f` %),
 # {glue:text}`cov_imaginary:,` with an imaginary mode left after re-optimisation and
-# {glue:text}`cov_failed:,` failures; the reasons of the last two kinds are tabulated above when
-# there are any.
+# {glue:text}`cov_failed:,` failures; {numref}`tab-simulated-reasons` gives the reasons of the last
+# two kinds.
 # The simulation resumes where it stopped and writes a shard once all its molecules have a result;
 # every shard was computed with the same code and settings (a shard does not record the CPU).
 # The models of the chapters that follow, *Training the CNN*, *Benchmarking functional groups*

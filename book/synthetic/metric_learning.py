@@ -47,8 +47,8 @@ threads = 0  # PyTorch CPU threads (0: its default; 1 is much faster on a busy s
 import time
 
 import numpy as np
+import pandas as pd
 import torch
-from IPython.display import display
 
 from lib import notebook, tables, train
 from lib.models.fga import receptive_field
@@ -192,14 +192,23 @@ ms.glue_all(
 # after {glue:text}`fs_patience`) and {glue:text}`fs_refs` references per class. A run ends at the
 # first epoch past its time cap with its best weights; the records say which runs ended so. The
 # challenge set is small enough to train V24's own CNN-BN stack (in float32) as well; both runs
-# stand in the table below.
+# stand in {numref}`tab-metric-full-runs`.
 #
 # {glue:text}`fs_sentence` {glue:text}`fs_seeds`
 
 # %% tags=["remove-input"]
 fs = mf.load_records(full_dir or mf.RESULTS)
 shipped = mf.view(fs, bench_classes, mf.load_speed())
-display(tables.table(mf.runs_table(fs), index=None, digits={"accuracy": 4, "hours": 2}))
+tables.glue_table("tab_metric_full_runs", mf.runs_table(fs), index=None, digits={"accuracy": 4, "hours": 2})
+
+# %% [markdown]
+# ````{table} The shipped full-scale runs of the metric-learning study, one per row.
+# :name: tab-metric-full-runs
+# :class: full-width
+# ```{glue:md} tab_metric_full_runs
+# :format: myst
+# ```
+# ````
 
 # %% tags=["remove-input"]
 ms.glue_all(shipped.glue)
@@ -224,13 +233,30 @@ notebook.glue_figure("ml_fs_curves", figures.training_curves({name: r["history"]
 # ```
 
 # %% [markdown]
-# Beside V24, one row per measurement (the mixtures: V24's exact nearest combination where the
-# table of combinations fits, else the beam search; "beyond the paper": the encoder trained on
-# fresh random spectra every epoch, where that run is shipped):
+# {numref}`tab-metric-full-summary` sets the shipped runs beside V24, one row per measurement (the
+# mixtures: V24's exact nearest combination where the table of combinations fits, else the beam
+# search; "beyond the paper": the encoder trained on fresh random spectra every epoch, where that run
+# is shipped), and {numref}`tab-metric-full-targets` judges the targets beyond the paper.
 
 # %% tags=["remove-input"]
-display(tables.table(shipped.summary.dropna(axis=1, how="all"), index=None, digits=4))
-display(tables.table(shipped.targets))
+tables.glue_table("tab_metric_full_summary", shipped.summary.dropna(axis=1, how="all"), index=None, digits=4)
+tables.glue_table("tab_metric_full_targets", shipped.targets)
+
+# %% [markdown]
+# ````{table} Full-scale accuracies of the shipped runs beside V24's, one row per measurement.
+# :name: tab-metric-full-summary
+# ```{glue:md} tab_metric_full_summary
+# :format: myst
+# ```
+# ````
+#
+# ````{table} The targets beyond the paper at full scale, and whether the shipped runs meet them.
+# :name: tab-metric-full-targets
+# :class: full-width
+# ```{glue:md} tab_metric_full_targets
+# :format: myst
+# ```
+# ````
 
 # %% tags=["remove-input"]
 notebook.glue_figure("ml_fs_summary", figures.summary_bars(shipped.summary))
@@ -238,19 +264,26 @@ notebook.glue_figure("ml_fs_summary", figures.summary_bars(shipped.summary))
 # %% [markdown]
 # ```{glue:figure} ml_fs_summary
 # :name: fig-metric-full-summary
-# Full-scale accuracies of the shipped runs beside V24's, one bar per measurement of the table
-# above.
+# Full-scale accuracies of the shipped runs beside V24's, one bar per row of
+# {numref}`tab-metric-full-summary`.
 # ```
 
 # %% [markdown]
 # {glue:text}`fs_n_met` of {glue:text}`fs_n_targets` beyond-the-paper targets are met at full
-# scale. {glue:text}`fs_distances` The wrong test spectra of the whole benchmark, by class pair and
-# S23's cause:
+# scale. {glue:text}`fs_distances` {numref}`tab-metric-full-pairs` lists the wrong test spectra of the
+# whole benchmark by class pair.
 
 # %% tags=["remove-input"]
-display(tables.table(shipped.pairs, index=None))
+tables.glue_table("tab_metric_full_pairs", shipped.pairs, index=None)
 
 # %% [markdown]
+# ````{table} Wrong test spectra of the shipped main run by class pair, with S23's cause.
+# :name: tab-metric-full-pairs
+# ```{glue:md} tab_metric_full_pairs
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`fs_confusions`
 #
 # **Unseen classes and the challenge set at full scale.** Accuracy on the unseen classes against
@@ -309,21 +342,38 @@ notebook.glue_figure("ml_fs_table1", figures.table1_bars(shipped.table1, fs_enco
 
 # %% tags=["remove-input"]
 v24p = mixture_v24.load_records()
+NONE_SHIPPED = pd.DataFrame({"record": ["none shipped"]})
 ms.glue_all({"v24p_sentence": mixture_v24.sentence(v24p)})
-if v24p:
-    v24p_table = mixture_v24.table(mixture_v24.pick(v24p)).rename(
-        columns={"at least j right": "at least j right", "accuracy": "ours", "n": "mixtures"}
-    )
-    display(tables.table(v24p_table, digits=3))
+v24p_table = (
+    mixture_v24.table(mixture_v24.pick(v24p)).rename(columns={"accuracy": "ours", "n": "mixtures"})
+    if v24p
+    else NONE_SHIPPED
+)
+tables.glue_table("tab_metric_v24_protocol", v24p_table, digits=3)
 
 # %% [markdown]
+# ````{table} Mixtures on V24's own protocol beside V24's Table 1.
+# :name: tab-metric-v24-protocol
+# ```{glue:md} tab_metric_v24_protocol
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`v24p_all_sentence`
 
 # %% tags=["remove-input"]
 ms.glue_all({"v24p_all_sentence": mixture_v24.all_classes_sentence(v24p)})
 v24p_all = mixture_v24.all_classes_table(mixture_v24.pick_all_classes(v24p) or {})
-if len(v24p_all):
-    display(tables.table(v24p_all, digits={"combinations": 0, "all members right": 3, "same answer as exact": 3}))
+tables.glue_table("tab_metric_v24_all", v24p_all if len(v24p_all) else NONE_SHIPPED,
+                  digits={"combinations": 0, "all members right": 3, "same answer as exact": 3})  # fmt: skip
+
+# %% [markdown]
+# ````{table} Beyond the paper: mixtures over all classes, otherwise on V24's protocol.
+# :name: tab-metric-v24-all
+# ```{glue:md} tab_metric_v24_all
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ## Results of the reduced rerun
@@ -342,7 +392,7 @@ if len(v24p_all):
 # %%
 fr = ms.fraction_study(trainer, data, fractions, refs_per_class)
 main_model, main_eval = fr.main.model, fr.main_eval
-display(tables.table(fr.table, index=None, digits={"accuracy": 4, "V24": 4, "seconds": 0}))
+tables.glue_table("tab_metric_fractions", fr.table, index=None, digits={"accuracy": 4, "V24": 4, "seconds": 0})
 
 # %% tags=["remove-input"]
 ms.glue_all(
@@ -352,11 +402,19 @@ ms.glue_all(
 )  # fmt: skip
 
 # %% [markdown]
-# With all training spectra the encoder and a {glue:text}`main_k`-NN vote over
-# {glue:text}`refs` references per class get **{glue:text}`main_wrong` of {glue:text}`main_n`**
-# test spectra of this run wrong (**{glue:text}`main_acc`**; V24 on all classes:
-# {glue:text}`v24_acc`). {glue:text}`fraction_sentence` The training curves are in
-# {numref}`fig-metric-curves`.
+# ````{table} The reduced rerun with the full and with reduced training sets, beside V24.
+# :name: tab-metric-fractions
+# :class: full-width
+# ```{glue:md} tab_metric_fractions
+# :format: myst
+# ```
+# ````
+#
+# With all training spectra ({numref}`tab-metric-fractions`) the encoder and a
+# {glue:text}`main_k`-NN vote over {glue:text}`refs` references per class get
+# **{glue:text}`main_wrong` of {glue:text}`main_n`** test spectra of this run wrong
+# (**{glue:text}`main_acc`**; V24 on all classes: {glue:text}`v24_acc`).
+# {glue:text}`fraction_sentence` The training curves are in {numref}`fig-metric-curves`.
 
 # %% tags=["remove-input"]
 notebook.glue_figure("ml_curves", figures.training_curves(fr.fits))
@@ -370,14 +428,22 @@ notebook.glue_figure("ml_curves", figures.training_curves(fr.fits))
 
 # %% [markdown]
 # Which classes the main run confuses, in the benchmark's class numbers, with the cause that
-# `lib.synthetic.benchmark_runs.pair_cause` reads from the class definitions (S23's three causes):
+# `lib.synthetic.benchmark_runs.pair_cause` reads from the class definitions (S23's three causes),
+# are in {numref}`tab-metric-pairs`.
 
 # %% tags=["remove-input"]
 pairs = ms.confusion_pairs(bench_classes, labels, data["y_test"], main_eval["pred"])
-display(tables.table(pairs, index=None))
+tables.glue_table("tab_metric_pairs", pairs, index=None)
 ms.glue_all({"confusions": ms.confusion_sentence(pairs)})
 
 # %% [markdown]
+# ````{table} Wrong test spectra of the reduced rerun's main encoder by class pair, with S23's cause.
+# :name: tab-metric-pairs
+# ```{glue:md} tab_metric_pairs
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`confusions`
 #
 # ### Distances of same-class and different-class pairs (V24 Fig. 1)
@@ -418,7 +484,7 @@ ms.glue_all(
 
 # %%
 un = ms.unseen_study(trainer, data, seen_share, unseen_refs, refs_per_class)
-display(tables.table(un.table, index=None, digits={"accuracy": 4}))
+tables.glue_table("tab_metric_unseen", un.table, index=None, digits={"accuracy": 4})
 
 # %% tags=["remove-input"]
 notebook.glue_figure("ml_unseen", figures.unseen_curve(un.table, len(un.unseen)))
@@ -435,6 +501,13 @@ ms.glue_all(
 # Accuracy on the classes never seen in training against the number of reference spectra per
 # unseen class (reduced rerun).
 # ```
+#
+# ````{table} Classes never seen in training (reduced rerun), per number of references per class.
+# :name: tab-metric-unseen
+# ```{glue:md} tab_metric_unseen
+# :format: myst
+# ```
+# ````
 #
 # Trained on **{glue:text}`n_seen`** classes, the encoder classifies the test spectra of the
 # **{glue:text}`n_unseen`** unseen classes with {glue:text}`unseen_refs` references each at
@@ -535,7 +608,7 @@ mix = ms.mixture_study(
     encoders, (data["x_train"][ref_idx], data["y_train"][ref_idx]), len(labels), mixtures,
     pool, beam, max_combinations, seed,
 )  # fmt: skip
-display(tables.table(mix.check, index=None, digits=3))
+tables.glue_table("tab_metric_additivity", mix.check, index=None, digits=3)
 
 # %% tags=["remove-input"]
 ms.glue_all(
@@ -546,9 +619,16 @@ ms.glue_all(
 )  # fmt: skip
 
 # %% [markdown]
-# The table gives the mean cosine similarity of a mixture's embedding with the normalised sum of
-# its members' embeddings, its 5th percentile, and the mean with the closest single member and with
-# another mixture's members. {glue:text}`additivity`
+# ````{table} Is the embedding additive? Cosine similarities per encoder and number of components.
+# :name: tab-metric-additivity
+# ```{glue:md} tab_metric_additivity
+# :format: myst
+# ```
+# ````
+#
+# {numref}`tab-metric-additivity` gives the mean cosine similarity of a mixture's embedding with the
+# normalised sum of its members' embeddings, its 5th percentile, and the mean with the closest single
+# member and with another mixture's members. {glue:text}`additivity`
 
 # %% tags=["remove-input"]
 notebook.glue_figure("ml_sums", figures.sum_histograms(mix.sums, list(encoders), mix_components))
@@ -568,7 +648,7 @@ notebook.glue_figure("ml_sums", figures.sum_histograms(mix.sums, list(encoders),
 # %% tags=["remove-input"]
 methods = ms.search_methods(len(pool), mix_components, beam, max_combinations)
 t1 = ms.table1(mix.accuracy, list(encoders), methods)
-display(tables.table(t1, index=None, digits=3))
+tables.glue_table("tab_metric_table1", t1, index=None, digits=3)
 last = mix_components[-1]
 big = metric.combination_count(len(bench_classes), last)
 
@@ -581,8 +661,16 @@ ms.glue_all(
 )  # fmt: skip
 
 # %% [markdown]
-# Mixtures drawn from {glue:text}`mix_pool` classes, {glue:text}`mix_n` per number of components.
-# {glue:text}`mix_last`
+# ````{table} Mixtures of the reduced rerun beside V24's Table 1, per encoder.
+# :name: tab-metric-table1
+# :class: full-width
+# ```{glue:md} tab_metric_table1
+# :format: myst
+# ```
+# ````
+#
+# Mixtures drawn from {glue:text}`mix_pool` classes, {glue:text}`mix_n` per number of components
+# ({numref}`tab-metric-table1`). {glue:text}`mix_last`
 
 # %% tags=["remove-input"]
 notebook.glue_figure("ml_table1", figures.table1_bars(t1, list(encoders), mix_components))
@@ -601,12 +689,20 @@ notebook.glue_figure("ml_table1", figures.table1_bars(t1, list(encoders), mix_co
 # for {glue:text}`last` components ({glue:text}`big_gib` GiB as float32 vectors of
 # {glue:text}`dim` numbers), while the beam search (beam {glue:text}`beam`) scores
 # {glue:text}`extensions` extensions per mixture. {glue:text}`agreement` The searches of the last
-# encoder ("same answer as exact": the share of mixtures on which a search returns exactly the
-# combination that enumeration finds):
+# encoder are in {numref}`tab-metric-search` ("same answer as exact": the share of mixtures on which a
+# search returns exactly the combination that enumeration finds).
 
 # %% tags=["remove-input"]
 last_search = mix.search[mix.search["encoder"] == list(encoders)[-1]].drop(columns="encoder")
-display(tables.table(last_search, index=None, digits=3))
+tables.glue_table("tab_metric_search", last_search, index=None, digits=3)
+
+# %% [markdown]
+# ````{table} What each search of the last encoder costs, and how often it finds the exact answer.
+# :name: tab-metric-search
+# ```{glue:md} tab_metric_search
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ### The embedding seen in two dimensions
@@ -631,9 +727,10 @@ notebook.glue_figure("ml_tsne", figures.tsne_view(groups, labels, seed))
 # %% [markdown]
 # ## Discussion
 #
-# The table sets our numbers beside V24's: first with V24's method (fixed training set, V24's
-# encoder, exact nearest combination where it fits), then with the changes beyond the paper
-# (fresh variations for the benchmark, the zero-anchored encoder for mixtures).
+# {numref}`tab-metric-summary` sets our numbers beside V24's: first with V24's method (fixed training
+# set, V24's encoder, exact nearest combination where it fits), then with the changes beyond the
+# paper (fresh variations for the benchmark, the zero-anchored encoder for mixtures);
+# {numref}`tab-metric-targets` judges the targets beyond the paper.
 
 # %% tags=["remove-input"]
 unseen_at = ms.unseen_compared_at(list(un.table.index))
@@ -644,7 +741,7 @@ summary = ms.summary_table(
     main_eval["accuracy"], fresh_eval and fresh_eval["accuracy"], fr.table, unseen_pair, ch_eval["accuracy"],
     plain, beyond,
 )  # fmt: skip
-display(tables.table(summary, index=None, digits=4))
+tables.glue_table("tab_metric_summary", summary, index=None, digits=4)
 
 # %% tags=["remove-input"]
 notebook.glue_figure("ml_summary", figures.summary_bars(summary))
@@ -652,15 +749,22 @@ notebook.glue_figure("ml_summary", figures.summary_bars(summary))
 # %% [markdown]
 # ```{glue:figure} ml_summary
 # :name: fig-metric-summary
-# Accuracies of the reduced rerun beside V24's, one bar per row of the table above.
+# Accuracies of the reduced rerun beside V24's, one bar per row of {numref}`tab-metric-summary`.
 # ```
+#
+# ````{table} The reduced rerun beside V24, one row per measurement.
+# :name: tab-metric-summary
+# ```{glue:md} tab_metric_summary
+# :format: myst
+# ```
+# ````
 
 # %% tags=["remove-input"]
 main_values = {"V24's method": main_eval["accuracy"]}
 main_values.update({"fresh variations": fresh_eval["accuracy"]} if fresh_eval else {})
 main_values.update({"zero-anchored": anchored_eval["accuracy"]} if anchored else {})
 targets = ms.targets_table(main_values, unseen_pair, summary)
-display(tables.table(targets))
+tables.glue_table("tab_metric_targets", targets)
 
 # %% tags=["remove-input"]
 ms.glue_all(
@@ -670,6 +774,14 @@ ms.glue_all(
 )  # fmt: skip
 
 # %% [markdown]
+# ````{table} The targets beyond the paper in the reduced rerun, and whether this run meets them.
+# :name: tab-metric-targets
+# :class: full-width
+# ```{glue:md} tab_metric_targets
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`scale`
 #
 # **What this run shows.** A triplet-trained encoder with a nearest-neighbour vote over

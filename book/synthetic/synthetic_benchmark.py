@@ -215,11 +215,22 @@ notebook.glue_figure("fig_errors", fig)
 # :name: fig-benchmark-errors
 # Misclassified test and training spectra per network (mean over seeds; whiskers: the range).
 # ```
+#
+# ````{table} Wrong test and training spectra per network in this reduced run, beside S23's test errors.
+# :name: tab-benchmark-errors
+# ```{glue:md} tab_bench_errors
+# :format: myst
+# ```
+# ````
 
 # %% tags=["remove-input"]
 table = per_model[["test_mean", "test_min", "test_max", "train_mean", "accuracy", "epochs"]].copy()
 table["S23 test errors (of 4,500)"] = [reference.S23_TEST_ERRORS.get(m, np.nan) for m in table.index]
-display(tables.table(table, index=True, digits=3))
+ERROR_HEADERS = {"test_mean": "test errors (mean)", "test_min": "least", "test_max": "most",
+                 "train_mean": "training errors (mean)", "accuracy": "test accuracy", "epochs": "epochs (mean)"}
+ERROR_DIGITS = {"test errors (mean)": 1, "least": 0, "most": 0, "training errors (mean)": 1, "test accuracy": 3,
+                "epochs (mean)": 0, "S23 test errors (of 4,500)": 1}
+tables.glue_table("tab_bench_errors", table.rename(columns=ERROR_HEADERS), index=True, digits=ERROR_DIGITS)
 
 ranked = per_model.sort_values("test_mean")
 best, second = ranked.index[0], ranked.index[min(1, len(ranked) - 1)]
@@ -254,18 +265,17 @@ glue("s23_cnn6_train", "–".join(map(str, reference.S23_CNN6_TRAIN_ERROR_RANGE)
 glue("s23_train_size", f"{reference.S23_TRAIN_SIZE:,}", display=False)
 
 # %% [markdown]
-# Fewest wrong test spectra here: **{glue:text}`best`** ({glue:text}`best_errors` on average of
-# {glue:text}`n_test`); against the runner-up {glue:text}`second` ({glue:text}`second_errors`)
-# the difference is **{glue:text}`best_verdict`** (`lib.synthetic.benchmark_runs.count_difference`:
-# two error counts differ when their gap exceeds twice the square root of their sum, the
-# spread of two Poisson counts). The lowest test accuracy of any run is
-# {glue:text}`worst_accuracy:.1%` (S23: every model ≥ {glue:text}`s23_min_accuracy:.1%`).
-# Our order from fewest to most errors: {glue:text}`our_order`; S23's order for the published
-# ones: {glue:text}`s23_order` ({glue:text}`tau`). For scale: S23's CNN6 got
-# {glue:text}`s23_cnn6` of 4,500 test spectra wrong on average (range
-# {glue:text}`s23_cnn6_range`), and {glue:text}`s23_cnn6_train` of its
-# {glue:text}`s23_train_size` training spectra, the most of any model, which S23 attribute to
-# its dropout of 0.7.
+# Fewest wrong test spectra here ({numref}`tab-benchmark-errors`): **{glue:text}`best`**
+# ({glue:text}`best_errors` on average of {glue:text}`n_test`); against the runner-up
+# {glue:text}`second` ({glue:text}`second_errors`) the difference is **{glue:text}`best_verdict`**
+# (`lib.synthetic.benchmark_runs.count_difference`: two error counts differ when their gap exceeds
+# twice the square root of their sum, the spread of two Poisson counts). The lowest test accuracy of
+# any run is {glue:text}`worst_accuracy:.1%` (S23: every model ≥ {glue:text}`s23_min_accuracy:.1%`).
+# Our order from fewest to most errors: {glue:text}`our_order`; S23's order for the published ones:
+# {glue:text}`s23_order` ({glue:text}`tau`). For scale: S23's CNN6 got {glue:text}`s23_cnn6` of
+# 4,500 test spectra wrong on average (range {glue:text}`s23_cnn6_range`), and
+# {glue:text}`s23_cnn6_train` of its {glue:text}`s23_train_size` training spectra, the most of any
+# model, which S23 attribute to its dropout of 0.7.
 #
 # ### Validation loss during training (S23 Fig. 3)
 #
@@ -318,7 +328,7 @@ glue("capped", capped, display=False)
 
 # %% tags=["remove-input"]
 by_cause = confusable["cause"].value_counts().reindex(br.CAUSES[:3], fill_value=0)
-display(tables.table(by_cause.rename("class pairs of the 500").to_frame(), index=True))
+tables.glue_table("tab_bench_causes", by_cause.rename("class pairs of the 500").to_frame(), index=True)
 glue("rule_minor", int(by_cause["minor peak"]), display=False)
 glue("s23_minor", reference.S23_MINOR_PEAK_PAIRS, display=False)
 found = {(a, b): c for a, b, c in zip(confusable["a"], confusable["b"], confusable["cause"], strict=True)}
@@ -330,10 +340,17 @@ glue("var_height", synthetic.Variation().height, display=False)
 glue("minor", br.MINOR, display=False)
 
 # %% [markdown]
+# ````{table} Class pairs of all classes to which the cause rule gives each of S23's three causes.
+# :name: tab-benchmark-causes
+# ```{glue:md} tab_bench_causes
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`examples_found` of S23's {glue:text}`n_examples` example pairs are among them with
 # the cause S23 give, and the rule finds {glue:text}`rule_minor` minor-peak pairs in the full
 # set, where S23 name {glue:text}`s23_minor` (their example among them). The pairs our networks
-# confused:
+# confused ({numref}`tab-benchmark-pairs`):
 
 # %%
 pairs = br.attribute(br.confusions(runs, labels, data["y_test"]), classes)
@@ -341,7 +358,7 @@ pairs = br.attribute(br.confusions(runs, labels, data["y_test"]), classes)
 # %% tags=["remove-input"]
 wrong = br.wrong_predictions(runs, labels, data["y_test"])
 counts = pairs.groupby("cause")["errors"].agg(["size", "sum"]) if len(pairs) else pd.DataFrame()
-display(tables.table(pairs))
+tables.glue_table("tab_bench_pairs", pairs)
 glue("n_confused", len(pairs), display=False)
 glue("n_confused_errors", int(pairs["errors"].sum()) if len(pairs) else 0, display=False)
 glue(
@@ -351,6 +368,14 @@ glue(
 )
 
 # %% [markdown]
+# ````{table} Class pairs confused in this reduced run, pooled over networks and seeds, with their cause.
+# :name: tab-benchmark-pairs
+# :class: full-width
+# ```{glue:md} tab_bench_pairs
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`n_confused` class pairs were confused, with {glue:text}`n_confused_errors` errors in
 # total. By cause: {glue:text}`confused_by_cause`.
 #
@@ -426,9 +451,10 @@ notebook.glue_figure("fig_cost", fig)
 full_macs = {r["model"]: r["macs"] for r in benchmark.model_table(["CNN6", *ours])}
 ours_rows = [m for m in per_model.index if m.split("-aug")[0] in ours or m == "CNN6"]
 beyond = per_model.loc[ours_rows, ["test_mean", "test_min", "test_max", "train_mean"]].copy()
-beyond["macs (S23 input, 500 classes)"] = [full_macs[m.split("-aug")[0]] for m in beyond.index]
-beyond["share of CNN6's macs"] = beyond["macs (S23 input, 500 classes)"] / full_macs["CNN6"]
-display(tables.table(beyond, index=True, digits=3))
+beyond["multiply-adds (S23 input, 500 classes)"] = [full_macs[m.split("-aug")[0]] for m in beyond.index]
+beyond["share of CNN6's"] = beyond["multiply-adds (S23 input, 500 classes)"] / full_macs["CNN6"]
+tables.glue_table("tab_bench_lite", beyond.rename(columns=ERROR_HEADERS), index=True,
+                  digits={**ERROR_DIGITS, "multiply-adds (S23 input, 500 classes)": 0, "share of CNN6's": 3})
 has_cnn6 = "CNN6" in per_model.index
 cnn6_total = per_model.loc["CNN6", "test_mean"] * n_runs_each if has_cnn6 else np.nan
 verdicts = [
@@ -450,6 +476,13 @@ glue("lite_macs_share", full_macs[ours[0]] / full_macs["CNN6"] if ours else np.n
 glue("ours_first", ours[0] if ours else "none", display=False)
 
 # %% [markdown]
+# ````{table} Our networks against CNN6 in this reduced run: wrong spectra and multiply-adds.
+# :name: tab-benchmark-lite
+# ```{glue:md} tab_bench_lite
+# :format: myst
+# ```
+# ````
+#
 # {glue:text}`lite_sentence` {glue:text}`ours_first` needs
 # {glue:text}`lite_macs_share:.1%` of CNN6's multiply-adds at S23's input size.
 #
@@ -467,7 +500,9 @@ tp = br.throughput_table(
 # %% tags=["remove-input"]
 tp["epoch_s_full"] = reference.S23_TRAIN_SIZE / tp["train_spectra_per_s"]
 tp_cols = ["model", "parameters", "macs", "train_spectra_per_s", "infer_spectra_per_s", "epoch_s_full"]
-display(tables.table(tp[tp_cols], digits=1))
+tables.glue_table("tab_bench_throughput", tp[tp_cols].rename(columns={
+    "macs": "multiply-adds", "train_spectra_per_s": "training spectra/s", "infer_spectra_per_s": "inference spectra/s",
+    "epoch_s_full": "s per epoch of S23's"}), digits=1)  # fmt: skip
 
 paper_epoch_s = tp.set_index("model").loc[paper["models"], "epoch_s_full"]
 least_epochs = train.S23.patience + 1  # early stopping cannot stop earlier
@@ -502,6 +537,13 @@ glue("hours_assumed", f"{hours[epochs_assumed]:,.0f}", display=False)
 glue("hours_most", f"{hours[paper['max_epochs']]:,.0f}", display=False)
 
 # %% [markdown]
+# ````{table} Training and inference throughput of every architecture on this machine.
+# :name: tab-benchmark-throughput
+# ```{glue:md} tab_bench_throughput
+# :format: myst
+# ```
+# ````
+#
 # Measured on **{glue:text}`tp_device`** (torch {glue:text}`torch_version`, batch
 # {glue:text}`throughput_batch`, {glue:text}`throughput_len` points{glue:text}`tp_len_note`;
 # {glue:text}`load_note`). One epoch over S23's {glue:text}`s23_train_size` training spectra would
@@ -601,14 +643,29 @@ notebook.glue_figure("fig_speed", fig)
 # ```
 
 # %% tags=["remove-input"]
-display(
-    effects.rename(
-        columns={"before_spectra_per_s": "spectra/s before", "after_spectra_per_s": "spectra/s after",
-                 "before_gflops": "GFLOP/s before", "after_gflops": "GFLOP/s after", "peak_gflops": "peak GFLOP/s",
-                 "after_share_of_peak": "share of peak after", "use": "full-scale runner"}
-    ).pipe(tables.table, digits=2)
-)  # fmt: skip
-display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epoch"}), index=True, digits=2))
+tables.glue_table("tab_bench_options", effects.rename(
+    columns={"before_spectra_per_s": "spectra/s before", "after_spectra_per_s": "spectra/s after",
+             "before_gflops": "GFLOP/s before", "after_gflops": "GFLOP/s after", "peak_gflops": "peak GFLOP/s",
+             "after_share_of_peak": "share of peak after", "use": "full-scale runner"}
+), digits=2)  # fmt: skip
+tables.glue_table("tab_bench_estimates", estimates.rename(columns={"epoch_minutes": "minutes per epoch"}),
+                  index=True, digits=2)  # fmt: skip
+
+# %% [markdown]
+# ````{table} Each speed-up option against eager float32 on one thread, per network.
+# :name: tab-benchmark-options
+# :class: full-width
+# ```{glue:md} tab_bench_options
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Estimated time per epoch and per full-scale run of each network on this CPU.
+# :name: tab-benchmark-estimates
+# ```{glue:md} tab_bench_estimates
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # Measured on **{glue:text}`sp_machine`** ({glue:text}`sp_cores` cores, torch
@@ -626,13 +683,14 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # again; a caching allocator keeps them); PyTorch's own
 # convolutions {glue:text}`sp_no_mkldnn`; `torch.compile`
 # {glue:text}`sp_compile_text`; fresh spectra drawn in a background thread
-# {glue:text}`sp_background`. What was kept is in the last column of the table: one thread and
+# {glue:text}`sp_background`. What was kept is in the last column of {numref}`tab-benchmark-options`: one thread and
 # eager float32, S23's arithmetic, with bfloat16 as an opt-in (`--bf16`) of the full-scale
 # runner because it changes the arithmetic. In eager float32 with {glue:text}`sp_est_threads`
 # (the faster count measured), one full {glue:text}`sp_classes`-class run of {glue:text}`sp_epochs` epochs takes
 # {glue:text}`sp_hours_list` ({glue:text}`sp_fast_model` {glue:text}`sp_fast_hours` h to
 # {glue:text}`sp_slow_model` {glue:text}`sp_slow_hours` h): S23's full study does not fit a
-# machine of {glue:text}`sp_cores` cores, which is why this chapter runs a reduced setting.
+# machine of {glue:text}`sp_cores` cores ({numref}`tab-benchmark-estimates`), which is why this chapter runs a
+# reduced setting.
 #
 # ### Full scale
 #
@@ -647,7 +705,7 @@ display(tables.table(estimates.rename(columns={"epoch_minutes": "minutes per epo
 # unlike the reduced ones, their error counts are of S23's own test set. Only a run that early
 # stopping ended follows S23's protocol (every one of S23's runs ended so) and compares with S23's
 # Fig. 2; a run ended by a time limit, with its best weights so far, stopped before it converged,
-# is marked *time limit* in the table and is no evidence for or against S23's numbers.
+# is marked *time limit* in {numref}`tab-benchmark-full` and is no evidence for or against S23's numbers.
 # {glue:text}`fs_where` Below
 # the table and {numref}`fig-benchmark-full` (S23 Fig. 2: wrong test spectra per network and
 # seed, S23's means beside them) come the most confused class pairs, pooled over
@@ -676,14 +734,21 @@ if len(full_table):
     full_text.append(full_scale.target_sentence(
         full_runs, reference.TARGET_BENCHMARK_ERRORS, reference.S23_TEST_ERRORS["CNN6"], "CNN6", errors=True
     ))  # fmt: skip
-    display(
-        full_table.drop(columns=["runs"]).rename(
-            columns={"test_errors": "errors (mean)", "test_errors_sd": "sd", "per_seed": "errors per seed",
-                     "s23_per_seed": "S23 per seed", "n_test": "test spectra", "test_accuracy": "accuracy",
-                     "s23_test_errors": "S23 (mean)", "best_epoch": "best epoch", "hours": "hours per run"}
-        ).assign(setting=full_scale.SHIPPED).set_index(["setting", "network"])
-        .pipe(tables.table, index=True, digits={"errors (mean)": 1, "sd": 1, "accuracy": 4, "hours per run": 2})
-    )  # fmt: skip
+    tables.glue_table("tab_bench_full", full_table.drop(columns=["runs"]).rename(
+        columns={"test_errors": "errors (mean)", "test_errors_sd": "sd", "per_seed": "errors per seed",
+                 "s23_per_seed": "S23 per seed", "n_test": "test spectra", "test_accuracy": "accuracy",
+                 "s23_test_errors": "S23 (mean)", "best_epoch": "best epoch", "hours": "hours per run"}
+    ).assign(setting=full_scale.SHIPPED).set_index(["setting", "network"]),
+        index=True, digits={"errors (mean)": 1, "sd": 1, "S23 (mean)": 1, "accuracy": 4, "hours per run": 2})
+
+# %% [markdown]
+# ````{table} The shipped full-scale runs per network beside S23's per-seed errors (S23 Fig. 2).
+# :name: tab-benchmark-full
+# :class: full-width
+# ```{glue:md} tab_bench_full
+# :format: myst
+# ```
+# ````
 
 # %% tags=["remove-input"]
 if len(full_table):
@@ -734,10 +799,20 @@ if len(full_table):
     full_confused = full_scale.confused_pairs(full_records, classes, reference.S23_HARD_PAIRS)
     full_text.append(full_scale.confusion_sentence(full_confused, len(full_records), reference.S23_HARD_PAIRS))
     shown_pairs = full_confused.head(full_pairs)
-    display(tables.table(shown_pairs.rename(columns={"models": "networks", "named": "S23's example of"})))
+    tables.glue_table(
+        "tab_bench_full_pairs", shown_pairs.rename(columns={"models": "networks", "named": "S23's example of"})
+    )
 glue("full_sentence", Markdown(" ".join(full_text)), display=False)
 
 # %% [markdown]
+# ````{table} The most confused class pairs of the shipped full-scale runs, with their cause.
+# :name: tab-benchmark-full-pairs
+# :class: full-width
+# ```{glue:md} tab_bench_full_pairs
+# :format: myst
+# ```
+# ````
+#
 # {glue:md}`full_sentence`
 #
 # ## Discussion
