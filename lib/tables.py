@@ -159,7 +159,9 @@ def table(
     return Table(pd.DataFrame(out), frozenset(numeric))
 
 
-def glue_table(name: str, data: Table | pd.DataFrame, **options) -> None:
+def glue_table(
+    name: str, data: Table | pd.DataFrame | None, missing: str = "not available in this run", **options
+) -> None:
     """Glue a table as Markdown under ``name`` (not shown in the cell).
 
     The page shows it with a numbered caption::
@@ -175,10 +177,19 @@ def glue_table(name: str, data: Table | pd.DataFrame, **options) -> None:
     fence's info string may not; the fence then never opens). A table wider than :data:`WIDE_CHARS` gets
     ``:class: full-width`` under ``:name:`` (``book/_static/book.css`` widens it into the margin).
 
-    ``options`` go to :func:`table` when ``data`` is a DataFrame.
+    ``options`` go to :func:`table` when ``data`` is a DataFrame. A table the run does not have (``data`` is
+    ``None``, or an empty frame) is glued as one cell saying ``missing``, so that the page's caption still has a
+    table and the glue is never absent.
     """
     from IPython.display import Markdown
     from myst_nb import glue
 
-    shown = data if isinstance(data, Table) else table(data, **options)
-    glue(name, Markdown(shown.to_markdown()), display=False)
+    glue(name, Markdown(as_table(data, missing, **options).to_markdown()), display=False)
+
+
+def as_table(data: Table | pd.DataFrame | None, missing: str = "not available in this run", **options) -> Table:
+    """``data`` as a :class:`Table` (``options`` go to :func:`table`); ``None`` or an empty frame becomes one
+    cell saying ``missing``."""
+    if data is None or (isinstance(data, pd.DataFrame) and data.empty):
+        return Table(pd.DataFrame({"": [missing]}), frozenset())
+    return data if isinstance(data, Table) else table(data, **options)

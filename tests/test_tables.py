@@ -59,6 +59,15 @@ def test_table_keeps_index_when_asked_and_names_missing_columns():
         table(df, headers={"nope": "N"})
 
 
+def test_a_missing_table_is_one_cell_that_says_so():
+    from lib.tables import as_table
+
+    for absent in (None, pd.DataFrame(), pd.DataFrame(columns=["a", "b"])):
+        assert as_table(absent, missing="no record shipped").to_markdown() == "|  |\n|:---|\n| no record shipped |"
+    shown = as_table(pd.DataFrame({"a": [1]}), digits=0)
+    assert shown.to_markdown().splitlines()[0] == "| A |"
+
+
 def test_glue_table_accepts_a_frame_or_a_table():
     from lib.tables import glue_table
 

@@ -331,12 +331,11 @@ ready = selection.readiness(typed_shards, {"shards": shards, "index": index_csv}
 glue("selection_status", Markdown(selection.status_sentence(chosen_table, ready)), display=False)
 glue("selection_seeds", len(selection.SEEDS), display=False)
 glue("selection_version", selection.VALIDATION_VERSION, display=False)
-if chosen_table is not None:
-    logged = protocol.read_log(scores_log)
-    tables.glue_table("tab_fgb_selection", selection.ablation_frame(chosen_table, logged), index=None, digits=3,
-                      headers={"recipe": "Recipe", "steps": "Steps added", "micro_f1": "Micro-F1 (measured-like)",
-                               "exact_match": "Exact match (measured-like)", "kept": "Step kept",
-                               "measured": "Micro-F1, measured [95 % CI]"})  # fmt: skip
+ablation = selection.ablation_frame(chosen_table, protocol.read_log(scores_log)) if chosen_table else None
+tables.glue_table("tab_fgb_selection", ablation, missing="no selection table yet", index=None, digits=3,
+                  headers={"recipe": "Recipe", "steps": "Steps added", "micro_f1": "Micro-F1 (measured-like)",
+                           "exact_match": "Exact match (measured-like)", "kept": "Step kept",
+                           "measured": "Micro-F1, measured [95 % CI]"})  # fmt: skip
 
 # %% [markdown]
 # ````{table} Candidate recipes: measured-like validation scores (which choose) and measured micro-F1 [95 % CI].
@@ -539,8 +538,8 @@ else:
 tables.glue_table("tab_fgb_real", fg.real_spectra_table(scored), index=None,
                   headers={"": "", "micro_f1": "Micro-F1", "molecular_f1": "Molecular F1",
                            "molecular_perfection": "Exact match"})  # fmt: skip
-if per_half is not None:
-    tables.glue_table("tab_fgb_halves", per_half.rename_axis("ensemble micro-F1"), index=None, digits=3)
+tables.glue_table("tab_fgb_halves", None if per_half is None else per_half.rename_axis("ensemble micro-F1"),
+                  missing="no halves: these spectra were not split", index=None, digits=3)  # fmt: skip
 main = next(iter(scored))
 ours_real, r23_real = scored[main], scored["R23 published"]
 pooled = held if data in fg.DATA_KINDS else [real]

@@ -47,7 +47,6 @@ threads = 0  # PyTorch CPU threads (0: its default; 1 is much faster on a busy s
 import time
 
 import numpy as np
-import pandas as pd
 import torch
 
 from lib import notebook, tables, train
@@ -342,14 +341,10 @@ notebook.glue_figure("ml_fs_table1", figures.table1_bars(shipped.table1, fs_enco
 
 # %% tags=["remove-input"]
 v24p = mixture_v24.load_records()
-NONE_SHIPPED = pd.DataFrame({"record": ["none shipped"]})
 ms.glue_all({"v24p_sentence": mixture_v24.sentence(v24p)})
-v24p_table = (
-    mixture_v24.table(mixture_v24.pick(v24p)).rename(columns={"accuracy": "ours", "n": "mixtures"})
-    if v24p
-    else NONE_SHIPPED
-)
-tables.glue_table("tab_metric_v24_protocol", v24p_table, digits=3)
+ours_v24p = {"accuracy": "ours", "n": "mixtures"}
+v24p_table = mixture_v24.table(mixture_v24.pick(v24p)).rename(columns=ours_v24p) if v24p else None
+tables.glue_table("tab_metric_v24_protocol", v24p_table, missing="no record shipped", digits=3)
 
 # %% [markdown]
 # ````{table} Mixtures on V24's own protocol beside V24's Table 1.
@@ -364,7 +359,7 @@ tables.glue_table("tab_metric_v24_protocol", v24p_table, digits=3)
 # %% tags=["remove-input"]
 ms.glue_all({"v24p_all_sentence": mixture_v24.all_classes_sentence(v24p)})
 v24p_all = mixture_v24.all_classes_table(mixture_v24.pick_all_classes(v24p) or {})
-tables.glue_table("tab_metric_v24_all", v24p_all if len(v24p_all) else NONE_SHIPPED,
+tables.glue_table("tab_metric_v24_all", v24p_all, missing="no record shipped",
                   digits={"combinations": 0, "all members right": 3, "same answer as exact": 3})  # fmt: skip
 
 # %% [markdown]
