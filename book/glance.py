@@ -22,10 +22,9 @@
 results_preset = "default"  # the preset whose executed chapters this page reads
 
 # %% tags=["remove-cell"]
-from IPython.display import HTML
 from myst_nb import glue
 
-from lib import glance, notebook
+from lib import glance, notebook, tables
 
 notebook.setup(0)
 papers = glance.book_table(results_preset)
@@ -39,6 +38,11 @@ for word in glance.VERDICTS:
 glue("n_claims", len(papers), display=False)
 glue("n_own", len(beyond), display=False)
 glue("n_capped", len(capped), display=False)
+boards = glance.boards(papers)
+for paper in ("S23", "R23", "S22", "V24"):
+    tables.glue_table(f"tab_glance_{paper}", boards.get(paper), missing="no claim of this paper in this run")
+tables.glue_table("tab_glance_beyond", glance.board(beyond, own=True))
+tables.glue_table("tab_glance_capped", glance.capped_board(capped), missing="none: every shipped run converged")
 
 # %% [markdown]
 # ## The papers' claims
@@ -47,10 +51,40 @@ glue("n_capped", len(capped), display=False)
 # paper, {glue:text}`n_reproduced` are reproduced and {glue:text}`n_not_reproduced` are not;
 # {glue:text}`n_not_run_to_convergence` have no run that converged, {glue:text}`n_not_run_at_full_scale`
 # were run only at reduced scale, {glue:text}`n_not_tested` could not be judged and
-# {glue:text}`n_not_run` were not run.
-
-# %% tags=["remove-input", "full-width"]
-HTML(glance.to_html(papers))
+# {glue:text}`n_not_run` were not run. {numref}`tab-glance-s23` to {numref}`tab-glance-v24` list them
+# paper by paper.
+#
+# ````{table} Schuetzke et al. 2023 (S23), the universal synthetic benchmark: claims, figures, ours, verdicts.
+# :name: tab-glance-s23
+# :class: full-width glance-board
+# ```{glue:md} tab_glance_S23
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Rieger et al. 2023 (R23), functional groups from IR spectra: claims, figures, ours, verdicts.
+# :name: tab-glance-r23
+# :class: full-width glance-board
+# ```{glue:md} tab_glance_R23
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Schuetzke et al. 2022 (S22), the review's experiments: claims, figures, ours, verdicts.
+# :name: tab-glance-s22
+# :class: full-width glance-board
+# ```{glue:md} tab_glance_S22
+# :format: myst
+# ```
+# ````
+#
+# ````{table} Vorozhtsov and Kitina 2024 (V24), metric learning: claims, figures, ours, verdicts.
+# :name: tab-glance-v24
+# :class: full-width glance-board
+# ```{glue:md} tab_glance_V24
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ## Beyond the papers
@@ -59,17 +93,28 @@ HTML(glance.to_html(papers))
 # *holds* only where the one-sided 95 % bound is on the right side of the target, *does not hold*
 # where the opposite bound is on the wrong side, and is *undecided* otherwise. Of
 # {glue:text}`n_own` claims, {glue:text}`own_holds` hold, {glue:text}`own_does_not_hold` do not
-# and {glue:text}`own_undecided` are undecided.
-
-# %% tags=["remove-input", "full-width"]
-HTML(glance.to_html(beyond, style=False))
+# and {glue:text}`own_undecided` are undecided ({numref}`tab-glance-beyond`).
+#
+# ````{table} The book's own claims, by area: the target, ours and the verdict.
+# :name: tab-glance-beyond
+# :class: full-width glance-board
+# ```{glue:md} tab_glance_beyond
+# :format: myst
+# ```
+# ````
 
 # %% [markdown]
 # ## Runs stopped by a time limit
 #
 # These {glue:text}`n_capped` shipped runs ended at a time limit, not by early stopping, so they
 # are no headline and no verdict above rests on them; each is shown with the epoch it reached and
-# the best epoch it kept, beside S23's converged mean where S23 trained the same network.
-
-# %% tags=["remove-input", "full-width"]
-HTML(glance.capped_html(capped))
+# the best epoch it kept, beside S23's converged mean where S23 trained the same network
+# ({numref}`tab-glance-capped`).
+#
+# ````{table} Shipped runs that a time limit ended: errors, where each stopped, and the machine.
+# :name: tab-glance-capped
+# :class: full-width glance-board
+# ```{glue:md} tab_glance_capped
+# :format: myst
+# ```
+# ````

@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from lib import reference
+from lib.tables import Table
 
 REPRODUCED = "reproduced"
 BETTER = "better than the paper"
@@ -559,7 +560,7 @@ def _row(claim: Claim, chapters: Mapping[str, tuple[dict, dict]], links: Mapping
         "claim": claim.claim,
         "published": fmt(claim.published, claim.unit) + (f" ({claim.published_note})" if claim.published_note else ""),
         "ours": fmt(measure.value, claim.unit) if shown else "–",
-        "rule": RULE_WORDS[claim.rule] if claim.rule != "word" else RULE_WORDS["word"],
+        "rule": RULE_WORDS[claim.rule].replace("the paper's", "the target" if own else "the paper's"),
         "verdict": word,
         "coverage": measure.coverage if measure else "",
         "source": measure.source if shown else "",
@@ -649,51 +650,64 @@ def _link(chapter: Any) -> str:
     return f'<a href="{rel.as_posix()}">{html.escape(title)}</a>'
 
 
-STYLE = """<style>
-.glance-board{width:100%;border-collapse:collapse;font-size:.92em;margin:.5em 0 1.5em}
-.glance-board th{text-align:left;border-bottom:2px solid #888;padding:.3em .5em}
-.glance-board td{border-bottom:1px solid #ddd;padding:.3em .5em;vertical-align:top}
-.glance-board tr.glance-paper td{background:#f1f3f5;font-weight:600;border-bottom:1px solid #aaa}
-.glance-board .glance-note{display:block;color:#666;font-size:.85em}
-.glance-board td.glance-num{white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
-.glance-badge{display:inline-block;border-radius:.8em;padding:.05em .6em;font-size:.85em;white-space:nowrap;color:#fff}
-.glance-badge.better{background:#1b7f3b}.glance-badge.good{background:#2a9d8f}
-.glance-badge.bad{background:#c8553d}.glance-badge.open{background:#b08900}
-.glance-badge.capped{background:#6c757d}.glance-badge.none{background:#adb5bd;color:#222}
-</style>"""
+_MARKDOWN = re.compile(r"([\\`*_\[\]{}#~$!])")
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=\S)")
+
+
+def _md(text: Any) -> str:
+    """Plain text for a Markdown table cell: HTML-escaped, with Markdown's own punctuation backslash-escaped."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def _figure(text: Any) -> str:
+    """A number for a Markdown cell that never breaks from its unit (``99.40&nbsp;%``, ``8.4&nbsp;wrong``)."""
+    return _UNIT_SPACE.sub("&nbsp;", _md(text))
+
+
+def _note(text: Any) -> str:
+    """A grey line beneath a cell's text (``book/_static/book.css``); nothing for no text."""
+    return f'<span class="glance-note">{_md(text)}</span>' if text else ""
 
 
 def badge(word: str, coverage: str = "") -> str:
-    """A verdict as a coloured badge (``<span class="glance-badge good">``), its coverage beside it."""
-    extra = f'<span class="glance-note">{html.escape(coverage)}</span>' if coverage else ""
-    return f'<span class="glance-badge {BADGE.get(word, "none")}">{html.escape(word)}</span>{extra}'
+    """A verdict as a coloured badge (``<span class="glance-badge good">``), its coverage beneath."""
+    return f'<span class="glance-badge {BADGE.get(word, "none")}">{_md(word)}</span>{_note(coverage)}'
 
 
-def to_html(frame: pd.DataFrame, style: bool = True) -> str:
-    """The scoreboard: one group per paper, one line per claim, the verdict as a badge (links kept)."""
-    e = html.escape
-    head = ["Claim", "Paper's figure", "Ours", "Verdict", "Source", "Chapter"]
-    out = [STYLE if style else "", '<table class="glance-board"><thead><tr>']
-    out += [f"<th>{h}</th>" for h in head] + ["</tr></thead><tbody>"]
-    for paper, rows in frame.groupby("paper", sort=False):
-        out.append(f'<tr class="glance-paper"><td colspan="{len(head)}">{e(str(paper))}</td></tr>')
-        for _, r in rows.iterrows():
-            note = f'<span class="glance-note">{e(r["note"])}</span>' if r["note"] else ""
-            rule = f'<span class="glance-note">{e(r["rule"])}</span>'
-            out.append(
-                f"<tr><td>{e(r['claim'])}{note}</td><td class='glance-num'>{e(r['published'])}</td>"
-                f"<td class='glance-num'>{e(r['ours'])}</td><td>{badge(r['verdict'], r['coverage'])}{rule}</td>"
-                f"<td>{e(r['source'])}</td><td>{r['chapter']}</td></tr>"
-            )
-    out.append("</tbody></table>")
-    return "".join(out)
+def board(frame: pd.DataFrame, own: bool = False) -> Table:
+    """Claims as a page table for :func:`lib.tables.glue_table`: the claim with its note, the paper's figure,
+    ours, the verdict as a badge with its coverage and rule, the source, and a link to the chapter.
+
+    Cells are Markdown holding HTML spans that ``book/_static/book.css`` styles; text is escaped for both. For the
+    book's ``own`` claims the paper's figure is a target, and the frame's ``paper`` column (the area a claim
+    belongs to) comes first, as "Area".
+    """
+    figure = "Target" if own else "Paper's figure"
+    shown = pd.DataFrame({
+        "Claim": [_md(c) + _note(n) for c, n in zip(frame["claim"], frame["note"], strict=True)],
+        figure: [_figure(v) for v in frame["published"]],
+        "Ours": [_figure(v) for v in frame["ours"]],
+        "Verdict": [badge(r.verdict, r.coverage) + _note(r.rule) for r in frame.itertuples()],
+        "Source": [_md(v) for v in frame["source"]],
+        "Chapter": list(frame["chapter"]),
+    })  # fmt: skip
+    if own:
+        shown.insert(0, "Area", [_md(v) for v in frame["paper"]])
+    return Table(shown, frozenset({figure, "Ours"}))
 
 
-def capped_html(frame: pd.DataFrame) -> str:
-    """The time-capped runs as a plain table, each marked with the *time-capped* badge."""
-    shown = frame.map(lambda v: html.escape(str(v))).rename(columns=lambda c: c[:1].upper() + c[1:])
-    shown.insert(0, "", badge(CAPPED))
-    return shown.to_html(escape=False, index=False, classes="glance-board", border=0)
+def boards(frame: pd.DataFrame) -> dict[str, Table]:
+    """One :func:`board` per paper, in the frame's order."""
+    return {str(paper): board(rows) for paper, rows in frame.groupby("paper", sort=False)}
+
+
+def capped_board(frame: pd.DataFrame) -> Table:
+    """The time-capped runs (:func:`capped_table`) as a page table for :func:`lib.tables.glue_table`."""
+    shown = frame.map(_md).rename(columns=lambda c: c[:1].upper() + c[1:])
+    numeric = frozenset({"Seed", "Wrong", "Accuracy"})
+    for column in numeric & set(shown.columns):
+        shown[column] = shown[column].str.replace(" ", "&nbsp;")  # "36 of 4,500" on one line
+    return Table(shown, numeric)
 
 
 # --------------------------------------------------------------------------- registries

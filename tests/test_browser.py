@@ -286,11 +286,6 @@ def test_tables_fit_the_text_column(site, browser, page):
     assert not wide, f"{page}: tables wider than the text column by (index, px, start): {wide}"
 
 
-#: Pages whose tables carry no numbered caption, and why (a listed page that passes passes).
-KNOWN_UNCAPTIONED: dict[str, str] = {
-    "book/glance": "its three tables are raw HTML with coloured verdicts, each the whole of its section",
-}
-
 _UNCAPTIONED = """() => {
     const article = document.querySelector('article') || document.body;
     return [...article.querySelectorAll('table')]
@@ -309,8 +304,6 @@ def test_every_table_has_a_numbered_caption(site, browser, page):
     tab.goto(f"{site}/{page}.html", wait_until="load")
     bare = tab.evaluate(_UNCAPTIONED)
     tab.close()
-    if bare and page in KNOWN_UNCAPTIONED:
-        pytest.xfail(f"{page}: {KNOWN_UNCAPTIONED[page]}")
     assert not bare, f"{page}: {len(bare)} table(s) without a numbered caption, starting: {bare[:4]}"
 
 

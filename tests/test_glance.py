@@ -136,11 +136,15 @@ def test_table_marks_missing_chapters_not_run_and_counts(tmp_path):
     tally = glance.by_paper(frame)
     assert tally.index.tolist() == ["A", "B"] and tally.columns.tolist() == [glance.REPRODUCED, glance.NOT_RUN]
     assert tally.loc["A", glance.REPRODUCED] == 1 and tally.loc["A", glance.NOT_RUN] == 0
-    page = glance.to_html(frame.assign(claim=["<a>", "b"]))
-    assert "<a>" not in page and "&lt;a&gt;" in page
-    assert 'class="glance-badge good"' in page and 'class="glance-badge none"' in page
-    assert page.count('class="glance-paper"') == 2  # one group per paper
-    assert "<th>Claim</th><th>Paper's figure</th>" in page  # headers for people
+    boards = glance.boards(frame.assign(claim=["<a> *b*", "b|c"]))
+    assert list(boards) == ["A", "B"]  # one table per paper, in the table's order
+    page = boards["A"].to_markdown()
+    assert page.startswith("| Claim | Paper's figure | Ours | Verdict | Source | Chapter |")  # headers for people
+    assert "<a>" not in page and r"&lt;a&gt; \*b\*" in page  # text is text, in HTML and in Markdown
+    assert 'class="glance-badge good"' in page and 'class="glance-badge none"' in boards["B"].to_markdown()
+    assert r"b\|c" in boards["B"].to_markdown()  # a pipe does not end the cell
+    own = glance.board(frame, own=True).frame
+    assert list(own.columns[:3]) == ["Area", "Claim", "Target"] and list(own["Area"]) == ["A", "B"]
 
 
 def test_percentages_share_one_unit():
@@ -178,6 +182,8 @@ def test_capped_runs_are_listed_apart_never_as_headline(shipped_folder):
     capped = glance.capped_table()
     assert list(capped["network"]) == ["CNN6"]
     assert capped.iloc[0]["wrong"] == "36 of 4,500" and "capped at epoch" in capped.iloc[0]["ended"]
+    shown = glance.capped_board(capped)
+    assert list(shown.frame.columns[:3]) == ["Network", "Data", "Seed"] and "Wrong" in shown.numeric
 
 
 def test_partial_coverage_is_named_and_the_source_says_converged(shipped_folder):
