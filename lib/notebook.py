@@ -36,9 +36,13 @@ def _decode(value: Any) -> np.ndarray | None:
 
 
 def _encode(array: np.ndarray) -> dict[str, str]:
-    """A 1-D numeric array in plotly's typed-array form; 64-bit floats become 32-bit (7 digits)."""
+    """A 1-D numeric array in plotly's typed-array form; 64-bit floats become 32-bit (7 digits), 64-bit
+    integers 32-bit ones or, beyond their range, 64-bit floats (plotly.js reads no 64-bit integers)."""
     if array.dtype == np.float64:
         array = array.astype(np.float32)
+    elif array.dtype.kind in "iu" and array.dtype.itemsize == 8:
+        fits = array.size == 0 or (array.min() >= np.iinfo(np.int32).min and array.max() <= np.iinfo(np.int32).max)
+        array = array.astype(np.int32 if fits else np.float64)
     return {"dtype": array.dtype.str.lstrip("<|"), "bdata": base64.b64encode(np.ascontiguousarray(array)).decode()}
 
 
@@ -78,14 +82,32 @@ def _single(trace: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _explicit_x(trace: dict[str, Any], n: int) -> dict[str, Any] | None:
+    """The trace with its ``x`` spelt out where plotly would derive it from ``x0`` and ``dx`` (a subset of
+    ``y`` must take its ``x`` with it); ``None`` where ``x0`` or ``dx`` is no number (a date, a category)."""
+    if "x" in trace:
+        return trace
+    x0, dx = trace.get("x0", 0), trace.get("dx", 1)
+    if not all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in (x0, dx)):
+        return None
+    out = {k: v for k, v in trace.items() if k not in ("x0", "dx")}
+    out["x"] = x0 + dx * np.arange(n)
+    return out
+
+
 def _decimated(trace: dict[str, Any], max_points: int) -> dict[str, Any]:
+    """A long line trace decimated (:func:`decimate_indices`); any other trace, or one that must stay
+    whole, as it is."""
     if trace.get("type", "scatter") not in ("scatter", "scattergl"):
         return trace
     y = _decode(trace.get("y"))
     if y is None or y.ndim != 1 or len(y) <= max_points or "markers" in str(trace.get("mode", "lines")):
         return trace
     n = len(y)
-    per_point = {k: _decode(trace.get(k)) for k in _PER_POINT if k in trace}
+    full = _explicit_x(trace, n)
+    if full is None:
+        return trace
+    per_point = {k: _decode(full.get(k)) for k in _PER_POINT if k in full}
     if any(v is None or len(v) != n for v in per_point.values()):
         return trace  # a per-point field we cannot subset in step: leave the trace whole
     styles = [v for sub in ("marker", "line") for v in (trace.get(sub) or {}).values()]
@@ -94,7 +116,7 @@ def _decimated(trace: dict[str, Any], max_points: int) -> dict[str, Any]:
     if y.dtype.kind not in "fiu" or not np.isfinite(y).all():
         return trace  # text values, or several lines in one trace split by gaps: each point is kept
     keep = decimate_indices(y, max_points)
-    out = dict(trace)
+    out = dict(full)
     for key, values in per_point.items():
         part = values[keep]
         out[key] = _encode(part) if part.dtype.kind in "fiu" else part.tolist()

@@ -102,3 +102,18 @@ def test_thin_figure_stores_32_bit_values_and_keeps_lines_split_by_gaps_whole():
     kept = notebook._decode(lines["y"])
     assert kept.dtype == np.float32 and len(kept) == len(y) and np.isnan(kept).sum() == 30
     assert np.array_equal(notebook._decode(heat["z"]), z.astype(np.float32)) and heat["z"]["shape"] == "2, 3"
+
+
+def test_thin_figure_keeps_a_line_given_by_x0_and_dx_where_it_was():
+    import numpy as np
+    import plotly.graph_objects as go
+
+    y = np.zeros(1_400)
+    y[1_206] = 1.0  # a peak at x = 2,670 + 1,206 × 1 = 3,876
+    fig = go.Figure([go.Scatter(y=y, x0=2_670, dx=1, mode="lines"), go.Scatter(y=y, x0="a", mode="lines")])
+    line, odd = notebook.thin_figure(fig.to_dict(), max_points=1000)["data"]
+    x, kept = notebook._decode(line["x"]), notebook._decode(line["y"])
+    assert len(x) == len(kept) < len(y) and "x0" not in line and "dx" not in line
+    assert x[kept.argmax()] == 3_876 and x[0] == 2_670 and x[-1] == 2_670 + 1_399
+    assert line["x"]["dtype"] == "i4"  # plotly.js reads no 64-bit integers (the figure would stay blank)
+    assert len(notebook._decode(odd["y"])) == len(y)  # an x0 that is no number: the trace stays whole
