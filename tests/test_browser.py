@@ -307,6 +307,26 @@ def test_every_table_has_a_numbered_caption(site, browser, page):
     assert not bare, f"{page}: {len(bare)} table(s) without a numbered caption, starting: {bare[:4]}"
 
 
+_UNCAPTIONED_FIGURES = """() => {
+    const article = document.querySelector('article') || document.body;
+    return [...article.querySelectorAll('div.plotly-graph-div, img')]
+        .filter(f => !f.closest('.admonition'))  // an admonition's title names what it holds
+        .filter(f => !f.closest('figure')?.querySelector('figcaption .caption-number'))
+        .map(f => (f.closest('.cell')?.previousElementSibling?.innerText || '').slice(-60));
+}"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_has_a_numbered_caption(site, browser, page):
+    """Every figure of an article, static explorers included, is numbered and captioned (a ``{glue:figure}``
+    of :func:`lib.notebook.glue_figure`), so that the text can point at it."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    tab.goto(f"{site}/{page}.html", wait_until="load")
+    bare = tab.evaluate(_UNCAPTIONED_FIGURES)
+    tab.close()
+    assert not bare, f"{page}: {len(bare)} figure(s) without a numbered caption, after the text: {bare[:4]}"
+
+
 # --------------------------------------------------------------------------- weight
 #: Targets of issue 27: a page's own bytes (its HTML and everything it loads but the files a browser
 #: fetches once for the whole site: ``_static`` with the theme, plotly.js and MathJax, and the

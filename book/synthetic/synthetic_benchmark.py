@@ -379,19 +379,27 @@ glue(
 # {glue:text}`n_confused` class pairs were confused, with {glue:text}`n_confused_errors` errors in
 # total. By cause: {glue:text}`confused_by_cause`.
 #
-# The explorer steps through the confused pairs (dropdown, most errors first): both classes'
-# clean spectra where they differ, and the first test spectrum of the pair that a network got
-# wrong, as the network saw it (down-sampled, divided by its maximum). Run interactively, the
+# The explorer of {numref}`fig-benchmark-pairs` steps through the confused pairs (menu, most
+# errors first): both classes' clean spectra where they differ, and the first test spectrum of the
+# pair that a network got wrong, as the network saw it (down-sampled, divided by its maximum). Run interactively, the
 # chapter adds a live viewer below it that reaches every confused pair and every wrong test
 # spectrum of a pair.
 
 # %% tags=["hide-input"]
 if len(pairs):
-    explorers.pair_explorer(classes, pairs, wrong, data["x_test"], downsample, max_pairs=explorer_pairs).show()
+    fig = explorers.pair_explorer(classes, pairs, wrong, data["x_test"], downsample, max_pairs=explorer_pairs)
+    notebook.glue_figure("fig_bench_pairs", fig)
     if live_widgets and notebook.live_kernel():
         display(explorers.pair_browser(classes, pairs, wrong, data["x_test"], downsample))
 else:
-    print("No test spectrum was misclassified in this run.")
+    glue("fig_bench_pairs", "No test spectrum was misclassified in this run.", display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_bench_pairs
+# :name: fig-benchmark-pairs
+# The confused class pairs of this run (choose one in the menu): both classes' clean spectra where
+# they differ and the first test spectrum of the pair that a network got wrong.
+# ```
 
 # %% [markdown]
 # ### Accuracy against cost

@@ -179,19 +179,27 @@ glue(
 #
 # ### Browse the classes
 #
-# The explorer below steps through a subset of the classes (S23's hard pairs first, then a fixed
-# random choice): the clean spectrum (black), the first training spectra (blue) and the nine test
-# spectra (red) of each, every spectrum divided by its maximum. To keep the page light, each
-# trace shows the maximum of every `explorer_block` points, which keeps the peak heights. Run
-# interactively, the chapter adds a live browser below it: sliders over all classes and the
-# number of training spectra, at full resolution.
+# The explorer of {numref}`fig-synthetic-explorer` steps through a subset of the classes (S23's
+# hard pairs first, then a fixed random choice): the clean spectrum (black), the first training
+# spectra (blue) and the nine test spectra (red) of each, every spectrum divided by its maximum.
+# To keep the page light, each trace shows the maximum of every `explorer_block` points, which
+# keeps the peak heights. Run interactively, the chapter adds a live browser below it: sliders
+# over all classes and the number of training spectra, at full resolution.
 
 # %% tags=["hide-input"]
 hard = [c for pair in reference.S23_HARD_PAIRS.values() for c in pair]
 shown = sorted(br.choose_classes(len(classes), explorer_classes, must=hard, seed=seed))
-display(explorers.class_explorer(classes, data, shown, n_train_shown=explorer_train, block=explorer_block))
+fig = explorers.class_explorer(classes, data, shown, n_train_shown=explorer_train, block=explorer_block)
+notebook.glue_figure("fig_class_explorer", fig)
 if live_widgets and notebook.live_kernel():
     display(explorers.class_browser(classes, data, first=shown[0], n_train_shown=explorer_train))
+
+# %% [markdown]
+# ```{glue:figure} fig_class_explorer
+# :name: fig-synthetic-explorer
+# A subset of the 500 classes, one at a time (move the slider): clean spectrum (black), first
+# training spectra (blue) and the nine test spectra (red), each divided by its maximum.
+# ```
 
 # %% [markdown]
 # ### The deterministic test set, exceptions included
