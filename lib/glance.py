@@ -542,7 +542,7 @@ def fmt(value: Any, unit: str = "") -> str:
     if unit == "s":
         return f"{number:.2f} s"
     if unit == "gap":
-        return f"{number:+.3f}"
+        return f"{number:+.3f}".replace("-", "−")  # a minus sign, as in every table
     if unit == "groups":
         return f"{number:.0f}"
     return f"{number:.3f}"

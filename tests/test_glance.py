@@ -222,7 +222,7 @@ def test_a_chapters_bootstrap_interval_decides_an_own_claim():
     claim = next(c for c in glance.BEYOND if c.key == "d_sim_micro_f1")
     values = {"d_sim_micro_f1": "−0.12 [−0.15, −0.09], resolved", "n_real_all": 300}
     row = glance.table({"fg_benchmark": (values, {})}, (claim,), own=True).iloc[0]
-    assert row["verdict"] == glance.FAILS and row["ours"] == "-0.120"
+    assert row["verdict"] == glance.FAILS and row["ours"] == "−0.120"
     values["d_sim_micro_f1"] = "+0.01 [-0.02, +0.04], not resolved"
     row = glance.table({"fg_benchmark": (values, {})}, (claim,), own=True).iloc[0]
     assert row["verdict"] == glance.UNDECIDED and "300 measured spectra" in row["source"]
