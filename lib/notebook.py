@@ -222,6 +222,12 @@ def pct(x: float, digits: int = 2) -> str:
     return f"{100 * x:.{digits}f} %"
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: ``count(1, "pair") == "1 pair"``,
+    ``count(1200, "error") == "1,200 errors"``, ``count(2, "class", "classes") == "2 classes"``."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def join_and(items: list[str] | tuple[str, ...]) -> str:
     """Words as prose lists them: ``join_and(["a", "b", "c"]) == "a, b and c"``."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -158,7 +158,7 @@ def test_agreement_confusion_and_scale_sentences(benchmark_classes):
     pairs = ms.confusion_pairs(benchmark_classes, labels, np.array([0, 0, 1, 2]), np.array([1, 1, 1, 2]))
     assert pairs[["true", "predicted", "test spectra"]].values.tolist() == [[8, 318, 2]]
     assert pairs.loc[0, "cause"] == "overlapping positions"
-    assert ms.confusion_sentence(pairs) == "2 wrong test spectra in 1 class pair(s); causes: overlapping positions (2)."
+    assert ms.confusion_sentence(pairs) == "2 wrong test spectra in 1 class pair; causes: overlapping positions (2)."
     none = ms.confusion_pairs(benchmark_classes, labels, np.zeros(2, int), np.zeros(2, int))
     assert ms.confusion_sentence(none) == "The main run classifies every test spectrum correctly."
     reduced = ms.scale_sentence(False, 80, 40, 500, 8, 64)

@@ -32,6 +32,13 @@ def test_glue_stores_numpy_scalars_as_plain_numbers(monkeypatch):
     assert type(seen["x"]) is float and type(seen["n"]) is int
 
 
+def test_count_puts_the_noun_in_the_right_number():
+    from lib.notebook import count
+
+    assert count(1, "pair") == "1 pair" and count(0, "pair") == "0 pairs" and count(1200, "error") == "1,200 errors"
+    assert count(2, "class", "classes") == "2 classes" and count(1, "class", "classes") == "1 class"
+
+
 def test_join_and_lists_words_as_prose():
     from lib.notebook import join_and
 

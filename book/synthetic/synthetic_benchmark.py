@@ -357,15 +357,10 @@ pairs = br.attribute(br.confusions(runs, labels, data["y_test"]), classes)
 
 # %% tags=["remove-input"]
 wrong = br.wrong_predictions(runs, labels, data["y_test"])
-counts = pairs.groupby("cause")["errors"].agg(["size", "sum"]) if len(pairs) else pd.DataFrame()
 tables.glue_table("tab_bench_pairs", pairs)
-glue("n_confused", len(pairs), display=False)
-glue("n_confused_errors", int(pairs["errors"].sum()) if len(pairs) else 0, display=False)
-glue(
-    "confused_by_cause",
-    "; ".join(f"{c}: {int(r['size'])} pair(s), {int(r['sum'])} error(s)" for c, r in counts.iterrows()) or "none",
-    display=False,
-)
+glue("n_confused", notebook.count(len(pairs), "class pair"), display=False)
+glue("n_confused_errors", notebook.count(int(pairs["errors"].sum()) if len(pairs) else 0, "error"), display=False)
+glue("confused_by_cause", full_scale.by_cause(pairs), display=False)
 
 # %% [markdown]
 # ````{table} Class pairs confused in this reduced run, pooled over networks and seeds, with their cause.
@@ -376,8 +371,8 @@ glue(
 # ```
 # ````
 #
-# {glue:text}`n_confused` class pairs were confused, with {glue:text}`n_confused_errors` errors in
-# total. By cause: {glue:text}`confused_by_cause`.
+# {glue:text}`n_confused` were confused, with {glue:text}`n_confused_errors` in total. By cause:
+# {glue:text}`confused_by_cause`.
 #
 # The explorer of {numref}`fig-benchmark-pairs` steps through the confused pairs (menu, most
 # errors first): both classes' clean spectra where they differ, and the first test spectrum of the

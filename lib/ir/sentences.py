@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lib.notebook import count
+
 
 def reweighting_effect(compare: pd.DataFrame, n_seeds: int, n_test: int) -> str:
     """What reweighting the loss did, for the rarer and the more common half of the groups.
@@ -100,7 +102,7 @@ def batchnorm_note(
         aug_batches = -(-augment // batch_size)
         text += (
             f". With {augment:,} perturbed spectra per epoch ({aug_batches} batches) it settles within "
-            f"{-(-settle_batches // aug_batches)} epoch(s)."
+            f"{count(-(-settle_batches // aug_batches), 'epoch')}."
         )
     else:
         text += ". Set `augment` to draw more spectra per epoch."
@@ -141,7 +143,7 @@ def early_stop_timing(early: dict, max_epochs: int, target_s: float, load_note: 
     return (
         f"One seed on {early['spectra']:,} spectra ({early['train']:,} for training): {early['seconds']:.0f} s "
         f"for {early['epochs']} epochs, {early['seconds_per_epoch']:.1f} s per epoch{capped}, with "
-        f"{early['threads']} PyTorch thread(s); {load_note}; {verdict} the target of {target_s:g} s."
+        f"{count(early['threads'], 'PyTorch thread')}; {load_note}; {verdict} the target of {target_s:g} s."
     )
 
 

@@ -46,7 +46,7 @@ import torch
 from torch import nn
 
 from lib import io
-from lib.notebook import join_and
+from lib.notebook import count, join_and
 from lib.paths import BUILD, REPO, data_file
 from lib.synthetic import benchmark_runs
 from lib.synthetic import generator as synthetic
@@ -774,19 +774,25 @@ def confused_pairs(
     return pairs[["a", "b", "errors", "runs", "models", "cause", "named", "max_shift", "max_height_diff"]]
 
 
+def by_cause(pairs: pd.DataFrame) -> str:
+    """Confused pairs and their errors per cause, in the order the causes first appear; "none" if no pair."""
+    counts = pairs.groupby("cause", sort=False)["errors"].agg(["size", "sum"]) if len(pairs) else pd.DataFrame()
+    parts = [f"{c}: {count(int(r['size']), 'pair')}, {count(int(r['sum']), 'error')}" for c, r in counts.iterrows()]
+    return "; ".join(parts) or "none"
+
+
 def confusion_sentence(pairs: pd.DataFrame, n_runs: int, named: dict[str, tuple[int, int]]) -> str:
     """Confused pairs by cause, and how often the paper's named pairs were confused, as one sentence."""
     total = int(pairs["errors"].sum()) if len(pairs) else 0
-    runs = f"{n_runs} run{'s' if n_runs != 1 else ''}"
-    text = f"Pooled over {runs}, {len(pairs)} class pairs were confused with {total} errors"
+    confused = f"{count(len(pairs), 'class pair')} were confused with {count(total, 'error')}"
+    text = f"Pooled over {count(n_runs, 'run')}, {confused}"
     if len(pairs):
-        counts = pairs.groupby("cause", sort=False)["errors"].agg(["size", "sum"])
-        text += " (by cause: " + "; ".join(f"{c}: {int(r['size'])} pair(s), {int(r['sum'])} error(s)"
-                                           for c, r in counts.iterrows()) + ")"  # fmt: skip
+        text += f" (by cause: {by_cause(pairs)})"
     errors = {(int(a), int(b)): int(e) for a, b, e in zip(pairs["a"], pairs["b"], pairs["errors"], strict=True)}
     if named:
         text += ". S23's example pairs: " + "; ".join(
-            f"{min(p)}/{max(p)} ({cause}) {errors.get(tuple(sorted(p)), 0)} error(s)" for cause, p in named.items()
+            f"{min(p)}/{max(p)} ({cause}) {count(errors.get(tuple(sorted(p)), 0), 'error')}"
+            for cause, p in named.items()
         )
     return text + "."
 

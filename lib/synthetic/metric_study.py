@@ -29,7 +29,7 @@ from torch import nn
 
 from lib import reference
 from lib import train as tr
-from lib.notebook import join_and, pct
+from lib.notebook import count, join_and, pct
 from lib.synthetic import benchmark_runs as br
 from lib.synthetic import generator as synthetic
 from lib.synthetic import metric_learning as metric
@@ -255,9 +255,8 @@ def confusion_sentence(pairs: pd.DataFrame) -> str:
         return "The main run classifies every test spectrum correctly."
     causes = pairs.groupby("cause")["test spectra"].sum().sort_values(ascending=False)
     return (
-        f"{int(pairs['test spectra'].sum())} wrong test spectra in {len(pairs)} class pair(s); causes: "
-        + ", ".join(f"{c} ({n})" for c, n in causes.items())
-        + "."
+        f"{count(int(pairs['test spectra'].sum()), 'wrong test spectrum', 'wrong test spectra')} in "
+        f"{count(len(pairs), 'class pair')}; causes: " + ", ".join(f"{c} ({n})" for c, n in causes.items()) + "."
     )
 
 
