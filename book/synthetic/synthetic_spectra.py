@@ -165,6 +165,7 @@ glue("test_shift", rules.shift, display=False)
 glue("test_height", rules.height, display=False)
 glue("train_shift", variation.shift, display=False)
 glue("train_height", variation.height, display=False)
+glue("n_variants", len(rules.patterns), display=False)
 glue(
     "test_inside",
     "inside" if rules.shift < variation.shift and rules.height < variation.height else "outside",
@@ -181,7 +182,7 @@ glue(
 #
 # The explorer of {numref}`fig-synthetic-explorer` steps through a subset of the classes (S23's
 # hard pairs first, then a fixed random choice): the clean spectrum (black), the first training
-# spectra (blue) and the nine test spectra (red) of each, every spectrum divided by its maximum.
+# spectra (blue) and the {glue:text}`n_variants` test spectra (red) of each, every spectrum divided by its maximum.
 # To keep the page light, each trace shows the maximum of every `explorer_block` points, which
 # keeps the peak heights. Run interactively, the chapter adds a live browser below it: sliders
 # over all classes and the number of training spectra, at full resolution.
@@ -198,13 +199,13 @@ if live_widgets and notebook.live_kernel():
 # ```{glue:figure} fig_class_explorer
 # :name: fig-synthetic-explorer
 # A subset of the 500 classes, one at a time (move the slider): clean spectrum (black), first
-# training spectra (blue) and the nine test spectra (red), each divided by its maximum.
+# training spectra (blue) and the {glue:text}`n_variants` test spectra (red), each divided by its maximum.
 # ```
 
 # %% [markdown]
 # ### The deterministic test set, exceptions included
 #
-# {numref}`tab-synthetic-variants` lists the nine test variants of every class and
+# {numref}`tab-synthetic-variants` lists the {glue:text}`n_variants` test variants of every class and
 # {numref}`tab-synthetic-exceptions` the per-class exceptions of the released data
 # (`lib.synthetic.generator.BENCHMARK_RULES`).
 
@@ -229,7 +230,7 @@ glue_table("tab_exceptions", exceptions, headers={c: c for c in exceptions.colum
            digits={"h": 3, "s (points)": 0})  # fmt: skip
 
 # %% [markdown]
-# ````{table} The nine test variants of a class: positions and heights shifted by s and h or exact.
+# ````{table} The test variants of a class: positions and heights shifted by s and h or exact.
 # :name: tab-synthetic-variants
 # ```{glue:md} tab_variants
 # :format: myst
