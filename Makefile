@@ -1,6 +1,6 @@
 # The book's pipeline (gdsbook style): environment -> sync -> execute -> build (execution off).
-#   make book   execute every chapter with the `default` preset and build the HTML book
-#   make test   ruff, actionlint + zizmor (the workflows), pytest, execute every chapter with the `ci` preset, build, browser check
+#   make book   R23's weights into the cache, execute every chapter with the `default` preset and build the HTML book
+#   make test   R23's weights into the cache, ruff, actionlint + zizmor (the workflows), pytest, execute every chapter with the `ci` preset, build, browser check
 #   make clean  remove the executed notebooks and HTML (make clean-cache: the trained models and simulations)
 #   make lab    the chapters in JupyterLab, run with this environment's kernel and live widgets
 PYTHON ?= python3
@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env sync lint unit run-ci build-ci browser-ci test run-default book lab clean clean-cache
+.PHONY: env sync weights lint unit run-ci build-ci browser-ci test run-default book lab clean clean-cache
 
 env: $(STAMP)
 
@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml
 sync: env
 	$(VENV)/bin/jupytext --sync $$(find book -name '*.py' -not -path '*/.ipynb_checkpoints/*')
 
+# R23's published weights into the cache before any chapter runs (three chapters load them): offline and
+# without a local copy, the book stops here at once with the error, not minutes later inside a chapter.
+weights: env
+	$(PY) -m lib weights --quiet
+
 lint: env
 	$(VENV)/bin/ruff check lib tests book
 	$(VENV)/bin/ruff format --check lib tests
@@ -31,7 +36,7 @@ lint: env
 unit: env
 	$(PY) -m pytest -m "not browser"
 
-run-ci: env
+run-ci: weights
 	$(PY) -m lib book run --preset ci
 
 build-ci: env
@@ -40,9 +45,9 @@ build-ci: env
 browser-ci: env
 	BOOK_HTML=_build/ci/_build/html $(PY) -m pytest -m browser
 
-test: lint unit run-ci build-ci browser-ci
+test: weights lint unit run-ci build-ci browser-ci
 
-run-default: env
+run-default: weights
 	$(PY) -m lib book run --preset default
 
 book: run-default

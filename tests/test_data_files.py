@@ -271,7 +271,8 @@ def test_offline_without_a_local_copy_is_one_clear_error(tmp_path, no_shared, ca
     with pytest.raises(FileNotFoundError, match=r"R23 weight file \d+\.pt: download from http://127\.0\.0\.1:9/"):
         weights.r23_weights_dir(tmp_path / "c", base_url="http://127.0.0.1:9/", progress=False)
     assert main(["weights", "--cache", str(tmp_path / "c"), "--base-url", "http://127.0.0.1:9/", "--quiet"]) == 2
-    assert "no local copy" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no local copy" in err and "SPECTRA_SHARED_DATA" in err and "python -m lib weights --local DIR" in err
 
 
 def test_local_copy_with_wrong_bytes_is_not_used(tmp_path, no_shared):

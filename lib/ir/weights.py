@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lib.download import ChecksumError, copy_verified, fetch, set_aside, verified
 from lib.io import atomic_open
-from lib.paths import data_file, shared_folder
+from lib.paths import ENV_VAR, data_file, shared_folder
 
 REPOSITORY = "laura-rieger/SpectraML-Classification"
 COMMIT = "75d236ded55a4b3bbb99b3dd7eba14c8c9ce0ac7"
@@ -113,7 +113,9 @@ def r23_weights_dir(
                 offline = err  # no further attempts: the rest come from a local copy
         source = next((f / dest.name for f in local_folders(local) if verified(f / dest.name, SHA256[run])), None)
         if source is None:
-            tried = ", ".join(str(f) for f in local_folders(local)) or "none (set SPECTRA_SHARED_DATA)"
+            tried = ", ".join(str(f) for f in local_folders(local)) or (
+                f"none (set {ENV_VAR} to a folder holding {FOLDER}/, or run: python -m lib weights --local DIR)"
+            )
             bad = ""
             if run in corrupt:
                 bad = f"the cached {dest} failed its SHA-256 check and was moved aside to {corrupt[run]}; "
